@@ -1,0 +1,386 @@
+//! The one place that writes files: atomic, backed up, permission-preserving.
+//!
+//! Every file esmtls changes goes through [`WriteBatch`]:
+//! - each new content is first written to a temporary file in the *same*
+//!   directory, fsynced, and given its final mode (0600 for keys and keystores);
+//! - only when every temporary file is ready are they renamed over their
+//!   targets, one by one; if a rename fails, the targets already replaced are
+//!   put back from their backups and the new files are removed, so a failure
+//!   leaves the previous state;
+//! - an existing target is never replaced unless the caller allows it, and
+//!   then a timestamped backup (same mode, same owner) is made beside it first;
+//! - a target whose content is already identical is not touched at all, so a
+//!   second run with the same input writes nothing;
+//! - when an existing file is replaced, its mode and owner are kept unless the
+//!   caller asks for a stricter mode.
+//!
+//! No crate does this whole sequence (tempfile does the temporary file and the
+//! rename; the backup, rollback and owner keeping are ours).
+
+use std::fs::{self, File, OpenOptions, Permissions};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Mode for files that hold private keys, keystores or other secrets.
+pub const MODE_SECRET: u32 = 0o600;
+/// Mode for public material (certificates, CA chains, READMEs).
+pub const MODE_PUBLIC: u32 = 0o644;
+
+/// What to do when the target already exists with different content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse: the caller did not say `--force`.
+    Refuse,
+    /// Replace, after a backup beside it.
+    Replace,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The file did not exist and was created.
+    Created,
+    /// The file existed with other content; it was replaced, the old one kept at `backup`.
+    Replaced {
+        /// Where the previous content was saved.
+        backup: PathBuf,
+    },
+    /// The file already had exactly this content; nothing was written.
+    Unchanged,
+}
+
+/// Why a write did not happen. Nothing was changed when this is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FsError {
+    /// The target exists and replacing was not allowed.
+    #[error("{path} already exists; pass --force to replace it (a backup is kept)")]
+    Exists {
+        /// The target.
+        path: PathBuf,
+    },
+    /// The directory that should hold the file does not exist.
+    #[error("the directory {dir} does not exist; create it first")]
+    NoDirectory {
+        /// The missing directory.
+        dir: PathBuf,
+    },
+    /// The directory exists but a file cannot be created in it.
+    #[error("cannot write in {dir}: {reason}")]
+    NotWritable {
+        /// The directory.
+        dir: PathBuf,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// Another I/O failure, with the file it concerns.
+    #[error("{action} {path}: {reason}")]
+    Io {
+        /// What was being done ("cannot read", "cannot back up", ...).
+        action: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// The same target was added twice to one batch.
+    #[error("{path} is the target of two outputs; give them different names")]
+    DuplicateTarget {
+        /// The target.
+        path: PathBuf,
+    },
+}
+
+fn io_err(action: &'static str, path: &Path, e: std::io::Error) -> FsError {
+    FsError::Io {
+        action,
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+struct Staged {
+    target: PathBuf,
+    temp: Option<tempfile::TempPath>,
+    existed: bool,
+}
+
+/// A set of files written all together or not at all.
+#[derive(Default)]
+pub struct WriteBatch {
+    items: Vec<(PathBuf, Vec<u8>, u32, Existing)>,
+}
+
+impl WriteBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file. `mode` is the mode of a new file; when an existing file is
+    /// replaced its own mode is kept, tightened to `mode` if `mode` is stricter.
+    pub fn add(&mut self, path: impl Into<PathBuf>, content: Vec<u8>, mode: u32, existing: Existing) {
+        self.items.push((path.into(), content, mode, existing));
+    }
+
+    /// Checks every target without writing: directories exist and are
+    /// writable, no target is refused. Called by [`WriteBatch::commit`] first.
+    pub fn check(&self) -> Result<(), FsError> {
+        let mut seen = std::collections::HashSet::new();
+        for (path, content, _, existing) in &self.items {
+            if !seen.insert(path.clone()) {
+                return Err(FsError::DuplicateTarget { path: path.clone() });
+            }
+            let dir = parent_dir(path);
+            match fs::metadata(&dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    return Err(FsError::NotWritable {
+                        dir,
+                        reason: "it is not a directory".into(),
+                    });
+                }
+                Err(_) => return Err(FsError::NoDirectory { dir }),
+            }
+            if let Ok(old) = fs::read(path) {
+                if old != *content && *existing == Existing::Refuse {
+                    return Err(FsError::Exists { path: path.clone() });
+                }
+            } else if path.exists() {
+                return Err(io_err("cannot read", path, std::io::Error::other("unreadable")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every file, or none: see the module documentation.
+    pub fn commit(self) -> Result<Vec<(PathBuf, Outcome)>, FsError> {
+        self.check()?;
+        let mut staged = Vec::new();
+        let mut outcomes = Vec::new();
+        // Stage: temporary files next to their targets, complete and synced.
+        for (path, content, mode, _) in &self.items {
+            let old = fs::read(path).ok();
+            if old.as_deref() == Some(content.as_slice()) {
+                staged.push(Staged { target: path.clone(), temp: None, existed: true });
+                continue;
+            }
+            let temp = stage(path, content, *mode)?;
+            staged.push(Staged { target: path.clone(), temp: Some(temp), existed: old.is_some() });
+        }
+        // Back up every file about to be replaced, before renaming any.
+        let mut backups: Vec<Option<PathBuf>> = Vec::new();
+        for s in &staged {
+            if s.temp.is_some() && s.existed {
+                match backup(&s.target) {
+                    Ok(b) => backups.push(Some(b)),
+                    Err(e) => {
+                        for b in backups.iter().flatten() {
+                            let _ = fs::remove_file(b);
+                        }
+                        return Err(e);
+                    }
+                }
+            } else {
+                backups.push(None);
+            }
+        }
+        // Commit: rename one by one; on failure undo what was done.
+        let mut done: Vec<usize> = Vec::new();
+        for (i, s) in staged.iter_mut().enumerate() {
+            let Some(temp) = s.temp.take() else {
+                continue;
+            };
+            if let Err(e) = temp.persist(&s.target) {
+                let err = io_err("cannot replace", &s.target, e.error);
+                for &j in &done {
+                    let target = &staged_target(&self.items, j);
+                    match &backups[j] {
+                        Some(b) => {
+                            let _ = fs::copy(b, target);
+                        }
+                        None => {
+                            let _ = fs::remove_file(target);
+                        }
+                    }
+                }
+                return Err(err);
+            }
+            done.push(i);
+        }
+        for (s, b) in staged.iter().zip(&backups) {
+            sync_dir(&parent_dir(&s.target));
+            let outcome = match (b, done.iter().any(|&j| self.items[j].0 == s.target)) {
+                (Some(b), _) => Outcome::Replaced { backup: b.clone() },
+                (None, true) => Outcome::Created,
+                (None, false) => Outcome::Unchanged,
+            };
+            outcomes.push((s.target.clone(), outcome));
+        }
+        Ok(outcomes)
+    }
+}
+
+fn staged_target(items: &[(PathBuf, Vec<u8>, u32, Existing)], i: usize) -> PathBuf {
+    items[i].0.clone()
+}
+
+/// Convenience: write one file through a batch of one.
+pub fn write_file(path: &Path, content: Vec<u8>, mode: u32, existing: Existing) -> Result<Outcome, FsError> {
+    let mut batch = WriteBatch::new();
+    batch.add(path, content, mode, existing);
+    let mut out = batch.commit()?;
+    Ok(out.pop().map(|(_, o)| o).unwrap_or(Outcome::Unchanged))
+}
+
+/// The directory a path lives in ("." for a bare file name).
+pub fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn stage(path: &Path, content: &[u8], mode: u32) -> Result<tempfile::TempPath, FsError> {
+    let dir = parent_dir(path);
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".esmtls-tmp")
+        .permissions(Permissions::from_mode(MODE_SECRET))
+        .tempfile_in(&dir)
+        .map_err(|e| FsError::NotWritable { dir: dir.clone(), reason: e.to_string() })?;
+    // Mode and owner: keep the existing file's, but never looser than asked.
+    let (final_mode, owner) = match fs::metadata(path) {
+        Ok(m) => (m.mode() & 0o7777 & mode_mask(mode), Some((m.uid(), m.gid()))),
+        Err(_) => (mode, None),
+    };
+    let file = tmp.as_file_mut();
+    file.write_all(content).map_err(|e| io_err("cannot write", path, e))?;
+    file.sync_all().map_err(|e| io_err("cannot sync", path, e))?;
+    if let Some((uid, gid)) = owner {
+        // Only root can give a file away; for anyone else the owner is already theirs.
+        let _ = std::os::unix::fs::fchown(&*file, Some(uid), Some(gid));
+    }
+    file.set_permissions(Permissions::from_mode(final_mode))
+        .map_err(|e| io_err("cannot set the mode of", path, e))?;
+    Ok(tmp.into_temp_path())
+}
+
+/// Keeps the existing bits when `mode` is public; strips group/other bits
+/// that `mode` does not grant when `mode` is stricter (keys stay private).
+fn mode_mask(mode: u32) -> u32 {
+    if mode & 0o077 == 0 { !0o077 | (mode & 0o077) } else { !0 }
+}
+
+/// Copies `path` to `path.esmtls-<UTC timestamp>.bak` with the same mode and owner.
+pub fn backup(path: &Path) -> Result<PathBuf, FsError> {
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+        .unwrap_or_else(|_| "backup".into());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = parent_dir(path);
+    let mut candidate = dir.join(format!("{name}.esmtls-{stamp}.bak"));
+    let mut n = 1;
+    while candidate.exists() {
+        n += 1;
+        candidate = dir.join(format!("{name}.esmtls-{stamp}-{n}.bak"));
+    }
+    let meta = fs::metadata(path).map_err(|e| io_err("cannot read", path, e))?;
+    let content = fs::read(path).map_err(|e| io_err("cannot read", path, e))?;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(meta.mode() & 0o7777)
+        .open(&candidate)
+        .map_err(|e| io_err("cannot back up", path, e))?;
+    f.write_all(&content).map_err(|e| io_err("cannot back up", path, e))?;
+    f.sync_all().map_err(|e| io_err("cannot back up", path, e))?;
+    let _ = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()));
+    f.set_permissions(Permissions::from_mode(meta.mode() & 0o7777))
+        .map_err(|e| io_err("cannot back up", path, e))?;
+    Ok(candidate)
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().mode() & 0o777
+    }
+
+    #[test]
+    fn creates_with_mode_and_refuses_overwrite() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("k.key");
+        assert_eq!(write_file(&p, b"a".to_vec(), MODE_SECRET, Existing::Refuse).unwrap(), Outcome::Created);
+        assert_eq!(mode(&p), 0o600);
+        let e = write_file(&p, b"b".to_vec(), MODE_SECRET, Existing::Refuse).unwrap_err();
+        assert!(e.to_string().contains("already exists; pass --force"), "{e}");
+        assert_eq!(fs::read(&p).unwrap(), b"a");
+    }
+
+    #[test]
+    fn identical_content_is_not_rewritten() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("c.crt");
+        write_file(&p, b"x".to_vec(), MODE_PUBLIC, Existing::Refuse).unwrap();
+        assert_eq!(write_file(&p, b"x".to_vec(), MODE_PUBLIC, Existing::Refuse).unwrap(), Outcome::Unchanged);
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn replace_keeps_backup_and_mode() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("es.yml");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, Permissions::from_mode(0o640)).unwrap();
+        let out = write_file(&p, b"new".to_vec(), MODE_PUBLIC, Existing::Replace).unwrap();
+        let Outcome::Replaced { backup } = out else { panic!("{out:?}") };
+        assert_eq!(fs::read(&backup).unwrap(), b"old");
+        assert_eq!(mode(&backup), 0o640);
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        assert_eq!(mode(&p), 0o640);
+    }
+
+    #[test]
+    fn secret_mode_tightens_a_loose_existing_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.p12");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, Permissions::from_mode(0o644)).unwrap();
+        write_file(&p, b"new".to_vec(), MODE_SECRET, Existing::Replace).unwrap();
+        assert_eq!(mode(&p), 0o600);
+    }
+
+    #[test]
+    fn batch_is_all_or_nothing_on_refusal() {
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a");
+        let b = d.path().join("b");
+        fs::write(&b, "keep").unwrap();
+        let mut batch = WriteBatch::new();
+        batch.add(&a, b"1".to_vec(), MODE_PUBLIC, Existing::Refuse);
+        batch.add(&b, b"2".to_vec(), MODE_PUBLIC, Existing::Refuse);
+        assert!(batch.commit().is_err());
+        assert!(!a.exists());
+        assert_eq!(fs::read(&b).unwrap(), b"keep");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "no temp file left");
+    }
+
+    #[test]
+    fn missing_directory_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("nope/x.p12");
+        let e = write_file(&p, b"1".to_vec(), MODE_SECRET, Existing::Refuse).unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+    }
+}
