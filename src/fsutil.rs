@@ -120,7 +120,13 @@ impl WriteBatch {
 
     /// Adds a file. `mode` is the mode of a new file; when an existing file is
     /// replaced its own mode is kept, tightened to `mode` if `mode` is stricter.
-    pub fn add(&mut self, path: impl Into<PathBuf>, content: Vec<u8>, mode: u32, existing: Existing) {
+    pub fn add(
+        &mut self,
+        path: impl Into<PathBuf>,
+        content: Vec<u8>,
+        mode: u32,
+        existing: Existing,
+    ) {
         self.items.push((path.into(), content, mode, existing));
     }
 
@@ -148,7 +154,11 @@ impl WriteBatch {
                     return Err(FsError::Exists { path: path.clone() });
                 }
             } else if path.exists() {
-                return Err(io_err("cannot read", path, std::io::Error::other("unreadable")));
+                return Err(io_err(
+                    "cannot read",
+                    path,
+                    std::io::Error::other("unreadable"),
+                ));
             }
         }
         Ok(())
@@ -163,11 +173,19 @@ impl WriteBatch {
         for (path, content, mode, _) in &self.items {
             let old = fs::read(path).ok();
             if old.as_deref() == Some(content.as_slice()) {
-                staged.push(Staged { target: path.clone(), temp: None, existed: true });
+                staged.push(Staged {
+                    target: path.clone(),
+                    temp: None,
+                    existed: true,
+                });
                 continue;
             }
             let temp = stage(path, content, *mode)?;
-            staged.push(Staged { target: path.clone(), temp: Some(temp), existed: old.is_some() });
+            staged.push(Staged {
+                target: path.clone(),
+                temp: Some(temp),
+                existed: old.is_some(),
+            });
         }
         // Back up every file about to be replaced, before renaming any.
         let mut backups: Vec<Option<PathBuf>> = Vec::new();
@@ -227,7 +245,12 @@ fn staged_target(items: &[(PathBuf, Vec<u8>, u32, Existing)], i: usize) -> PathB
 }
 
 /// Convenience: write one file through a batch of one.
-pub fn write_file(path: &Path, content: Vec<u8>, mode: u32, existing: Existing) -> Result<Outcome, FsError> {
+pub fn write_file(
+    path: &Path,
+    content: Vec<u8>,
+    mode: u32,
+    existing: Existing,
+) -> Result<Outcome, FsError> {
     let mut batch = WriteBatch::new();
     batch.add(path, content, mode, existing);
     let mut out = batch.commit()?;
@@ -244,21 +267,32 @@ pub fn parent_dir(path: &Path) -> PathBuf {
 
 fn stage(path: &Path, content: &[u8], mode: u32) -> Result<tempfile::TempPath, FsError> {
     let dir = parent_dir(path);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".esmtls-tmp")
         .permissions(Permissions::from_mode(MODE_SECRET))
         .tempfile_in(&dir)
-        .map_err(|e| FsError::NotWritable { dir: dir.clone(), reason: e.to_string() })?;
+        .map_err(|e| FsError::NotWritable {
+            dir: dir.clone(),
+            reason: e.to_string(),
+        })?;
     // Mode and owner: keep the existing file's, but never looser than asked.
     let (final_mode, owner) = match fs::metadata(path) {
-        Ok(m) => (m.mode() & 0o7777 & mode_mask(mode), Some((m.uid(), m.gid()))),
+        Ok(m) => (
+            m.mode() & 0o7777 & mode_mask(mode),
+            Some((m.uid(), m.gid())),
+        ),
         Err(_) => (mode, None),
     };
     let file = tmp.as_file_mut();
-    file.write_all(content).map_err(|e| io_err("cannot write", path, e))?;
-    file.sync_all().map_err(|e| io_err("cannot sync", path, e))?;
+    file.write_all(content)
+        .map_err(|e| io_err("cannot write", path, e))?;
+    file.sync_all()
+        .map_err(|e| io_err("cannot sync", path, e))?;
     if let Some((uid, gid)) = owner {
         // Only root can give a file away; for anyone else the owner is already theirs.
         let _ = std::os::unix::fs::fchown(&*file, Some(uid), Some(gid));
@@ -271,15 +305,24 @@ fn stage(path: &Path, content: &[u8], mode: u32) -> Result<tempfile::TempPath, F
 /// Keeps the existing bits when `mode` is public; strips group/other bits
 /// that `mode` does not grant when `mode` is stricter (keys stay private).
 fn mode_mask(mode: u32) -> u32 {
-    if mode & 0o077 == 0 { !0o077 | (mode & 0o077) } else { !0 }
+    if mode & 0o077 == 0 {
+        !0o077 | (mode & 0o077)
+    } else {
+        !0
+    }
 }
 
 /// Copies `path` to `path.esmtls-<UTC timestamp>.bak` with the same mode and owner.
 pub fn backup(path: &Path) -> Result<PathBuf, FsError> {
     let stamp = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
         .unwrap_or_else(|_| "backup".into());
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let dir = parent_dir(path);
     let mut candidate = dir.join(format!("{name}.esmtls-{stamp}.bak"));
     let mut n = 1;
@@ -295,8 +338,10 @@ pub fn backup(path: &Path) -> Result<PathBuf, FsError> {
         .mode(meta.mode() & 0o7777)
         .open(&candidate)
         .map_err(|e| io_err("cannot back up", path, e))?;
-    f.write_all(&content).map_err(|e| io_err("cannot back up", path, e))?;
-    f.sync_all().map_err(|e| io_err("cannot back up", path, e))?;
+    f.write_all(&content)
+        .map_err(|e| io_err("cannot back up", path, e))?;
+    f.sync_all()
+        .map_err(|e| io_err("cannot back up", path, e))?;
     let _ = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()));
     f.set_permissions(Permissions::from_mode(meta.mode() & 0o7777))
         .map_err(|e| io_err("cannot back up", path, e))?;
@@ -321,10 +366,16 @@ mod tests {
     fn creates_with_mode_and_refuses_overwrite() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("k.key");
-        assert_eq!(write_file(&p, b"a".to_vec(), MODE_SECRET, Existing::Refuse).unwrap(), Outcome::Created);
+        assert_eq!(
+            write_file(&p, b"a".to_vec(), MODE_SECRET, Existing::Refuse).unwrap(),
+            Outcome::Created
+        );
         assert_eq!(mode(&p), 0o600);
         let e = write_file(&p, b"b".to_vec(), MODE_SECRET, Existing::Refuse).unwrap_err();
-        assert!(e.to_string().contains("already exists; pass --force"), "{e}");
+        assert!(
+            e.to_string().contains("already exists; pass --force"),
+            "{e}"
+        );
         assert_eq!(fs::read(&p).unwrap(), b"a");
     }
 
@@ -333,7 +384,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("c.crt");
         write_file(&p, b"x".to_vec(), MODE_PUBLIC, Existing::Refuse).unwrap();
-        assert_eq!(write_file(&p, b"x".to_vec(), MODE_PUBLIC, Existing::Refuse).unwrap(), Outcome::Unchanged);
+        assert_eq!(
+            write_file(&p, b"x".to_vec(), MODE_PUBLIC, Existing::Refuse).unwrap(),
+            Outcome::Unchanged
+        );
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
     }
 
@@ -344,7 +398,9 @@ mod tests {
         fs::write(&p, "old").unwrap();
         fs::set_permissions(&p, Permissions::from_mode(0o640)).unwrap();
         let out = write_file(&p, b"new".to_vec(), MODE_PUBLIC, Existing::Replace).unwrap();
-        let Outcome::Replaced { backup } = out else { panic!("{out:?}") };
+        let Outcome::Replaced { backup } = out else {
+            panic!("{out:?}")
+        };
         assert_eq!(fs::read(&backup).unwrap(), b"old");
         assert_eq!(mode(&backup), 0o640);
         assert_eq!(fs::read(&p).unwrap(), b"new");
@@ -373,7 +429,11 @@ mod tests {
         assert!(batch.commit().is_err());
         assert!(!a.exists());
         assert_eq!(fs::read(&b).unwrap(), b"keep");
-        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "no temp file left");
+        assert_eq!(
+            fs::read_dir(d.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 
     #[test]

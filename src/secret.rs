@@ -125,6 +125,9 @@ mod tests {
     #[test]
     fn rejects_binary() {
         let e = Secret::from_reader(&[0xff, 0xfe][..], "standard input").unwrap_err();
-        assert_eq!(e.to_string(), "the secret in standard input is not UTF-8 text");
+        assert_eq!(
+            e.to_string(),
+            "the secret in standard input is not UTF-8 text"
+        );
     }
 }

@@ -1,0 +1,417 @@
+//! Distinguished names: parsing what the operator types, printing what
+//! Elasticsearch will see.
+//!
+//! Input follows certutil: a `--name` without `=` is a common name, with `=` a
+//! full DN written most specific first (`CN=kibana,OU=ops,O=Example`). The
+//! certificate encodes RDNs in the opposite order (least specific first), as
+//! Java's `X500Principal` does for the same string.
+//!
+//! Output: [`java_string`] is `X500Principal.toString()`, which is what the PKI
+//! realm stores as `pki_dn` and matches role mappings against (`CN=kibana, OU=ops,
+//! O=Example`); [`rfc2253`] is `getName(RFC2253)` (no spaces, unknown types as
+//! `OID=#hex`). Role-mapping DN matching is case- and space-insensitive, but the
+//! operator should see the exact string. Written by hand: rcgen only writes
+//! names and x509-parser's `Display` uses OpenSSL-style short names.
+
+use rcgen::{DistinguishedName, DnType, DnValue};
+use x509_parser::x509::X509Name;
+
+use super::{PkiError, Result};
+
+/// One attribute type we accept in a DN: keyword, OID, and how to encode it.
+struct Attr {
+    keyword: &'static str,
+    aliases: &'static [&'static str],
+    oid: &'static [u64],
+    /// Keyword Java's `toString()` prints, or None when it prints the OID.
+    java: Option<&'static str>,
+    /// RFC 2253 keyword, or None when RFC 2253 output uses `OID=#hex`.
+    rfc2253: Option<&'static str>,
+    ia5: bool,
+}
+
+const ATTRS: &[Attr] = &[
+    Attr {
+        keyword: "CN",
+        aliases: &["COMMONNAME"],
+        oid: &[2, 5, 4, 3],
+        java: Some("CN"),
+        rfc2253: Some("CN"),
+        ia5: false,
+    },
+    Attr {
+        keyword: "OU",
+        aliases: &[],
+        oid: &[2, 5, 4, 11],
+        java: Some("OU"),
+        rfc2253: Some("OU"),
+        ia5: false,
+    },
+    Attr {
+        keyword: "O",
+        aliases: &[],
+        oid: &[2, 5, 4, 10],
+        java: Some("O"),
+        rfc2253: Some("O"),
+        ia5: false,
+    },
+    Attr {
+        keyword: "L",
+        aliases: &[],
+        oid: &[2, 5, 4, 7],
+        java: Some("L"),
+        rfc2253: Some("L"),
+        ia5: false,
+    },
+    Attr {
+        keyword: "ST",
+        aliases: &["S"],
+        oid: &[2, 5, 4, 8],
+        java: Some("ST"),
+        rfc2253: Some("ST"),
+        ia5: false,
+    },
+    Attr {
+        keyword: "C",
+        aliases: &[],
+        oid: &[2, 5, 4, 6],
+        java: Some("C"),
+        rfc2253: Some("C"),
+        ia5: false,
+    },
+    Attr {
+        keyword: "STREET",
+        aliases: &[],
+        oid: &[2, 5, 4, 9],
+        java: Some("STREET"),
+        rfc2253: Some("STREET"),
+        ia5: false,
+    },
+    Attr {
+        keyword: "DC",
+        aliases: &[],
+        oid: &[0, 9, 2342, 19200300, 100, 1, 25],
+        java: Some("DC"),
+        rfc2253: Some("DC"),
+        ia5: true,
+    },
+    Attr {
+        keyword: "UID",
+        aliases: &[],
+        oid: &[0, 9, 2342, 19200300, 100, 1, 1],
+        java: Some("UID"),
+        rfc2253: Some("UID"),
+        ia5: false,
+    },
+    Attr {
+        keyword: "EMAILADDRESS",
+        aliases: &["E", "EMAIL"],
+        oid: &[1, 2, 840, 113549, 1, 9, 1],
+        java: Some("EMAILADDRESS"),
+        rfc2253: None,
+        ia5: true,
+    },
+    Attr {
+        keyword: "SERIALNUMBER",
+        aliases: &[],
+        oid: &[2, 5, 4, 5],
+        java: Some("SERIALNUMBER"),
+        rfc2253: None,
+        ia5: false,
+    },
+    Attr {
+        keyword: "T",
+        aliases: &["TITLE"],
+        oid: &[2, 5, 4, 12],
+        java: Some("T"),
+        rfc2253: None,
+        ia5: false,
+    },
+];
+
+fn attr_by_keyword(k: &str) -> Option<&'static Attr> {
+    let k = k.to_ascii_uppercase();
+    ATTRS
+        .iter()
+        .find(|a| a.keyword == k || a.aliases.contains(&k.as_str()))
+}
+
+fn dn_type(a: &Attr) -> DnType {
+    match a.keyword {
+        "CN" => DnType::CommonName,
+        "OU" => DnType::OrganizationalUnitName,
+        "O" => DnType::OrganizationName,
+        "L" => DnType::LocalityName,
+        "ST" => DnType::StateOrProvinceName,
+        "C" => DnType::CountryName,
+        _ => DnType::CustomDnType(a.oid.to_vec()),
+    }
+}
+
+/// A parsed DN: (keyword, value) pairs, most specific first, as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dn(Vec<(&'static str, String)>);
+
+impl Dn {
+    /// The common name, if the DN has one.
+    pub fn common_name(&self) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| *k == "CN")
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The DN as rcgen encodes it (least specific first).
+    pub fn to_rcgen(&self) -> Result<DistinguishedName> {
+        let mut dn = DistinguishedName::new();
+        for (k, v) in self.0.iter().rev() {
+            let attr = attr_by_keyword(k)
+                .ok_or_else(|| PkiError::Invalid(format!("unknown DN attribute {k}")))?;
+            let value = if attr.keyword == "C" {
+                DnValue::PrintableString(v.as_str().try_into().map_err(|_| {
+                    PkiError::Invalid(format!("C={v}: a country is two letters, e.g. C=DE"))
+                })?)
+            } else if attr.ia5 {
+                DnValue::Ia5String(
+                    v.as_str()
+                        .try_into()
+                        .map_err(|_| PkiError::Invalid(format!("{k}={v}: {k} takes ASCII only")))?,
+                )
+            } else {
+                DnValue::Utf8String(v.clone())
+            };
+            dn.push(dn_type(attr), value);
+        }
+        Ok(dn)
+    }
+}
+
+/// Parses `--name`: a plain common name, or a DN when it contains `=`.
+pub fn parse_name(name: &str) -> Result<Dn> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(PkiError::Invalid("the name is empty; give a common name (e.g. --name kibana) or a DN (e.g. --name \"CN=kibana,O=Example\")".into()));
+    }
+    if !name.contains('=') {
+        return Ok(Dn(vec![("CN", name.to_string())]));
+    }
+    parse_dn(name)
+}
+
+/// Parses a DN string such as `CN=kibana,OU=ops,O=Example` (RFC 2253 escapes allowed).
+pub fn parse_dn(s: &str) -> Result<Dn> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(n) => cur.push(n),
+                None => {
+                    return Err(PkiError::Invalid(format!(
+                        "DN '{s}' ends with a lone backslash"
+                    )));
+                }
+            },
+            ',' | ';' => parts.push(std::mem::take(&mut cur)),
+            '+' => {
+                return Err(PkiError::Invalid(format!(
+                    "DN '{s}': multi-valued RDNs (with '+') are not supported; separate attributes with ','"
+                )));
+            }
+            _ => cur.push(c),
+        }
+    }
+    parts.push(cur);
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    for part in parts {
+        let Some((k, v)) = part.split_once('=') else {
+            return Err(PkiError::Invalid(format!(
+                "DN '{s}': '{}' is not TYPE=value",
+                part.trim()
+            )));
+        };
+        let (k, v) = (k.trim(), v.trim());
+        let attr = attr_by_keyword(k).ok_or_else(|| {
+            let known: Vec<_> = ATTRS.iter().map(|a| a.keyword).collect();
+            PkiError::Invalid(format!(
+                "DN '{s}': unknown attribute '{k}'; use {}",
+                known.join(", ")
+            ))
+        })?;
+        if v.is_empty() {
+            return Err(PkiError::Invalid(format!(
+                "DN '{s}': {} has an empty value",
+                attr.keyword
+            )));
+        }
+        if out.iter().any(|(k2, _)| *k2 == attr.keyword) {
+            return Err(PkiError::Invalid(format!(
+                "DN '{s}': {} appears twice; esmtls writes each attribute once (use one {}=...)",
+                attr.keyword, attr.keyword
+            )));
+        }
+        out.push((attr.keyword, v.to_string()));
+    }
+    Ok(Dn(out))
+}
+
+fn oid_string(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
+    oid.to_id_string()
+}
+
+fn attr_by_oid(oid: &str) -> Option<&'static Attr> {
+    ATTRS.iter().find(|a| {
+        a.oid
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(".")
+            == oid
+    })
+}
+
+/// Java's `X500Principal.toString()`: what Elasticsearch's PKI realm reports as `pki_dn`.
+pub fn java_string(name: &X509Name<'_>) -> String {
+    let mut rdns: Vec<String> = Vec::new();
+    for rdn in name.iter_rdn() {
+        let avas: Vec<String> = rdn
+            .iter()
+            .map(|ava| {
+                let oid = oid_string(ava.attr_type());
+                let key = attr_by_oid(&oid)
+                    .and_then(|a| a.java)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("OID.{oid}"));
+                match ava.as_str() {
+                    Ok(v) => format!("{key}={}", rfc1779_value(v)),
+                    Err(_) => format!("{key}=#{}", hex::encode(ava.attr_value().data)),
+                }
+            })
+            .collect();
+        rdns.push(avas.join(" + "));
+    }
+    rdns.reverse();
+    rdns.join(", ")
+}
+
+/// `X500Principal.getName(RFC2253)`: most specific first, no spaces.
+pub fn rfc2253(name: &X509Name<'_>) -> String {
+    let mut rdns: Vec<String> = Vec::new();
+    for rdn in name.iter_rdn() {
+        let avas: Vec<String> = rdn
+            .iter()
+            .map(|ava| {
+                let oid = oid_string(ava.attr_type());
+                match (attr_by_oid(&oid).and_then(|a| a.rfc2253), ava.as_str()) {
+                    (Some(key), Ok(v)) => format!("{key}={}", rfc2253_value(v)),
+                    _ => format!("{oid}=#{}", hex::encode(ava.as_slice_with_header())),
+                }
+            })
+            .collect();
+        rdns.push(avas.join("+"));
+    }
+    rdns.reverse();
+    rdns.join(",")
+}
+
+trait AvaRaw {
+    fn as_slice_with_header(&self) -> Vec<u8>;
+}
+
+impl AvaRaw for x509_parser::x509::AttributeTypeAndValue<'_> {
+    /// The value's full DER (tag, length, content), as RFC 2253 `#hex` wants it.
+    fn as_slice_with_header(&self) -> Vec<u8> {
+        use x509_parser::der_parser::asn1_rs::ToDer;
+        self.attr_value().to_der_vec().unwrap_or_default()
+    }
+}
+
+fn rfc2253_value(v: &str) -> String {
+    let mut out = String::new();
+    let n = v.chars().count();
+    for (i, c) in v.chars().enumerate() {
+        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=')
+            || (i == 0 && (c == '#' || c == ' '))
+            || (i + 1 == n && c == ' ');
+        if special {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Java quotes a value that holds RFC 1779 special characters.
+fn rfc1779_value(v: &str) -> String {
+    let needs = v.is_empty()
+        || v.starts_with(' ')
+        || v.ends_with(' ')
+        || v.starts_with('#')
+        || v.chars()
+            .any(|c| matches!(c, ',' | '+' | '=' | '<' | '>' | ';' | '\n' | '"' | '\\'));
+    if !needs {
+        return v.to_string();
+    }
+    let mut out = String::from("\"");
+    for c in v.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_name_is_a_cn() {
+        assert_eq!(parse_name("kibana").unwrap().common_name(), Some("kibana"));
+    }
+
+    #[test]
+    fn full_dn() {
+        let dn = parse_name("CN=kibana, OU=ops ,O=Example\\, Inc").unwrap();
+        assert_eq!(
+            dn.0,
+            vec![
+                ("CN", "kibana".into()),
+                ("OU", "ops".into()),
+                ("O", "Example, Inc".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let e = |s: &str| parse_name(s).unwrap_err().to_string();
+        assert!(e("  ").contains("the name is empty"));
+        assert!(e("CN=a,XX=b").contains("unknown attribute 'XX'"));
+        assert!(e("CN=a,DC=x,DC=y").contains("DC appears twice"));
+        assert!(e("CN=a,OU").contains("'OU' is not TYPE=value"));
+        assert!(e("CN=").contains("CN has an empty value"));
+        assert!(e("CN=a+UID=b").contains("multi-valued"));
+    }
+
+    #[test]
+    fn round_trip_through_a_certificate() {
+        let dn = parse_name("CN=kibana,OU=ops,O=Example\\, Inc,C=DE").unwrap();
+        let mut p = rcgen::CertificateParams::default();
+        p.distinguished_name = dn.to_rcgen().unwrap();
+        let k = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let c = p.self_signed(&k).unwrap();
+        let (_, x) = x509_parser::parse_x509_certificate(c.der()).unwrap();
+        assert_eq!(
+            java_string(x.subject()),
+            "CN=kibana, OU=ops, O=\"Example, Inc\", C=DE"
+        );
+        assert_eq!(
+            rfc2253(x.subject()),
+            "CN=kibana,OU=ops,O=Example\\, Inc,C=DE"
+        );
+    }
+}
