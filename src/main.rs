@@ -1,1 +1,71 @@
-fn main() {}
+//! The `esmtls` binary: parse, run, exit code. No logic lives here.
+//!
+//! Exit codes: 0 success (a closed stdout pipe counts as success), 1 the user's
+//! input or setup is wrong, 2 something unexpected (a bug or the crypto library).
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use cli::{Cli, Command, Shell};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "error: {e}");
+            for cause in e.chain().skip(1) {
+                let _ = writeln!(err, "  Caused by: {cause}");
+            }
+            let unexpected = e
+                .chain()
+                .any(|c| matches!(c.downcast_ref::<esmtls::pki::PkiError>(), Some(esmtls::pki::PkiError::Crypto { .. })));
+            ExitCode::from(if unexpected { 2 } else { 1 })
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None | Some(Command::Setup) => {
+            anyhow::bail!(
+                "the interactive wizard is not built yet; the certificate tools are ready: see `esmtls cert --help`"
+            )
+        }
+        Some(Command::Cert(c)) => commands::cert::run(c, cli.quiet),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = Cli::command();
+            let mut out = std::io::stdout().lock();
+            use clap_complete::Shell as S;
+            let s = match shell {
+                Shell::Bash => S::Bash,
+                Shell::Zsh => S::Zsh,
+                Shell::Fish => S::Fish,
+                Shell::Elvish => S::Elvish,
+                Shell::Powershell => S::PowerShell,
+            };
+            clap_complete::generate(s, &mut cmd, "esmtls", &mut out);
+            Ok(())
+        }
+        Some(Command::Man { out_dir }) => {
+            let cmd = Cli::command();
+            match out_dir {
+                Some(dir) => {
+                    clap_mangen::generate_to(cmd, &dir)?;
+                    eprintln!("wrote man pages into {}", dir.display());
+                }
+                None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout().lock())?,
+            }
+            Ok(())
+        }
+    }
+}

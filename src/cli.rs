@@ -1,0 +1,95 @@
+//! The command line, as clap definitions only. Doc comments are the help text;
+//! completions and the man page are generated from the same definition.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands::cert::CertCommand;
+
+/// esmtls — TLS and mutual TLS between Kibana and Elasticsearch, done right.
+///
+/// Without a subcommand, esmtls starts the setup wizard.
+#[derive(Debug, Parser)]
+#[command(name = "esmtls", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Print only results and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the setup wizard (the default).
+    Setup,
+    /// Certificates: make a CA, issue certificates, extract the CA chain, inspect, modernize.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff) to stdout, or write one page per subcommand into --out-dir.
+    Man {
+        /// Write esmtls.1, esmtls-cert.1, ... into this directory instead of printing esmtls.1.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+/// Shells for `esmtls completions`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+    /// Elvish.
+    Elvish,
+    /// PowerShell.
+    Powershell,
+}
+
+/// Where the password for a file esmtls writes comes from.
+#[derive(Debug, Clone, Args)]
+pub struct NewPasswordArgs {
+    /// Read the password from the first line of FILE.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["password_stdin", "no_password"])]
+    pub password_file: Option<PathBuf>,
+    /// Read the password from standard input.
+    #[arg(long, conflicts_with = "no_password")]
+    pub password_stdin: bool,
+    /// Write the PKCS#12 file with an empty password (Kibana then needs elasticsearch.ssl.keystore.password: "").
+    #[arg(long)]
+    pub no_password: bool,
+}
+
+/// Where the password of a file esmtls reads comes from.
+#[derive(Debug, Clone, Args)]
+pub struct ReadPasswordArgs {
+    /// Read the file's password from the first line of FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "password_stdin")]
+    pub password_file: Option<PathBuf>,
+    /// Read the file's password from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// Where the CA's password comes from.
+#[derive(Debug, Clone, Args)]
+pub struct CaPasswordArgs {
+    /// Read the CA file's password from the first line of FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "ca_password_stdin")]
+    pub ca_password_file: Option<PathBuf>,
+    /// Read the CA file's password from standard input.
+    #[arg(long)]
+    pub ca_password_stdin: bool,
+}

@@ -1,0 +1,5 @@
+//! Subcommand implementations: each parses nothing and decides nothing that
+//! the core could; it calls `esmtls::…` and prints.
+
+pub mod cert;
+pub mod common;
