@@ -91,7 +91,8 @@ pub fn read(bytes: &[u8], password: &str, file: &str) -> Result<Contents> {
         if let Some(i) = leaf {
             leaf_used[i] = true;
             chain.push(all[i].3.clone());
-            extend_chain(&mut chain, all.iter().map(|c| c.3.as_slice()));
+            // Trusted entries stand on their own (as in Java); the chain is built from the others.
+            extend_chain(&mut chain, all.iter().filter(|c| !c.2).map(|c| c.3.as_slice()));
         }
         let alias = k
             .friendly_name

@@ -1,0 +1,86 @@
+//! Shared helpers for the integration tests: run the binary in a scrubbed
+//! environment, find the real consumers (openssl, keytool, java, node + npm
+//! packages), and fail — not skip — when one is missing under CI=true.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The esmtls binary with a scrubbed environment.
+pub fn esmtls(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_esmtls"));
+    c.current_dir(dir).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("HOME", dir).env("LANG", "C.UTF-8");
+    c.stdin(std::process::Stdio::null());
+    c
+}
+
+/// Runs a command, returning its output; panics with the command if it cannot start.
+pub fn run(c: &mut Command) -> Output {
+    c.output().unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"))
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts success and returns stdout.
+#[track_caller]
+pub fn ok(o: Output) -> String {
+    assert!(o.status.success(), "command failed ({}):\nstdout: {}\nstderr: {}", o.status, stdout(&o), stderr(&o));
+    stdout(&o)
+}
+
+/// True when `tool` is on PATH. Under CI=true a missing tool fails the test;
+/// elsewhere the test is skipped with a loud message.
+pub fn have(tool: &str) -> bool {
+    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{tool} is required by this test and is missing (CI=true); scripts/setup-test-deps.sh installs it");
+        }
+        eprintln!("\n!!!!! SKIPPING: {tool} is not installed; run `bash scripts/setup-test-deps.sh` !!!!!\n");
+    }
+    found
+}
+
+/// The npm packages folder, installed by scripts/setup-test-deps.sh.
+pub fn node_modules() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/npm/node_modules");
+    if p.join("node-forge").is_dir() && have("node") {
+        return Some(p);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("node-forge is missing in {} (CI=true); scripts/setup-test-deps.sh installs it", p.display());
+    }
+    eprintln!("\n!!!!! SKIPPING: npm packages missing in {}; run `bash scripts/setup-test-deps.sh` !!!!!\n", p.display());
+    None
+}
+
+/// A test asset from tests/.
+pub fn asset(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(rel)
+}
+
+/// Writes `pw` to dir/name and returns the path.
+pub fn pw_file(dir: &Path, name: &str, pw: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("{pw}\n")).unwrap();
+    p
+}
+
+/// Mode bits of a file.
+pub fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// Names of the files in a directory, sorted.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
