@@ -128,7 +128,16 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
 pub(crate) fn mask_secrets(text: &str) -> String {
     let mut lines = doc::Lines::split(text);
     for l in &mut lines.lines {
-        let ind = indent_of(&l.text);
+        // Commented-out settings (`#elasticsearch.password: old`) are masked
+        // too: operators comment out old passwords rather than delete them.
+        let t = l.text.trim_start();
+        let ind = if t.starts_with("# esmtls removed ") {
+            continue;
+        } else if t.starts_with('#') {
+            l.text.len() - t.trim_start_matches(['#', ' ']).len()
+        } else {
+            indent_of(&l.text)
+        };
         let Some((key, key_end)) = doc::parse_key(&l.text, ind) else {
             continue;
         };

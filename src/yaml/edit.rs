@@ -263,6 +263,25 @@ impl YamlFile {
                 indent,
                 dash_gap,
             } => match value {
+                Value::List(new)
+                    if !new.is_empty() && *simple && self.keeps_prefix(n, items, new).is_some() =>
+                {
+                    // Keep the lines (and same-line comments) of items that stay.
+                    let (drop, at) = self.keeps_prefix(n, items, new).unwrap_or_default();
+                    let kept = items.len() - drop.len();
+                    let style = items[0].style;
+                    let fresh: Vec<String> = new[kept..]
+                        .iter()
+                        .map(|v| {
+                            format!(
+                                "{}-{dash_gap}{}",
+                                " ".repeat(*indent),
+                                render_str(v, Ctx::Block, style)
+                            )
+                        })
+                        .collect();
+                    out = rebuild(&out, &drop, &[], at, fresh);
+                }
                 Value::List(new) if !new.is_empty() && *simple => {
                     let style = items.first().map(|s| s.style).unwrap_or(Style::Plain);
                     let at = items.first().map(|s| s.line).unwrap_or(n.line + 1);
@@ -310,6 +329,36 @@ impl YamlFile {
             Kind::Map => return Err(self.internal(format!("{} is a mapping", n.key))),
         }
         Ok(Some(out))
+    }
+
+    /// When the items of block list `n` that are in `new` are, in order, a
+    /// prefix of `new`: the lines of the other items and where to add the rest.
+    fn keeps_prefix(
+        &self,
+        n: &Node,
+        items: &[doc::Span],
+        new: &[String],
+    ) -> Option<(Vec<usize>, usize)> {
+        let cur = self.current(n).as_list();
+        if cur.len() != items.len() {
+            return None;
+        }
+        let kept: Vec<usize> = (0..items.len())
+            .filter(|&i| new.contains(&cur[i]))
+            .collect();
+        let last = *kept.last()?;
+        if kept
+            .iter()
+            .map(|&i| &cur[i])
+            .ne(new.iter().take(kept.len()))
+        {
+            return None;
+        }
+        let drop = (0..items.len())
+            .filter(|i| !kept.contains(i))
+            .map(|i| items[i].line)
+            .collect();
+        Some((drop, items[last].line + 1))
     }
 
     /// Adds `key: value` inside the managed block, creating it at the end.

@@ -179,3 +179,32 @@ fn refusals_name_line_and_fix() {
         "{e}"
     );
 }
+
+#[test]
+fn set_block_list_keeps_the_lines_of_items_that_stay() {
+    let t = "h:\n  - a   # primary\n  - b\n  - c\n";
+    let out = after(
+        t,
+        &[Edit::set(
+            "h",
+            Value::List(vec!["a".into(), "c".into(), "d".into()]),
+        )],
+    );
+    assert_eq!(out, "h:\n  - a   # primary\n  - c\n  - d\n");
+    let out = after(
+        t,
+        &[Edit::set("h", Value::List(vec!["c".into(), "a".into()]))],
+    );
+    assert_eq!(out, "h:\n  - c\n  - a\n");
+}
+
+#[test]
+fn commented_out_secrets_are_masked_but_removal_notes_are_not() {
+    let m = diff::mask_secrets(
+        "#elasticsearch.password: \"pass\"\n# esmtls removed elasticsearch.password: moved\n",
+    );
+    assert_eq!(
+        m,
+        "#elasticsearch.password: ***\n# esmtls removed elasticsearch.password: moved\n"
+    );
+}
