@@ -343,7 +343,8 @@ fn flow_close(s: &str, open: usize) -> Option<usize> {
     let mut i = open;
     while i < b.len() {
         match b[i] {
-            b'"' | b'\'' => {
+            // A quote opens a quoted scalar only where a scalar starts.
+            b'"' | b'\'' if i > open && matches!(b[i - 1], b'[' | b',' | b' ' | b'{' | b':') => {
                 i += quoted_len(&s[i..])?.1;
                 continue;
             }

@@ -111,6 +111,20 @@ impl YamlFile {
                 if let Err(p @ Problem::Duplicate { .. }) = doc::scan(&lines.lines) {
                     return Err(p.with_path(&path));
                 }
+                if e.to_string().contains("more than one document") {
+                    let second = lines
+                        .lines
+                        .iter()
+                        .enumerate()
+                        .skip(1)
+                        .find(|(_, l)| l.text.starts_with("---"));
+                    let line = second.map(|(i, _)| i + 1).unwrap_or(1);
+                    return Err(YamlError::Unsupported {
+                        path,
+                        line,
+                        what: "a second YAML document (`---`)".into(),
+                    });
+                }
                 let (line, column) = e
                     .location()
                     .map(|l| (l.line(), l.column()))

@@ -208,3 +208,9 @@ fn commented_out_secrets_are_masked_but_removal_notes_are_not() {
         "#elasticsearch.password: ***\n# esmtls removed elasticsearch.password: moved\n"
     );
 }
+
+#[test]
+fn single_quote_in_flow_item() {
+    let out = after("# h\n", &[Edit::list_add("ssl.key_x", "it's")]);
+    assert!(out.contains("ssl.key_x: [it's]"), "{out}");
+}
