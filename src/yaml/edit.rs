@@ -182,14 +182,14 @@ impl YamlFile {
         &self.scan.nodes[i]
     }
 
-    fn current(&self, n: &Node) -> SettingValue {
+    pub(super) fn current(&self, n: &Node) -> SettingValue {
         self.value_at(&n.chain)
             .map(SettingValue::from_yaml)
             .unwrap_or(SettingValue::Null)
     }
 
     /// Refuses a key that would be both a value and a parent of settings.
-    fn check_room(&self, key: &str) -> Result<(), YamlError> {
+    pub(super) fn check_room(&self, key: &str) -> Result<(), YamlError> {
         for (_, n) in self.scan.leaves() {
             let blocks =
                 n.key.starts_with(&format!("{key}.")) || key.starts_with(&format!("{}.", n.key));
@@ -224,7 +224,7 @@ impl YamlFile {
         }
     }
 
-    fn set_in_place(&self, i: usize, value: &Value) -> Result<Option<Lines>, YamlError> {
+    pub(super) fn set_in_place(&self, i: usize, value: &Value) -> Result<Option<Lines>, YamlError> {
         let n = self.node(i);
         if value.matches(&self.current(n)) {
             return Ok(None);
@@ -362,7 +362,7 @@ impl YamlFile {
     }
 
     /// Adds `key: value` inside the managed block, creating it at the end.
-    fn insert_managed(&self, key: &str, value: &Value) -> Result<Lines, YamlError> {
+    pub(super) fn insert_managed(&self, key: &str, value: &Value) -> Result<Lines, YamlError> {
         let lines = &self.lines.lines;
         let find = |m: &str| lines.iter().position(|l| l.text.trim_end() == m);
         let entry = format!(
@@ -424,7 +424,7 @@ impl YamlFile {
     }
 
     /// Deletes node `i`'s lines (and parents it empties), leaving a comment.
-    fn remove_node(&self, i: usize, key: &str, reason: &str) -> Lines {
+    pub(super) fn remove_node(&self, i: usize, key: &str, reason: &str) -> Lines {
         let n = self.node(i);
         let mut drop = content_lines(&self.lines.lines, n.line, n.end);
         let mut top = i;
@@ -451,123 +451,6 @@ impl YamlFile {
             Vec::new(),
         )
     }
-
-    fn list_add(&self, key: &str, item: &str) -> Result<Option<Lines>, YamlError> {
-        self.check_room(key)?;
-        let Some((i, n)) = self.scan.leaf(key) else {
-            return self
-                .insert_managed(key, &Value::List(vec![item.into()]))
-                .map(Some);
-        };
-        let cur = self.current(n);
-        if cur.as_list().iter().any(|x| x == item) {
-            return Ok(None);
-        }
-        let t = &self.lines.lines[n.line].text;
-        let mut out = self.lines.clone();
-        match &n.kind {
-            Kind::Null => return self.set_in_place(i, &Value::List(vec![item.into()])),
-            Kind::Scalar(_) => {
-                let mut all = cur.as_list();
-                all.push(item.into());
-                return self.set_in_place(i, &Value::List(all));
-            }
-            Kind::Flow { open, close, items } => match items.last() {
-                Some(last) => splice(
-                    &mut out,
-                    n.line,
-                    last.end,
-                    last.end,
-                    &format!(", {}", render_str(item, Ctx::Flow, items[0].style)),
-                ),
-                None => {
-                    let spaced = t.as_bytes().get(open + 1) == Some(&b' ');
-                    splice(
-                        &mut out,
-                        n.line,
-                        *open,
-                        close + 1,
-                        &render(&Value::List(vec![item.into()]), Style::Plain, spaced),
-                    );
-                }
-            },
-            Kind::Block {
-                items,
-                simple: true,
-                indent,
-                dash_gap,
-            } if !items.is_empty() => {
-                let last = &items[items.len() - 1];
-                let line = format!(
-                    "{}-{dash_gap}{}",
-                    " ".repeat(*indent),
-                    render_str(item, Ctx::Block, last.style)
-                );
-                out = rebuild(&out, &[], &[], last.line + 1, vec![line]);
-            }
-            _ => return Err(self.unsupported_list(n)),
-        }
-        Ok(Some(out))
-    }
-
-    fn unsupported_list(&self, n: &Node) -> YamlError {
-        YamlError::Unsupported {
-            path: self.path.clone(),
-            line: n.line + 1,
-            what: format!(
-                "the list {} as written (items that are not one-line values)",
-                n.key
-            ),
-        }
-    }
-
-    fn list_remove(&self, key: &str, item: &str, reason: &str) -> Result<Option<Lines>, YamlError> {
-        let Some((i, n)) = self.scan.leaf(key) else {
-            return Ok(None);
-        };
-        let values = self.current(n).as_list();
-        if !values.iter().any(|x| x == item) {
-            return Ok(None);
-        }
-        if values.iter().all(|x| x == item) {
-            return Ok(Some(self.remove_node(i, key, reason)));
-        }
-        let t = &self.lines.lines[n.line].text;
-        let mut out = self.lines.clone();
-        match &n.kind {
-            Kind::Flow { open, close, items } if items.len() == values.len() => {
-                let sep = if items.len() > 1 {
-                    &t[items[0].end..items[1].start]
-                } else {
-                    ", "
-                };
-                let kept: Vec<&str> = items
-                    .iter()
-                    .zip(&values)
-                    .filter(|(_, v)| *v != item)
-                    .map(|(s, _)| &t[s.start..s.end])
-                    .collect();
-                let first = items.first().map(|s| s.start).unwrap_or(open + 1);
-                let last = items.last().map(|s| s.end).unwrap_or(*close);
-                splice(&mut out, n.line, first, last, &kept.join(sep));
-            }
-            Kind::Block {
-                items,
-                simple: true,
-                ..
-            } if items.len() == values.len() => {
-                let drop: Vec<usize> = items
-                    .iter()
-                    .zip(&values)
-                    .filter(|(_, v)| *v == item)
-                    .map(|(s, _)| s.line)
-                    .collect();
-                out = rebuild(&out, &drop, &[], usize::MAX, Vec::new());
-            }
-            _ => return Err(self.unsupported_list(n)),
-        }
-        Ok(Some(out))
-    }
 }
 
 /// Setting names esmtls writes: plain YAML keys, dotted.
@@ -592,14 +475,14 @@ fn check_key(key: &str) -> Result<(), YamlError> {
 }
 
 /// Content (non-blank, non-comment) line indices in `from..to`.
-fn content_lines(lines: &[Line], from: usize, to: usize) -> Vec<usize> {
+pub(super) fn content_lines(lines: &[Line], from: usize, to: usize) -> Vec<usize> {
     (from..to.min(lines.len()))
         .filter(|&i| !is_trivia(&lines[i].text))
         .collect()
 }
 
 /// Replaces bytes `start..end` of line `line`.
-fn splice(out: &mut Lines, line: usize, start: usize, end: usize, with: &str) {
+pub(super) fn splice(out: &mut Lines, line: usize, start: usize, end: usize, with: &str) {
     let t = &mut out.lines[line].text;
     t.replace_range(start..end, with);
 }
@@ -608,7 +491,7 @@ fn splice(out: &mut Lines, line: usize, start: usize, end: usize, with: &str) {
 /// `insert` added before line `at` (`at == len` appends). Line endings stay
 /// with their lines; added lines take the file's ending, and a file without
 /// a final newline still ends without one.
-fn rebuild(
+pub(super) fn rebuild(
     src: &Lines,
     drop: &[usize],
     replace: &[(usize, String)],

@@ -20,7 +20,7 @@
 //! block list, indents inserted and replaced sequences differently and treats
 //! dotted keys as paths, while Elasticsearch and Kibana treat `a.b: x` and
 //! `a: {b: x}` as the same setting — something no YAML crate knows. So the
-//! text is edited line by line ([`doc`] finds positions, [`edit`] changes
+//! text is edited line by line (`doc`/`syntax` find positions, `edit`/`list` change
 //! them), and `serde_yaml_ng` — the maintained successor of the deprecated
 //! `serde_yaml`, with libyaml's strict parser and duplicate-key detection —
 //! validates the input, decodes values and checks every result.
@@ -29,6 +29,8 @@ mod diff;
 mod doc;
 mod edit;
 mod error;
+mod list;
+mod syntax;
 mod validate;
 mod value;
 
