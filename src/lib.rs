@@ -8,3 +8,4 @@
 pub mod fsutil;
 pub mod pki;
 pub mod secret;
+pub mod yaml;
