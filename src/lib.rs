@@ -6,5 +6,6 @@
 #![forbid(unsafe_code)]
 
 pub mod fsutil;
+pub mod keystore;
 pub mod pki;
 pub mod secret;

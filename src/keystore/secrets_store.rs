@@ -1,0 +1,1 @@
+//! esmtls's own secrets (placeholder, filled in below).
