@@ -29,6 +29,8 @@ pub enum Command {
     /// Certificates: make a CA, issue certificates, extract the CA chain, inspect, modernize.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Read and change kibana.keystore and elasticsearch.keystore, byte-compatible with Elastic's tools.
+    Keystore(crate::commands::keystore::KeystoreArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
         /// The shell.

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fsutil;
+pub mod keystore;
 pub mod pki;
 pub mod secret;
 pub mod yaml;

@@ -46,6 +46,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )
         }
         Some(Command::Cert(c)) => commands::cert::run(c, cli.quiet),
+        Some(Command::Keystore(k)) => commands::keystore::run(k),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             let mut out = std::io::stdout().lock();

@@ -3,3 +3,4 @@
 
 pub mod cert;
 pub mod common;
+pub mod keystore;

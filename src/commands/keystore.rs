@@ -1,0 +1,433 @@
+//! `esmtls keystore kibana|elasticsearch …`: the command-line shell over
+//! [`esmtls::keystore`].
+//!
+//! Role: find the keystore file (`--path`, else the config directory from
+//! `--config`, `KBN_PATH_CONF` / `ES_PATH_CONF`, `/etc/kibana` /
+//! `/etc/elasticsearch`), obtain passwords and values (a no-echo prompt on a
+//! terminal, the `*_KEYSTORE_PASSPHRASE_FILE` variables, or `--stdin`), and call
+//! the library. Invariants: results go to stdout, messages to stderr; a value is
+//! printed only by `show`; a value or password never comes from an argument.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use esmtls::fsutil::{Existing, Outcome};
+use esmtls::keystore::{EsKeystore, KibanaKeystore, SystemRandom, elasticsearch, kibana};
+use esmtls::secret::Secret;
+
+/// Read and change kibana.keystore and elasticsearch.keystore without Elastic's CLI tools.
+#[derive(clap::Args, Debug)]
+pub struct KeystoreArgs {
+    #[command(subcommand)]
+    service: Service,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Service {
+    /// Kibana's kibana.keystore.
+    Kibana(Target),
+    /// Elasticsearch's elasticsearch.keystore.
+    Elasticsearch(Target),
+}
+
+#[derive(clap::Args, Debug)]
+struct Target {
+    /// The keystore file [default: kibana.keystore / elasticsearch.keystore in the config directory].
+    #[arg(long, global = true, value_name = "FILE")]
+    path: Option<PathBuf>,
+    /// The service's config directory [default: $KBN_PATH_CONF / $ES_PATH_CONF, else /etc/kibana /
+    /// /etc/elasticsearch].
+    #[arg(long, global = true, value_name = "DIR")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Action {
+    /// List the setting names, one per line.
+    List,
+    /// Add a setting; the value is prompted without echo, or read from standard input.
+    Add {
+        /// The setting name, e.g. elasticsearch.ssl.keystore.password.
+        name: String,
+        /// Read the value from standard input (one trailing line ending is removed).
+        #[arg(long)]
+        stdin: bool,
+        /// Replace the setting if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a setting.
+    Remove {
+        /// The setting name.
+        name: String,
+    },
+    /// Print a setting's value to standard output.
+    Show {
+        /// The setting name.
+        name: String,
+    },
+    /// Create an empty keystore (Elasticsearch: with a new keystore.seed).
+    Create {
+        /// Elasticsearch keystore format, 3 to 7 (5 = ES 8.0-8.13, 6 = 8.14-8.17, 7 = 9.x).
+        #[arg(long, value_name = "N")]
+        format: Option<i32>,
+        /// Choose the format for this Elasticsearch version, e.g. 8.17.1.
+        #[arg(long, value_name = "VERSION", conflicts_with = "format")]
+        es_version: Option<String>,
+        /// Choose the format from the Elasticsearch install in DIR (its lib/elasticsearch-*.jar).
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["format", "es_version"])]
+        es_home: Option<PathBuf>,
+        /// Protect the keystore with a password (from $KBN_KEYSTORE_PASSPHRASE_FILE /
+        /// $ES_KEYSTORE_PASSPHRASE_FILE, else prompted).
+        #[arg(long)]
+        password: bool,
+        /// Replace an existing keystore (a backup is kept).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Runs `esmtls keystore …`.
+pub fn run(args: KeystoreArgs) -> anyhow::Result<()> {
+    match args.service {
+        Service::Kibana(t) => run_kibana(t),
+        Service::Elasticsearch(t) => run_es(t),
+    }
+}
+
+fn locate(t: &Target, env: &str, default_dir: &str, file: &str) -> (PathBuf, PathBuf) {
+    let dir = t
+        .config
+        .clone()
+        .or_else(|| {
+            std::env::var_os(env)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from(default_dir));
+    match &t.path {
+        Some(p) => (p.clone(), esmtls::fsutil::parent_dir(p)),
+        None => (dir.join(file), dir),
+    }
+}
+
+fn can_prompt() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+fn prompt(text: &str) -> anyhow::Result<Secret> {
+    let v = rpassword::prompt_password(text).context("cannot read from the terminal")?;
+    Ok(Secret::new(v))
+}
+
+/// A password for opening: from the environment, else a prompt on a terminal.
+fn open_password(from_env: Option<Secret>, what: &str) -> anyhow::Result<Option<Secret>> {
+    match from_env {
+        Some(p) => Ok(Some(p)),
+        None if can_prompt() => Ok(Some(prompt(&format!("Password for the {what}: "))?)),
+        None => Ok(None),
+    }
+}
+
+/// A new password: from the environment, else prompted twice.
+fn new_password(from_env: Option<Secret>, env_name: &str) -> anyhow::Result<Secret> {
+    if let Some(p) = from_env {
+        return Ok(p);
+    }
+    if !can_prompt() {
+        bail!(
+            "no terminal to prompt for the keystore password; set {env_name} to a file that holds it"
+        );
+    }
+    let a = prompt("New keystore password: ")?;
+    let b = prompt("Repeat it: ")?;
+    if a != b {
+        bail!("the two passwords differ; nothing was written");
+    }
+    if a.is_empty() {
+        bail!("the password is empty; leave out --password for an unprotected keystore");
+    }
+    Ok(a)
+}
+
+fn read_value(name: &str, stdin: bool) -> anyhow::Result<Secret> {
+    let v = if stdin {
+        Secret::from_reader(std::io::stdin().lock(), "standard input")?
+    } else if can_prompt() {
+        prompt(&format!("Value for {name}: "))?
+    } else {
+        bail!(
+            "standard input is not a terminal, so the value of {name} cannot be prompted; pass --stdin and pipe it"
+        );
+    };
+    if v.is_empty() {
+        bail!("the value of {name} is empty; nothing was written");
+    }
+    Ok(v)
+}
+
+fn report(verb: &str, path: &Path, outcome: &Outcome) {
+    match outcome {
+        Outcome::Replaced { backup } => {
+            eprintln!(
+                "{verb} {} (previous version kept at {})",
+                path.display(),
+                backup.display()
+            )
+        }
+        Outcome::Created => eprintln!("{verb} {}", path.display()),
+        Outcome::Unchanged => eprintln!("{} unchanged", path.display()),
+    }
+}
+
+fn refuse_es_options(action: &Action) -> anyhow::Result<()> {
+    if let Action::Create {
+        format,
+        es_version,
+        es_home,
+        ..
+    } = action
+        && (format.is_some() || es_version.is_some() || es_home.is_some())
+    {
+        bail!(
+            "--format, --es-version and --es-home apply only to `esmtls keystore elasticsearch create`"
+        );
+    }
+    Ok(())
+}
+
+fn run_kibana(t: Target) -> anyhow::Result<()> {
+    refuse_es_options(&t.action)?;
+    let (path, dir) = locate(&t, "KBN_PATH_CONF", "/etc/kibana", kibana::FILE_NAME);
+    if let Some(legacy) = kibana::legacy_data_keystore(&dir) {
+        eprintln!(
+            "warning: {} exists; Kibana reads it instead of {} — move or remove it",
+            legacy.display(),
+            path.display()
+        );
+    }
+    let open = || -> anyhow::Result<KibanaKeystore> {
+        let bytes = std::fs::read(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!(
+                    "there is no Kibana keystore at {}; create it with `esmtls keystore kibana create`",
+                    path.display()
+                )
+            } else {
+                anyhow::anyhow!("cannot read {}: {e}", path.display())
+            }
+        })?;
+        let pw = if KibanaKeystore::is_protected(&bytes) {
+            open_password(kibana::password_from_env()?, "Kibana keystore")?
+        } else {
+            None
+        };
+        Ok(KibanaKeystore::decode(&bytes, pw.as_ref(), &path)?)
+    };
+    match t.action {
+        Action::List => {
+            for n in open()?.names() {
+                println!("{n}");
+            }
+        }
+        Action::Show { name } => {
+            let ks = open()?;
+            let v = ks
+                .get(&name)
+                .ok_or_else(|| anyhow::anyhow!("{} has no setting {name}", path.display()))?;
+            println!("{}", v.expose());
+        }
+        Action::Add { name, stdin, force } => {
+            kibana::validate_name(&name)?;
+            let mut ks = open()?;
+            if !force && ks.get(&name).is_some() {
+                bail!(
+                    "{} already has {name}; pass --force to replace it",
+                    path.display()
+                );
+            }
+            let value = read_value(&name, stdin)?;
+            ks.set_string(&name, value, force, &path)?;
+            report(
+                &format!("added {name} to"),
+                &path,
+                &ks.save(&path, &mut SystemRandom, Existing::Replace)?,
+            );
+        }
+        Action::Remove { name } => {
+            let mut ks = open()?;
+            ks.remove(&name, &path)?;
+            report(
+                &format!("removed {name} from"),
+                &path,
+                &ks.save(&path, &mut SystemRandom, Existing::Replace)?,
+            );
+        }
+        Action::Create {
+            password, force, ..
+        } => {
+            if path.exists() && !force {
+                bail!(
+                    "{} already exists; pass --force to replace it (a backup is kept)",
+                    path.display()
+                );
+            }
+            let pw = if password {
+                new_password(kibana::password_from_env()?, kibana::PASSPHRASE_FILE_ENV)?
+            } else {
+                Secret::empty()
+            };
+            let ks = KibanaKeystore::new(pw);
+            let existing = if force {
+                Existing::Replace
+            } else {
+                Existing::Refuse
+            };
+            report(
+                "created",
+                &path,
+                &ks.save(&path, &mut SystemRandom, existing)?,
+            );
+            if password {
+                eprintln!(
+                    "note: Kibana 8.15 or later is needed to open a password-protected keystore; give it {} at startup",
+                    kibana::PASSPHRASE_FILE_ENV
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_es(t: Target) -> anyhow::Result<()> {
+    let (path, _) = locate(
+        &t,
+        "ES_PATH_CONF",
+        "/etc/elasticsearch",
+        elasticsearch::FILE_NAME,
+    );
+    let open = || -> anyhow::Result<EsKeystore> {
+        let bytes = std::fs::read(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!(
+                    "there is no Elasticsearch keystore at {}; create it with `esmtls keystore elasticsearch create`",
+                    path.display()
+                )
+            } else {
+                anyhow::anyhow!("cannot read {}: {e}", path.display())
+            }
+        })?;
+        let (header, _) = elasticsearch::read_header(&bytes, &path)?;
+        let pw = if header.has_password {
+            open_password(
+                elasticsearch::password_from_env()?,
+                "Elasticsearch keystore",
+            )?
+        } else {
+            None
+        };
+        Ok(EsKeystore::decode(&bytes, pw.as_ref(), &path)?)
+    };
+    match t.action {
+        Action::List => {
+            for n in open()?.names() {
+                println!("{n}");
+            }
+        }
+        Action::Show { name } => {
+            let ks = open()?;
+            let v = ks
+                .get_string(&name)
+                .ok_or_else(|| anyhow::anyhow!("{} has no setting {name}", path.display()))?;
+            println!("{}", v.expose());
+        }
+        Action::Add { name, stdin, force } => {
+            elasticsearch::validate_name(&name)?;
+            let mut ks = open()?;
+            if !force && ks.get(&name).is_some() {
+                bail!(
+                    "{} already has {name}; pass --force to replace it",
+                    path.display()
+                );
+            }
+            let value = read_value(&name, stdin)?;
+            ks.set_string(&name, &value, force, &path)?;
+            report(
+                &format!("added {name} to"),
+                &path,
+                &ks.save(&path, &mut SystemRandom, Existing::Replace)?,
+            );
+        }
+        Action::Remove { name } => {
+            let mut ks = open()?;
+            ks.remove(&name, &path)?;
+            if name == elasticsearch::SEED_SETTING {
+                eprintln!(
+                    "warning: without keystore.seed the node adds a new one and rewrites the keystore at startup"
+                );
+            }
+            report(
+                &format!("removed {name} from"),
+                &path,
+                &ks.save(&path, &mut SystemRandom, Existing::Replace)?,
+            );
+        }
+        Action::Create {
+            format,
+            es_version,
+            es_home,
+            password,
+            force,
+        } => {
+            if path.exists() && !force {
+                bail!(
+                    "{} already exists; pass --force to replace it (a backup is kept)",
+                    path.display()
+                );
+            }
+            let version = match (format, es_version, es_home) {
+                (Some(f), _, _) => f,
+                (None, Some(v), _) => elasticsearch::format_for_es_version(&v)?,
+                (None, None, Some(home)) => {
+                    let v = elasticsearch::detect_es_version(&home)?;
+                    let f = elasticsearch::format_for_es_version(&v)?;
+                    eprintln!(
+                        "Elasticsearch {v} found in {}: keystore format {f}",
+                        home.display()
+                    );
+                    f
+                }
+                (None, None, None) => bail!(
+                    "which Elasticsearch will read {}? pass --es-home DIR (its install), --es-version X.Y.Z or --format N \
+                     (5 = 8.0-8.13, 6 = 8.14-8.17, 7 = 9.x); a format newer than the node's stops it from starting",
+                    path.display()
+                ),
+            };
+            let pw = if password {
+                let p = new_password(
+                    elasticsearch::password_from_env()?,
+                    elasticsearch::PASSPHRASE_FILE_ENV,
+                )?;
+                elasticsearch::check_password(&p)?;
+                p
+            } else {
+                Secret::empty()
+            };
+            let ks = EsKeystore::create(version, pw, &mut SystemRandom)?;
+            let existing = if force {
+                Existing::Replace
+            } else {
+                Existing::Refuse
+            };
+            report(
+                &format!("created (format {version})"),
+                &path,
+                &ks.save(&path, &mut SystemRandom, existing)?,
+            );
+        }
+    }
+    Ok(())
+}
