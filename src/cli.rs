@@ -11,7 +11,12 @@ use crate::commands::cert::CertCommand;
 ///
 /// Without a subcommand, esmtls starts the setup wizard.
 #[derive(Debug, Parser)]
-#[command(name = "esmtls", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "esmtls",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Print only results and errors.
     #[arg(short, long, global = true)]

@@ -19,8 +19,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let broken_pipe = |c: &(dyn std::error::Error + 'static)| {
-                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-                    || c.downcast_ref::<serde_json::Error>().and_then(|j| j.io_error_kind()) == Some(std::io::ErrorKind::BrokenPipe)
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                    || c.downcast_ref::<serde_json::Error>()
+                        .and_then(|j| j.io_error_kind())
+                        == Some(std::io::ErrorKind::BrokenPipe)
             };
             if e.chain().any(broken_pipe) {
                 return ExitCode::SUCCESS;
@@ -30,9 +33,12 @@ fn main() -> ExitCode {
             for cause in e.chain().skip(1) {
                 let _ = writeln!(err, "  Caused by: {cause}");
             }
-            let unexpected = e
-                .chain()
-                .any(|c| matches!(c.downcast_ref::<esmtls::pki::PkiError>(), Some(esmtls::pki::PkiError::Crypto { .. })));
+            let unexpected = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<esmtls::pki::PkiError>(),
+                    Some(esmtls::pki::PkiError::Crypto { .. })
+                )
+            });
             ExitCode::from(if unexpected { 2 } else { 1 })
         }
     }

@@ -22,15 +22,100 @@ fn openssl(dir: &Path, args: &[&str]) -> String {
 fn bundle(dir: &Path, key: &str) {
     pw_file(dir, "pw", "changeme");
     let e = |args: &[&str]| ok(run(esmtls(dir).args(args)));
-    e(&["cert", "ca", "--out", "ca.p12", "--password-file", "pw", "--key", key]);
-    e(&["cert", "extract-ca", "--in", "ca.p12", "--out", "ca.crt", "--password-file", "pw"]);
+    e(&[
+        "cert",
+        "ca",
+        "--out",
+        "ca.p12",
+        "--password-file",
+        "pw",
+        "--key",
+        key,
+    ]);
+    e(&[
+        "cert",
+        "extract-ca",
+        "--in",
+        "ca.p12",
+        "--out",
+        "ca.crt",
+        "--password-file",
+        "pw",
+    ]);
     let common = ["--ca", "ca.p12", "--ca-password-file", "pw", "--key", key];
-    e(&[&["cert", "issue"][..], &common, &["--name", "es01", "--server", "--dns", "localhost,es01", "--ip", "127.0.0.1", "--out", "http.p12", "--password-file", "pw"]].concat());
-    e(&[&["cert", "issue"][..], &common, &["--name", "es01", "--server", "--dns", "localhost,es01", "--ip", "127.0.0.1", "--pem", "--out", "http.crt"]].concat());
-    e(&[&["cert", "issue"][..], &common, &["--name", "kibana-client", "--client", "--pem", "--out", "kibana-client.crt"]].concat());
+    e(&[
+        &["cert", "issue"][..],
+        &common,
+        &[
+            "--name",
+            "es01",
+            "--server",
+            "--dns",
+            "localhost,es01",
+            "--ip",
+            "127.0.0.1",
+            "--out",
+            "http.p12",
+            "--password-file",
+            "pw",
+        ],
+    ]
+    .concat());
+    e(&[
+        &["cert", "issue"][..],
+        &common,
+        &[
+            "--name",
+            "es01",
+            "--server",
+            "--dns",
+            "localhost,es01",
+            "--ip",
+            "127.0.0.1",
+            "--pem",
+            "--out",
+            "http.crt",
+        ],
+    ]
+    .concat());
+    e(&[
+        &["cert", "issue"][..],
+        &common,
+        &[
+            "--name",
+            "kibana-client",
+            "--client",
+            "--pem",
+            "--out",
+            "kibana-client.crt",
+        ],
+    ]
+    .concat());
     if key.starts_with("rsa") {
-        e(&[&["cert", "issue"][..], &common, &["--name", "kibana-client", "--client", "--out", "kibana-client.p12", "--password-file", "pw"]].concat());
-        e(&["cert", "extract-ca", "--in", "kibana-client.p12", "--out", "kibana-ca.crt", "--password-file", "pw"]);
+        e(&[
+            &["cert", "issue"][..],
+            &common,
+            &[
+                "--name",
+                "kibana-client",
+                "--client",
+                "--out",
+                "kibana-client.p12",
+                "--password-file",
+                "pw",
+            ],
+        ]
+        .concat());
+        e(&[
+            "cert",
+            "extract-ca",
+            "--in",
+            "kibana-client.p12",
+            "--out",
+            "kibana-ca.crt",
+            "--password-file",
+            "pw",
+        ]);
     }
 }
 
@@ -52,27 +137,90 @@ fn openssl_reads_everything_without_legacy() {
         let p = d.path();
         bundle(p, key);
         for (file, _) in p12s(key) {
-            openssl(p, &["pkcs12", "-info", "-in", file, "-passin", "file:pw", "-noout"]);
+            openssl(
+                p,
+                &[
+                    "pkcs12", "-info", "-in", file, "-passin", "file:pw", "-noout",
+                ],
+            );
             // The guide's own step-2 command.
-            let cas = openssl(p, &["pkcs12", "-in", file, "-cacerts", "-nokeys", "-passin", "file:pw"]);
-            assert_eq!(cas.matches("BEGIN CERTIFICATE").count(), 1, "{key} {file}: {cas}");
+            let cas = openssl(
+                p,
+                &[
+                    "pkcs12", "-in", file, "-cacerts", "-nokeys", "-passin", "file:pw",
+                ],
+            );
+            assert_eq!(
+                cas.matches("BEGIN CERTIFICATE").count(),
+                1,
+                "{key} {file}: {cas}"
+            );
             let all = openssl(p, &["pkcs12", "-in", file, "-nodes", "-passin", "file:pw"]);
             assert!(all.contains("PRIVATE KEY"), "{key} {file}");
-            std::fs::write(p.join("leaf.pem"), openssl(p, &["pkcs12", "-in", file, "-clcerts", "-nokeys", "-passin", "file:pw"])).unwrap();
-            assert!(openssl(p, &["verify", "-CAfile", "ca.crt", "leaf.pem"]).contains("leaf.pem: OK"));
+            std::fs::write(
+                p.join("leaf.pem"),
+                openssl(
+                    p,
+                    &[
+                        "pkcs12", "-in", file, "-clcerts", "-nokeys", "-passin", "file:pw",
+                    ],
+                ),
+            )
+            .unwrap();
+            assert!(
+                openssl(p, &["verify", "-CAfile", "ca.crt", "leaf.pem"]).contains("leaf.pem: OK")
+            );
         }
-        for (crt, k) in [("http.crt", "http.key"), ("kibana-client.crt", "kibana-client.key")] {
-            assert!(openssl(p, &["verify", "-CAfile", "ca.crt", crt]).contains(": OK"), "{key} {crt}");
+        for (crt, k) in [
+            ("http.crt", "http.key"),
+            ("kibana-client.crt", "kibana-client.key"),
+        ] {
+            assert!(
+                openssl(p, &["verify", "-CAfile", "ca.crt", crt]).contains(": OK"),
+                "{key} {crt}"
+            );
             let from_cert = openssl(p, &["x509", "-in", crt, "-noout", "-pubkey"]);
             let from_key = openssl(p, &["pkey", "-in", k, "-pubout"]);
             assert_eq!(from_cert, from_key, "{key}: {k} does not match {crt}");
         }
-        let ext = openssl(p, &["x509", "-in", "kibana-client.crt", "-noout", "-ext", "extendedKeyUsage,subjectKeyIdentifier,authorityKeyIdentifier"]);
-        assert!(ext.contains("TLS Web Client Authentication") && ext.contains("Subject Key Identifier") && ext.contains("Authority Key Identifier"), "{ext}");
-        let sans = openssl(p, &["x509", "-in", "http.crt", "-noout", "-ext", "subjectAltName,extendedKeyUsage"]);
-        assert!(sans.contains("DNS:localhost, DNS:es01, IP Address:127.0.0.1") && sans.contains("TLS Web Server Authentication"), "{sans}");
+        let ext = openssl(
+            p,
+            &[
+                "x509",
+                "-in",
+                "kibana-client.crt",
+                "-noout",
+                "-ext",
+                "extendedKeyUsage,subjectKeyIdentifier,authorityKeyIdentifier",
+            ],
+        );
+        assert!(
+            ext.contains("TLS Web Client Authentication")
+                && ext.contains("Subject Key Identifier")
+                && ext.contains("Authority Key Identifier"),
+            "{ext}"
+        );
+        let sans = openssl(
+            p,
+            &[
+                "x509",
+                "-in",
+                "http.crt",
+                "-noout",
+                "-ext",
+                "subjectAltName,extendedKeyUsage",
+            ],
+        );
+        assert!(
+            sans.contains("DNS:localhost, DNS:es01, IP Address:127.0.0.1")
+                && sans.contains("TLS Web Server Authentication"),
+            "{sans}"
+        );
         if key.starts_with("rsa") {
-            assert_eq!(std::fs::read(p.join("kibana-ca.crt")).unwrap(), std::fs::read(p.join("ca.crt")).unwrap());
+            assert_eq!(
+                std::fs::read(p.join("kibana-ca.crt")).unwrap(),
+                std::fs::read(p.join("ca.crt")).unwrap()
+            );
         }
     }
 }
@@ -82,13 +230,19 @@ fn java_class_dir() -> Option<tempfile::TempDir> {
         return None;
     }
     let d = tempfile::tempdir().unwrap();
-    ok(run(Command::new("javac").args(["-d"]).arg(d.path()).arg(asset("java/P12Check.java")).arg(asset("java/MtlsServer.java"))));
+    ok(run(Command::new("javac")
+        .args(["-d"])
+        .arg(d.path())
+        .arg(asset("java/P12Check.java"))
+        .arg(asset("java/MtlsServer.java"))));
     Some(d)
 }
 
 #[test]
 fn jdk_keytool_and_keystore_load_everything() {
-    let Some(classes) = java_class_dir() else { return };
+    let Some(classes) = java_class_dir() else {
+        return;
+    };
     if !have("keytool") {
         return;
     }
@@ -97,24 +251,81 @@ fn jdk_keytool_and_keystore_load_everything() {
         let p = d.path();
         bundle(p, key);
         for (file, alias) in p12s(key) {
-            let list = ok(run(Command::new("keytool").current_dir(p).args(["-list", "-v", "-storetype", "PKCS12", "-keystore", file, "-storepass", "changeme"])));
-            assert!(list.contains(&format!("Alias name: {alias}\n")) && list.contains("Entry type: PrivateKeyEntry"), "{key} {file}: {list}");
-            assert!(list.contains("Alias name: ca\n") && list.contains("Entry type: trustedCertEntry"), "{key} {file}: {list}");
-            let out = ok(run(Command::new("java").current_dir(p).arg("-cp").arg(classes.path()).args(["P12Check", file, "pw"])));
-            assert!(out.contains(&format!("KEY {alias} ")) && out.contains("TRUSTED ca CN=esmtls CA") && out.ends_with("OK\n"), "{key} {file}: {out}");
+            let list = ok(run(Command::new("keytool").current_dir(p).args([
+                "-list",
+                "-v",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                file,
+                "-storepass",
+                "changeme",
+            ])));
+            assert!(
+                list.contains(&format!("Alias name: {alias}\n"))
+                    && list.contains("Entry type: PrivateKeyEntry"),
+                "{key} {file}: {list}"
+            );
+            assert!(
+                list.contains("Alias name: ca\n") && list.contains("Entry type: trustedCertEntry"),
+                "{key} {file}: {list}"
+            );
+            let out = ok(run(Command::new("java")
+                .current_dir(p)
+                .arg("-cp")
+                .arg(classes.path())
+                .args(["P12Check", file, "pw"])));
+            assert!(
+                out.contains(&format!("KEY {alias} "))
+                    && out.contains("TRUSTED ca CN=esmtls CA")
+                    && out.ends_with("OK\n"),
+                "{key} {file}: {out}"
+            );
         }
         // The subject esmtls reports is Java's X500Principal.toString() (the pki_dn).
-        ok(run(esmtls(p).args(["cert", "issue", "--ca", "ca.p12", "--ca-password-file", "pw", "--name", "CN=kibana,OU=ops,O=Example\\, Inc,C=DE", "--client", "--key", "ec-p256", "--pem", "--out", "dn.crt"])));
-        let printed = ok(run(Command::new("keytool").current_dir(p).args(["-printcert", "-file", "dn.crt"])));
-        let json: serde_json::Value = serde_json::from_str(&ok(run(esmtls(p).args(["cert", "inspect", "--json", "dn.crt"])))).unwrap();
-        let ours = json[0]["entries"][0]["certificate"]["subject"].as_str().unwrap().to_string();
-        assert!(printed.contains(&format!("Owner: {ours}\n")), "esmtls says {ours:?}, keytool:\n{printed}");
+        ok(run(esmtls(p).args([
+            "cert",
+            "issue",
+            "--ca",
+            "ca.p12",
+            "--ca-password-file",
+            "pw",
+            "--name",
+            "CN=kibana,OU=ops,O=Example\\, Inc,C=DE",
+            "--client",
+            "--key",
+            "ec-p256",
+            "--pem",
+            "--out",
+            "dn.crt",
+        ])));
+        let printed = ok(run(Command::new("keytool").current_dir(p).args([
+            "-printcert",
+            "-file",
+            "dn.crt",
+        ])));
+        let json: serde_json::Value = serde_json::from_str(&ok(run(
+            esmtls(p).args(["cert", "inspect", "--json", "dn.crt"])
+        )))
+        .unwrap();
+        let ours = json[0]["entries"][0]["certificate"]["subject"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            printed.contains(&format!("Owner: {ours}\n")),
+            "esmtls says {ours:?}, keytool:\n{printed}"
+        );
     }
 }
 
 fn forge(p: &Path, file: &str) -> Option<serde_json::Value> {
     let nm = node_modules()?;
-    let out = ok(run(Command::new("node").current_dir(p).env("NODE_PATH", nm).arg(asset("node/forge-check.js")).args([file, "pw"])));
+    let out = ok(run(Command::new("node")
+        .current_dir(p)
+        .env("NODE_PATH", nm)
+        .arg(asset("node/forge-check.js"))
+        .args([file, "pw"])));
     Some(serde_json::from_str(out.trim()).unwrap())
 }
 
@@ -125,7 +336,9 @@ fn node_forge_reads_kibana_pkcs12_like_kibana() {
         let p = d.path();
         bundle(p, key);
         if key.starts_with("rsa") {
-            let Some(v) = forge(p, "kibana-client.p12") else { return };
+            let Some(v) = forge(p, "kibana-client.p12") else {
+                return;
+            };
             assert_eq!(v["error"], serde_json::Value::Null, "{key}: {v}");
             assert_eq!(v["keys"], 1, "{key}: {v}");
             assert_eq!(v["keyDecoded"], true, "{key}: {v}");
@@ -134,10 +347,31 @@ fn node_forge_reads_kibana_pkcs12_like_kibana() {
         } else {
             // The claim behind refusing EC keys in a Kibana PKCS#12: node-forge
             // sees the key bag but cannot decode an EC key, so Kibana finds no key.
-            let Some(v) = forge(p, "http.p12") else { return };
+            let Some(v) = forge(p, "http.p12") else {
+                return;
+            };
             assert_eq!(v["keys"], 1, "{key}: {v}");
-            assert_eq!(v["keyDecoded"], false, "{key}: node-forge decoded an EC key after all: {v}");
-            let o = run(esmtls(p).args(["cert", "issue", "--ca", "ca.p12", "--ca-password-file", "pw", "--name", "k", "--client", "--key", key, "--out", "k.p12", "--password-file", "pw"]));
+            assert_eq!(
+                v["keyDecoded"], false,
+                "{key}: node-forge decoded an EC key after all: {v}"
+            );
+            let o = run(esmtls(p).args([
+                "cert",
+                "issue",
+                "--ca",
+                "ca.p12",
+                "--ca-password-file",
+                "pw",
+                "--name",
+                "k",
+                "--client",
+                "--key",
+                key,
+                "--out",
+                "k.p12",
+                "--password-file",
+                "pw",
+            ]));
             assert_eq!(o.status.code(), Some(1));
             assert!(stderr(&o).contains("Use --pem"), "{}", stderr(&o));
         }
@@ -145,7 +379,12 @@ fn node_forge_reads_kibana_pkcs12_like_kibana() {
 }
 
 /// Starts the JSSE server; returns it and its port.
-fn start_server(classes: &Path, dir: &Path, keystore: &str, max: u32) -> (std::process::Child, u16) {
+fn start_server(
+    classes: &Path,
+    dir: &Path,
+    keystore: &str,
+    max: u32,
+) -> (std::process::Child, u16) {
     let mut child = Command::new("java")
         .current_dir(dir)
         .arg("-cp")
@@ -156,23 +395,39 @@ fn start_server(classes: &Path, dir: &Path, keystore: &str, max: u32) -> (std::p
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
-    let port = line.trim().strip_prefix("PORT ").unwrap_or_else(|| panic!("server said {line:?}")).parse().unwrap();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("PORT ")
+        .unwrap_or_else(|| panic!("server said {line:?}"))
+        .parse()
+        .unwrap();
     (child, port)
 }
 
 fn node_client(dir: &Path, port: u16, args: &[&str]) -> serde_json::Value {
-    let out = ok(run(Command::new("node").current_dir(dir).arg(asset("node/mtls-client.js")).arg(port.to_string()).args(args)));
+    let out = ok(run(Command::new("node")
+        .current_dir(dir)
+        .arg(asset("node/mtls-client.js"))
+        .arg(port.to_string())
+        .args(args)));
     serde_json::from_str(out.trim()).unwrap()
 }
 
 #[test]
 fn mutual_tls_handshake_jsse_server_node_client() {
-    let Some(classes) = java_class_dir() else { return };
+    let Some(classes) = java_class_dir() else {
+        return;
+    };
     if !have("node") {
         return;
     }
-    for (key, client) in [("rsa2048", vec!["kibana-client.p12", "pw"]), ("ec-p256", vec!["kibana-client.crt", "kibana-client.key"])] {
+    for (key, client) in [
+        ("rsa2048", vec!["kibana-client.p12", "pw"]),
+        ("ec-p256", vec!["kibana-client.crt", "kibana-client.key"]),
+    ] {
         let d = tempfile::tempdir().unwrap();
         let p: PathBuf = d.path().to_path_buf();
         bundle(&p, key);
@@ -184,9 +439,21 @@ fn mutual_tls_handshake_jsse_server_node_client() {
         std::io::Read::read_to_string(server.stdout.as_mut().unwrap(), &mut log).unwrap();
         assert!(status.success(), "server failed: {log}");
         assert_eq!(with["status"], 200, "{key}: {with} / server: {log}");
-        assert!(with["body"].as_str().unwrap().contains("\"client\":\"CN=kibana-client\""), "{with}");
+        assert!(
+            with["body"]
+                .as_str()
+                .unwrap()
+                .contains("\"client\":\"CN=kibana-client\""),
+            "{with}"
+        );
         assert!(with["body"].as_str().unwrap().contains("TLSv1.3"), "{with}");
-        assert!(without.get("status").is_none(), "{key}: the server accepted a client without a certificate: {without}");
-        assert!(log.contains("ACCEPTED CN=kibana-client") && log.contains("REJECTED"), "{key}: {log}");
+        assert!(
+            without.get("status").is_none(),
+            "{key}: the server accepted a client without a certificate: {without}"
+        );
+        assert!(
+            log.contains("ACCEPTED CN=kibana-client") && log.contains("REJECTED"),
+            "{key}: {log}"
+        );
     }
 }

@@ -26,6 +26,13 @@ pub enum CertCommand {
     Inspect(InspectArgs),
     /// Re-encrypt a legacy PKCS#12 (RC2-40, 3DES, SHA-1 MAC) with AES-256 and SHA-256, same entries.
     Modernize(ModernizeArgs),
+    /// Benchmark floor: generate keys and discard them (scripts/bench-bundle.py).
+    #[command(hide = true)]
+    Keygen {
+        /// Key type.
+        #[arg(long = "key", default_value = "rsa2048", value_parser = parse_key_type)]
+        key: KeyType,
+    },
 }
 
 /// `esmtls cert ca`.
@@ -162,17 +169,28 @@ pub fn run(cmd: CertCommand, quiet: bool) -> Result<()> {
         CertCommand::ExtractCa(a) => extract_ca(a, quiet),
         CertCommand::Inspect(a) => inspect(a),
         CertCommand::Modernize(a) => modernize(a, quiet),
+        CertCommand::Keygen { key } => {
+            key.generate()?;
+            Ok(())
+        }
     }
 }
 
 fn existing(force: bool) -> Existing {
-    if force { Existing::Replace } else { Existing::Refuse }
+    if force {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    }
 }
 
 fn key_path(out: &Path, key_out: &Option<PathBuf>) -> Result<PathBuf> {
     let k = key_out.clone().unwrap_or_else(|| out.with_extension("key"));
     if k == out {
-        bail!("--out {} would also be the key file; give the certificate a .crt name or pass --key-out", out.display());
+        bail!(
+            "--out {} would also be the key file; give the certificate a .crt name or pass --key-out",
+            out.display()
+        );
     }
     Ok(k)
 }
@@ -181,18 +199,26 @@ fn key_path(out: &Path, key_out: &Option<PathBuf>) -> Result<PathBuf> {
 fn new_password(args: &NewPasswordArgs, pem_out: bool, what: &str) -> Result<Option<Secret>> {
     if pem_out {
         if args.password_file.is_some() || args.password_stdin || args.no_password {
-            bail!("--pem writes an unencrypted PKCS#8 key with mode 0600; the password options are for PKCS#12 output");
+            bail!(
+                "--pem writes an unencrypted PKCS#8 key with mode 0600; the password options are for PKCS#12 output"
+            );
         }
         return Ok(None);
     }
     if args.no_password {
         return Ok(Some(Secret::empty()));
     }
-    let src = Source { file: args.password_file.as_deref(), stdin: args.password_stdin, flags: ("--password-file", "--password-stdin") };
+    let src = Source {
+        file: args.password_file.as_deref(),
+        stdin: args.password_stdin,
+        flags: ("--password-file", "--password-stdin"),
+    };
     let pw = src.read(what, true)?;
     check_new_password(&pw)?;
     if pw.is_empty() {
-        bail!("the password for {what} is empty; pass --no-password if an unprotected file is really wanted");
+        bail!(
+            "the password for {what} is empty; pass --no-password if an unprotected file is really wanted"
+        );
     }
     Ok(Some(pw))
 }
@@ -200,7 +226,11 @@ fn new_password(args: &NewPasswordArgs, pem_out: bool, what: &str) -> Result<Opt
 fn ca(a: CaArgs, quiet: bool) -> Result<()> {
     pki::build::check_days(a.days)?;
     pki::dn::parse_name(&a.dn)?;
-    let key_file = if a.pem { Some(key_path(&a.out, &a.key_out)?) } else { None };
+    let key_file = if a.pem {
+        Some(key_path(&a.out, &a.key_out)?)
+    } else {
+        None
+    };
     let password = new_password(&a.password, a.pem, &a.out.display().to_string())?;
     // Refuse before the (slow) key generation when an output cannot be written.
     let mut batch = WriteBatch::new();
@@ -210,15 +240,35 @@ fn ca(a: CaArgs, quiet: bool) -> Result<()> {
     }
     precheck(&batch)?;
 
-    let ca = pki::build::new_ca(&CaSpec { dn: a.dn.clone(), days: a.days, key: a.key })?;
+    let ca = pki::build::new_ca(&CaSpec {
+        dn: a.dn.clone(),
+        days: a.days,
+        key: a.key,
+    })?;
     let mut batch = WriteBatch::new();
     match (&key_file, &password) {
         (Some(k), _) => {
-            batch.add(&a.out, pem::cert(&ca.cert_der).into_bytes(), MODE_PUBLIC, existing(a.force));
-            batch.add(k, pem::key(&ca.key).into_bytes(), MODE_SECRET, existing(a.force));
+            batch.add(
+                &a.out,
+                pem::cert(&ca.cert_der).into_bytes(),
+                MODE_PUBLIC,
+                existing(a.force),
+            );
+            batch.add(
+                k,
+                pem::key(&ca.key).into_bytes(),
+                MODE_SECRET,
+                existing(a.force),
+            );
         }
         (None, Some(pw)) => {
-            let p12 = pkcs12::write_key("ca", &ca.key.serialize_der(), std::slice::from_ref(&ca.cert_der), &[], pw.expose())?;
+            let p12 = pkcs12::write_key(
+                "ca",
+                &ca.key.serialize_der(),
+                std::slice::from_ref(&ca.cert_der),
+                &[],
+                pw.expose(),
+            )?;
             batch.add(&a.out, p12, MODE_SECRET, existing(a.force));
         }
         (None, None) => bail!("internal: no password for PKCS#12 output"),
@@ -226,9 +276,21 @@ fn ca(a: CaArgs, quiet: bool) -> Result<()> {
     let out = batch.commit()?;
     let info = pki::inspect::cert_info(&ca.cert_der)?;
     report(quiet, &out, |p| {
-        if Some(p) == key_file.as_deref() { "(CA private key, mode 0600)".into() } else if a.pem { "(CA certificate)".into() } else { "(PKCS#12, key entry 'ca', mode 0600)".into() }
+        if Some(p) == key_file.as_deref() {
+            "(CA private key, mode 0600)".into()
+        } else if a.pem {
+            "(CA certificate)".into()
+        } else {
+            "(PKCS#12, key entry 'ca', mode 0600)".into()
+        }
     });
-    note(quiet, &format!("CA: {}  valid until {}  SHA-256 {}", info.subject, info.not_after, info.sha256));
+    note(
+        quiet,
+        &format!(
+            "CA: {}  valid until {}  SHA-256 {}",
+            info.subject, info.not_after, info.sha256
+        ),
+    );
     if password.as_ref().is_some_and(|p| p.is_empty()) {
         warn("the PKCS#12 has an empty password; keep the file private (mode 0600)");
     }
@@ -247,8 +309,15 @@ fn issue(a: IssueArgs, quiet: bool) -> Result<()> {
     for d in &a.dns {
         pki::build::check_dns_name(d.trim())?;
     }
-    let ips = a.ip.iter().map(|s| pki::build::parse_ip(s)).collect::<pki::Result<Vec<_>>>()?;
-    let usage = if a.client { Usage::Client } else { Usage::Server };
+    let ips =
+        a.ip.iter()
+            .map(|s| pki::build::parse_ip(s))
+            .collect::<pki::Result<Vec<_>>>()?;
+    let usage = if a.client {
+        Usage::Client
+    } else {
+        Usage::Server
+    };
     if usage == Usage::Client && !a.pem && !a.key.is_rsa() {
         bail!(
             "Kibana cannot use an {} key from a PKCS#12 file: it reads PKCS#12 with node-forge, which only decodes RSA keys, and fails with \"Did not find key in Elasticsearch keystore.\". Use --pem (Kibana settings elasticsearch.ssl.certificate and elasticsearch.ssl.key), or --key rsa2048",
@@ -256,9 +325,15 @@ fn issue(a: IssueArgs, quiet: bool) -> Result<()> {
         );
     }
     if a.ca_password.ca_password_stdin && a.password.password_stdin {
-        bail!("--ca-password-stdin and --password-stdin cannot both read standard input; put one password in a file");
+        bail!(
+            "--ca-password-stdin and --password-stdin cannot both read standard input; put one password in a file"
+        );
     }
-    let key_file = if a.pem { Some(key_path(&a.out, &a.key_out)?) } else { None };
+    let key_file = if a.pem {
+        Some(key_path(&a.out, &a.key_out)?)
+    } else {
+        None
+    };
     let mut batch = WriteBatch::new();
     batch.add(&a.out, Vec::new(), MODE_SECRET, existing(a.force));
     if let Some(k) = &key_file {
@@ -271,7 +346,17 @@ fn issue(a: IssueArgs, quiet: bool) -> Result<()> {
         stdin: a.ca_password.ca_password_stdin,
         flags: ("--ca-password-file", "--ca-password-stdin"),
     };
-    let loaded = pki::load::load_ca(&a.ca, a.ca_key.as_deref(), &mut |file| ca_src.read(file, false).map_err(|e| pki::PkiError::Invalid(format!("{e:#}"))), a.force)?;
+    let loaded = pki::load::load_ca(
+        &a.ca,
+        a.ca_key.as_deref(),
+        &mut |file| {
+            ca_src
+                .read(file, false)
+                .map_err(|e| pki::PkiError::Invalid(format!("{e:#}")))
+        },
+        !ca_src.given(),
+        a.force,
+    )?;
     for n in &loaded.notes {
         note(quiet, n);
     }
@@ -279,7 +364,14 @@ fn issue(a: IssueArgs, quiet: bool) -> Result<()> {
         warn(w);
     }
     let password = new_password(&a.password, a.pem, &a.out.display().to_string())?;
-    let spec = LeafSpec { name: a.name.clone(), dns: a.dns.iter().map(|d| d.trim().to_string()).collect(), ips, usage, days: a.days, key: a.key };
+    let spec = LeafSpec {
+        name: a.name.clone(),
+        dns: a.dns.iter().map(|d| d.trim().to_string()).collect(),
+        ips,
+        usage,
+        days: a.days,
+        key: a.key,
+    };
     let leaf = pki::build::issue(&spec, &loaded.ca)?;
     for w in &leaf.warnings {
         warn(w);
@@ -296,11 +388,27 @@ fn issue(a: IssueArgs, quiet: bool) -> Result<()> {
         (Some(k), _) => {
             let mut all = vec![leaf.cert_der.as_slice(), ca.cert_der.as_slice()];
             all.extend(ca.chain_der.iter().map(Vec::as_slice));
-            batch.add(&a.out, pem::certs(all).into_bytes(), MODE_PUBLIC, existing(a.force));
-            batch.add(k, pem::key(&leaf.key).into_bytes(), MODE_SECRET, existing(a.force));
+            batch.add(
+                &a.out,
+                pem::certs(all).into_bytes(),
+                MODE_PUBLIC,
+                existing(a.force),
+            );
+            batch.add(
+                k,
+                pem::key(&leaf.key).into_bytes(),
+                MODE_SECRET,
+                existing(a.force),
+            );
         }
         (None, Some(pw)) => {
-            let p12 = pkcs12::write_key(&cn, &leaf.key.serialize_der(), &chain, &[("ca".into(), ca.cert_der.clone())], pw.expose())?;
+            let p12 = pkcs12::write_key(
+                &cn,
+                &leaf.key.serialize_der(),
+                &chain,
+                &[("ca".into(), ca.cert_der.clone())],
+                pw.expose(),
+            )?;
             batch.add(&a.out, p12, MODE_SECRET, existing(a.force));
         }
         (None, None) => bail!("internal: no password for PKCS#12 output"),
@@ -316,10 +424,18 @@ fn issue(a: IssueArgs, quiet: bool) -> Result<()> {
             format!("(PKCS#12: key entry '{cn}', trusted entry 'ca'; mode 0600)")
         }
     });
-    note(quiet, &format!("subject (pki_dn): {}  valid until {}", info.subject, info.not_after));
+    note(
+        quiet,
+        &format!(
+            "subject (pki_dn): {}  valid until {}",
+            info.subject, info.not_after
+        ),
+    );
     if usage == Usage::Client && !quiet {
         if a.pem {
-            eprintln!("kibana.yml: elasticsearch.ssl.certificate / elasticsearch.ssl.key point at these two files");
+            eprintln!(
+                "kibana.yml: elasticsearch.ssl.certificate / elasticsearch.ssl.key point at these two files"
+            );
         } else {
             eprintln!(
                 "kibana.yml: elasticsearch.ssl.keystore.path: {} — its password goes into the Kibana keystore as elasticsearch.ssl.keystore.password",
@@ -328,10 +444,17 @@ fn issue(a: IssueArgs, quiet: bool) -> Result<()> {
         }
     }
     if password.as_ref().is_some_and(|p| p.is_empty()) {
-        warn("the PKCS#12 has an empty password: Kibana then needs elasticsearch.ssl.keystore.password: \"\" (unset, it fails the integrity check)");
+        warn(
+            "the PKCS#12 has an empty password: Kibana then needs elasticsearch.ssl.keystore.password: \"\" (unset, it fails the integrity check)",
+        );
     }
-    if usage == Usage::Client && !a.pem && !pki::inspect::cert_info(&ca.cert_der)?.key_type.eq("RSA") {
-        warn("the CA key is not RSA: Kibana (node-forge) cannot read the CA from this file; also set elasticsearch.ssl.certificateAuthorities");
+    if usage == Usage::Client
+        && !a.pem
+        && !pki::inspect::cert_info(&ca.cert_der)?.key_type.eq("RSA")
+    {
+        warn(
+            "the CA key is not RSA: Kibana (node-forge) cannot read the CA from this file; also set elasticsearch.ssl.certificateAuthorities",
+        );
     }
     Ok(())
 }
@@ -359,16 +482,30 @@ fn extract_ca(a: ExtractArgs, quiet: bool) -> Result<()> {
     let mut cas: Vec<Vec<u8>> = Vec::new();
     let is_ca = |d: &[u8]| pki::inspect::cert_info(d).is_ok_and(|i| i.is_ca);
     if pem::is_pem(&bytes) || x509_parser::parse_x509_certificate(&bytes).is_ok() {
-        let certs = if pem::is_pem(&bytes) { pem::certificates(&pem::parse_all(&bytes, &file)?) } else { vec![bytes.clone()] };
+        let certs = if pem::is_pem(&bytes) {
+            pem::certificates(&pem::parse_all(&bytes, &file)?)
+        } else {
+            vec![bytes.clone()]
+        };
         cas.extend(certs.into_iter().filter(|d| is_ca(d)));
     } else {
         pkcs12::algorithms(&bytes, &file)?;
-        let src = Source { file: a.password.password_file.as_deref(), stdin: a.password.password_stdin, flags: ("--password-file", "--password-stdin") };
+        let src = Source {
+            file: a.password.password_file.as_deref(),
+            stdin: a.password.password_stdin,
+            flags: ("--password-file", "--password-stdin"),
+        };
         let (contents, _) = open_p12(&bytes, &file, &src)?;
         for k in &contents.keys {
             cas.extend(k.chain.iter().filter(|d| is_ca(d)).cloned());
         }
-        cas.extend(contents.certs.iter().filter(|c| c.trusted || is_ca(&c.der)).map(|c| c.der.clone()));
+        cas.extend(
+            contents
+                .certs
+                .iter()
+                .filter(|c| c.trusted || is_ca(&c.der))
+                .map(|c| c.der.clone()),
+        );
     }
     let mut unique: Vec<Vec<u8>> = Vec::new();
     for c in cas {
@@ -377,30 +514,59 @@ fn extract_ca(a: ExtractArgs, quiet: bool) -> Result<()> {
         }
     }
     if unique.is_empty() {
-        bail!("{file} holds no CA certificate (no certificate with basicConstraints CA:TRUE and no trusted entry)");
+        bail!(
+            "{file} holds no CA certificate (no certificate with basicConstraints CA:TRUE and no trusted entry)"
+        );
     }
-    let out = esmtls::fsutil::write_file(&a.out, pem::certs(unique.iter().map(Vec::as_slice)).into_bytes(), MODE_PUBLIC, existing(a.force))?;
-    report(quiet, &[(a.out.clone(), out)], |_| format!("({} CA certificate{})", unique.len(), if unique.len() == 1 { "" } else { "s" }));
+    let out = esmtls::fsutil::write_file(
+        &a.out,
+        pem::certs(unique.iter().map(Vec::as_slice)).into_bytes(),
+        MODE_PUBLIC,
+        existing(a.force),
+    )?;
+    report(quiet, &[(a.out.clone(), out)], |_| {
+        format!(
+            "({} CA certificate{})",
+            unique.len(),
+            if unique.len() == 1 { "" } else { "s" }
+        )
+    });
     for c in &unique {
         let i = pki::inspect::cert_info(c)?;
-        note(quiet, &format!("  {}  valid until {}  SHA-256 {}", i.subject, i.not_after, i.sha256));
+        note(
+            quiet,
+            &format!(
+                "  {}  valid until {}  SHA-256 {}",
+                i.subject, i.not_after, i.sha256
+            ),
+        );
     }
     Ok(())
 }
 
 fn inspect(a: InspectArgs) -> Result<()> {
-    let src = Source { file: a.password.password_file.as_deref(), stdin: a.password.password_stdin, flags: ("--password-file", "--password-stdin") };
+    let src = Source {
+        file: a.password.password_file.as_deref(),
+        stdin: a.password.password_stdin,
+        flags: ("--password-file", "--password-stdin"),
+    };
     let mut cached: Option<Secret> = None;
     let mut reports = Vec::new();
     for f in &a.files {
         let bytes = read_input(f)?;
         let mut ask = || {
-            if cached.is_none() && (src.given() || std::io::IsTerminal::is_terminal(&std::io::stdin())) {
+            if cached.is_none()
+                && (src.given() || std::io::IsTerminal::is_terminal(&std::io::stdin()))
+            {
                 cached = src.read(&f.display().to_string(), false).ok();
             }
             cached.clone()
         };
-        reports.push(pki::inspect::inspect_bytes(&f.display().to_string(), &bytes, &mut ask)?);
+        reports.push(pki::inspect::inspect_bytes(
+            &f.display().to_string(),
+            &bytes,
+            &mut ask,
+        )?);
     }
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -420,18 +586,36 @@ fn print_report(out: &mut impl Write, r: &pki::inspect::FileReport) -> std::io::
         1 => ", 1 private key".into(),
         n => format!(", {n} private keys"),
     };
-    writeln!(out, "{}  ({}{})", r.file, r.format.to_uppercase().replace("PKCS12", "PKCS#12"), keys)?;
+    writeln!(
+        out,
+        "{}  ({}{})",
+        r.file,
+        r.format.to_uppercase().replace("PKCS12", "PKCS#12"),
+        keys
+    )?;
     if let Some(alg) = &r.pkcs12 {
-        writeln!(out, "  encryption  certificates: {}; keys: {}; MAC: {}", list(&alg.certificates), list(&alg.keys), alg.mac)?;
+        writeln!(
+            out,
+            "  encryption  certificates: {}; keys: {}; MAC: {}",
+            list(&alg.certificates),
+            list(&alg.keys),
+            alg.mac
+        )?;
         for l in &alg.legacy {
-            writeln!(out, "  LEGACY      {l} — `esmtls cert modernize` re-encrypts it")?;
+            writeln!(
+                out,
+                "  LEGACY      {l} — `esmtls cert modernize` re-encrypts it"
+            )?;
         }
     }
     if let Some(l) = &r.locked {
         writeln!(out, "  entries     not shown: {l}")?;
     }
     for e in &r.entries {
-        let role = serde_json::to_value(e.role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let role = serde_json::to_value(e.role)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         match &e.alias {
             Some(a) => writeln!(out, "  [{a}] {role}")?,
             None => writeln!(out, "  {role}")?,
@@ -442,10 +626,27 @@ fn print_report(out: &mut impl Write, r: &pki::inspect::FileReport) -> std::io::
             ("rfc2253", c.subject_rfc2253.clone()),
             ("issuer", c.issuer.clone()),
             ("serial", c.serial.clone()),
-            ("SANs", if c.sans.is_empty() { "-".into() } else { c.sans.join(", ") }),
-            ("valid", format!("{} → {} ({})", c.not_before, c.not_after, days(c.days_left))),
+            (
+                "SANs",
+                if c.sans.is_empty() {
+                    "-".into()
+                } else {
+                    c.sans.join(", ")
+                },
+            ),
+            (
+                "valid",
+                format!("{} → {} ({})", c.not_before, c.not_after, days(c.days_left)),
+            ),
             ("key", format!("{} {}", c.key_type, c.key_bits)),
-            ("EKU", if c.eku.is_empty() { "any (not restricted)".into() } else { c.eku.join(", ") }),
+            (
+                "EKU",
+                if c.eku.is_empty() {
+                    "any (not restricted)".into()
+                } else {
+                    c.eku.join(", ")
+                },
+            ),
             ("CA", if c.is_ca { "yes".into() } else { "no".into() }),
             ("SHA-256", c.sha256.clone()),
         ];
@@ -457,18 +658,30 @@ fn print_report(out: &mut impl Write, r: &pki::inspect::FileReport) -> std::io::
 }
 
 fn list(v: &[String]) -> String {
-    if v.is_empty() { "-".into() } else { v.join(", ") }
+    if v.is_empty() {
+        "-".into()
+    } else {
+        v.join(", ")
+    }
 }
 
 fn days(n: i64) -> String {
-    if n < 0 { format!("EXPIRED {} days ago", -n) } else { format!("{n} days left") }
+    if n < 0 {
+        format!("EXPIRED {} days ago", -n)
+    } else {
+        format!("{n} days left")
+    }
 }
 
 fn modernize(a: ModernizeArgs, quiet: bool) -> Result<()> {
     let file = a.input.display().to_string();
     let bytes = read_input(&a.input)?;
     let before = pkcs12::algorithms(&bytes, &file)?;
-    let src = Source { file: a.password.password_file.as_deref(), stdin: a.password.password_stdin, flags: ("--password-file", "--password-stdin") };
+    let src = Source {
+        file: a.password.password_file.as_deref(),
+        stdin: a.password.password_stdin,
+        flags: ("--password-file", "--password-stdin"),
+    };
     let (contents, pw) = open_p12(&bytes, &file, &src)?;
     let new = pkcs12::write(&contents, pw.expose())?;
     // Prove the result reads back with the same entries before writing it.
@@ -477,11 +690,21 @@ fn modernize(a: ModernizeArgs, quiet: bool) -> Result<()> {
         bail!("internal: the re-encrypted file lost a key; nothing was written");
     }
     let out = esmtls::fsutil::write_file(&a.out, new, MODE_SECRET, existing(a.force))?;
-    report(quiet, &[(a.out.clone(), out)], |_| "(PKCS#12: PBES2 AES-256-CBC, PBKDF2-HMAC-SHA256, MAC HMAC-SHA256; same password; mode 0600)".into());
+    report(quiet, &[(a.out.clone(), out)], |_| {
+        "(PKCS#12: PBES2 AES-256-CBC, PBKDF2-HMAC-SHA256, MAC HMAC-SHA256; same password; mode 0600)".into()
+    });
     if before.legacy.is_empty() {
-        note(quiet, &format!("{file} already used modern algorithms; the copy is equivalent"));
+        note(
+            quiet,
+            &format!("{file} already used modern algorithms; the copy is equivalent"),
+        );
     }
-    let aliases: Vec<String> = contents.keys.iter().map(|k| k.alias.clone()).chain(contents.certs.iter().filter_map(|c| c.alias.clone())).collect();
+    let aliases: Vec<String> = contents
+        .keys
+        .iter()
+        .map(|k| k.alias.clone())
+        .chain(contents.certs.iter().filter_map(|c| c.alias.clone()))
+        .collect();
     note(quiet, &format!("entries kept: {}", aliases.join(", ")));
     Ok(())
 }

@@ -28,10 +28,12 @@ impl Source<'_> {
     /// Reads the password from the file or stdin, or prompts on a terminal.
     pub fn read(&self, what: &str, confirm: bool) -> Result<Secret> {
         if let Some(f) = self.file {
-            return Secret::from_file(f).with_context(|| format!("reading the password for {what}"));
+            return Secret::from_file(f)
+                .with_context(|| format!("reading the password for {what}"));
         }
         if self.stdin {
-            return Secret::from_reader(std::io::stdin().lock(), "standard input").with_context(|| format!("reading the password for {what}"));
+            return Secret::from_reader(std::io::stdin().lock(), "standard input")
+                .with_context(|| format!("reading the password for {what}"));
         }
         if !std::io::stdin().is_terminal() {
             bail!(
@@ -40,9 +42,15 @@ impl Source<'_> {
                 self.flags.1
             );
         }
-        let first = Secret::new(rpassword::prompt_password(format!("Password for {what}: ")).context("reading the password from the terminal")?);
+        let first = Secret::new(
+            rpassword::prompt_password(format!("Password for {what}: "))
+                .context("reading the password from the terminal")?,
+        );
         if confirm {
-            let again = Secret::new(rpassword::prompt_password("Repeat the password: ").context("reading the password from the terminal")?);
+            let again = Secret::new(
+                rpassword::prompt_password("Repeat the password: ")
+                    .context("reading the password from the terminal")?,
+            );
             if again != first {
                 bail!("the two passwords differ; nothing was written");
             }
@@ -53,14 +61,24 @@ impl Source<'_> {
 
 /// Checks a new PKCS#12 password the way certutil does.
 pub fn check_new_password(pw: &Secret) -> Result<()> {
-    if !pw.expose().chars().all(|c| c.is_ascii() && !c.is_ascii_control()) {
-        bail!("PKCS#12 passwords must be plain ASCII (printable characters): Java, OpenSSL and node-forge encode other characters differently");
+    if !pw
+        .expose()
+        .chars()
+        .all(|c| c.is_ascii() && !c.is_ascii_control())
+    {
+        bail!(
+            "PKCS#12 passwords must be plain ASCII (printable characters): Java, OpenSSL and node-forge encode other characters differently"
+        );
     }
     Ok(())
 }
 
 /// One line per written file, on stderr.
-pub fn report(quiet: bool, outcomes: &[(std::path::PathBuf, Outcome)], detail: impl Fn(&Path) -> String) {
+pub fn report(
+    quiet: bool,
+    outcomes: &[(std::path::PathBuf, Outcome)],
+    detail: impl Fn(&Path) -> String,
+) {
     if quiet {
         return;
     }

@@ -5,7 +5,8 @@
 //! Invariants: the certificate chosen is a CA (basicConstraints CA:TRUE), the
 //! key matches it, and an expired CA is refused unless the caller allows it.
 //! Passwords are asked for through a callback, only when needed: a PKCS#12 is
-//! first tried with the empty password, as certutil's `--pass ""` files need.
+//! first tried with the empty password (as certutil's `--pass ""` files need)
+//! unless the caller already has a password source.
 
 use std::path::Path;
 
@@ -28,6 +29,7 @@ pub fn load_ca(
     ca_path: &Path,
     key_path: Option<&Path>,
     password: &mut dyn FnMut(&str) -> Result<Secret>,
+    try_empty_password: bool,
     allow_expired: bool,
 ) -> Result<LoadedCa> {
     let file = ca_path.display().to_string();
@@ -84,7 +86,7 @@ pub fn load_ca(
         })?;
         (bytes.clone(), key, Vec::new())
     } else {
-        let (cert, key, chain, note) = from_pkcs12(&bytes, &file, password)?;
+        let (cert, key, chain, note) = from_pkcs12(&bytes, &file, password, try_empty_password)?;
         notes.extend(note);
         (cert, key, chain)
     };
@@ -114,8 +116,14 @@ fn from_pkcs12(
     bytes: &[u8],
     file: &str,
     password: &mut dyn FnMut(&str) -> Result<Secret>,
+    try_empty: bool,
 ) -> Result<FromP12> {
-    let contents = match pkcs12::read(bytes, "", file) {
+    let first = if try_empty {
+        pkcs12::read(bytes, "", file)
+    } else {
+        Err(PkiError::WrongPassword { file: file.into() })
+    };
+    let contents = match first {
         Ok(c) => c,
         Err(PkiError::WrongPassword { .. }) => {
             let pw = password(file)?;

@@ -92,7 +92,10 @@ pub fn read(bytes: &[u8], password: &str, file: &str) -> Result<Contents> {
             leaf_used[i] = true;
             chain.push(all[i].3.clone());
             // Trusted entries stand on their own (as in Java); the chain is built from the others.
-            extend_chain(&mut chain, all.iter().filter(|c| !c.2).map(|c| c.3.as_slice()));
+            extend_chain(
+                &mut chain,
+                all.iter().filter(|c| !c.2).map(|c| c.3.as_slice()),
+            );
         }
         let alias = k
             .friendly_name

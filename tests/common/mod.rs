@@ -9,14 +9,19 @@ use std::process::{Command, Output};
 /// The esmtls binary with a scrubbed environment.
 pub fn esmtls(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_esmtls"));
-    c.current_dir(dir).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).env("HOME", dir).env("LANG", "C.UTF-8");
+    c.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("LANG", "C.UTF-8");
     c.stdin(std::process::Stdio::null());
     c
 }
 
 /// Runs a command, returning its output; panics with the command if it cannot start.
 pub fn run(c: &mut Command) -> Output {
-    c.output().unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"))
+    c.output()
+        .unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"))
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -30,19 +35,33 @@ pub fn stderr(o: &Output) -> String {
 /// Asserts success and returns stdout.
 #[track_caller]
 pub fn ok(o: Output) -> String {
-    assert!(o.status.success(), "command failed ({}):\nstdout: {}\nstderr: {}", o.status, stdout(&o), stderr(&o));
+    assert!(
+        o.status.success(),
+        "command failed ({}):\nstdout: {}\nstderr: {}",
+        o.status,
+        stdout(&o),
+        stderr(&o)
+    );
     stdout(&o)
 }
 
 /// True when `tool` is on PATH. Under CI=true a missing tool fails the test;
 /// elsewhere the test is skipped with a loud message.
 pub fn have(tool: &str) -> bool {
-    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !found {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{tool} is required by this test and is missing (CI=true); scripts/setup-test-deps.sh installs it");
+            panic!(
+                "{tool} is required by this test and is missing (CI=true); scripts/setup-test-deps.sh installs it"
+            );
         }
-        eprintln!("\n!!!!! SKIPPING: {tool} is not installed; run `bash scripts/setup-test-deps.sh` !!!!!\n");
+        eprintln!(
+            "\n!!!!! SKIPPING: {tool} is not installed; run `bash scripts/setup-test-deps.sh` !!!!!\n"
+        );
     }
     found
 }
@@ -54,15 +73,23 @@ pub fn node_modules() -> Option<PathBuf> {
         return Some(p);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("node-forge is missing in {} (CI=true); scripts/setup-test-deps.sh installs it", p.display());
+        panic!(
+            "node-forge is missing in {} (CI=true); scripts/setup-test-deps.sh installs it",
+            p.display()
+        );
     }
-    eprintln!("\n!!!!! SKIPPING: npm packages missing in {}; run `bash scripts/setup-test-deps.sh` !!!!!\n", p.display());
+    eprintln!(
+        "\n!!!!! SKIPPING: npm packages missing in {}; run `bash scripts/setup-test-deps.sh` !!!!!\n",
+        p.display()
+    );
     None
 }
 
 /// A test asset from tests/.
 pub fn asset(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(rel)
 }
 
 /// Writes `pw` to dir/name and returns the path.
@@ -80,7 +107,10 @@ pub fn mode(p: &Path) -> u32 {
 
 /// Names of the files in a directory, sorted.
 pub fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
