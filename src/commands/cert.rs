@@ -208,11 +208,7 @@ fn new_password(args: &NewPasswordArgs, pem_out: bool, what: &str) -> Result<Opt
     if args.no_password {
         return Ok(Some(Secret::empty()));
     }
-    let src = Source {
-        file: args.password_file.as_deref(),
-        stdin: args.password_stdin,
-        flags: ("--password-file", "--password-stdin"),
-    };
+    let src = Source::new(args.password_file.as_deref(), args.password_stdin);
     let pw = src.read(what, true)?;
     check_new_password(&pw)?;
     if pw.is_empty() {
@@ -490,11 +486,7 @@ fn extract_ca(a: ExtractArgs, quiet: bool) -> Result<()> {
         cas.extend(certs.into_iter().filter(|d| is_ca(d)));
     } else {
         pkcs12::algorithms(&bytes, &file)?;
-        let src = Source {
-            file: a.password.password_file.as_deref(),
-            stdin: a.password.password_stdin,
-            flags: ("--password-file", "--password-stdin"),
-        };
+        let src = Source::of(&a.password);
         let (contents, _) = open_p12(&bytes, &file, &src)?;
         for k in &contents.keys {
             cas.extend(k.chain.iter().filter(|d| is_ca(d)).cloned());
@@ -545,11 +537,7 @@ fn extract_ca(a: ExtractArgs, quiet: bool) -> Result<()> {
 }
 
 fn inspect(a: InspectArgs) -> Result<()> {
-    let src = Source {
-        file: a.password.password_file.as_deref(),
-        stdin: a.password.password_stdin,
-        flags: ("--password-file", "--password-stdin"),
-    };
+    let src = Source::of(&a.password);
     let mut cached: Option<Secret> = None;
     let mut reports = Vec::new();
     for f in &a.files {
@@ -677,11 +665,7 @@ fn modernize(a: ModernizeArgs, quiet: bool) -> Result<()> {
     let file = a.input.display().to_string();
     let bytes = read_input(&a.input)?;
     let before = pkcs12::algorithms(&bytes, &file)?;
-    let src = Source {
-        file: a.password.password_file.as_deref(),
-        stdin: a.password.password_stdin,
-        flags: ("--password-file", "--password-stdin"),
-    };
+    let src = Source::of(&a.password);
     let (contents, pw) = open_p12(&bytes, &file, &src)?;
     let new = pkcs12::write(&contents, pw.expose())?;
     // Prove the result reads back with the same entries before writing it.

@@ -19,7 +19,21 @@ pub struct Source<'a> {
     pub flags: (&'static str, &'static str),
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    /// `--password-file` / `--password-stdin`.
+    pub fn new(file: Option<&'a Path>, stdin: bool) -> Self {
+        Source {
+            file,
+            stdin,
+            flags: ("--password-file", "--password-stdin"),
+        }
+    }
+
+    /// The source named by a command's `--password-file` / `--password-stdin`.
+    pub fn of(args: &'a crate::cli::ReadPasswordArgs) -> Self {
+        Source::new(args.password_file.as_deref(), args.password_stdin)
+    }
+
     /// True when the user named a source explicitly.
     pub fn given(&self) -> bool {
         self.file.is_some() || self.stdin
