@@ -206,12 +206,12 @@ fn check_ca(
             "the certificate in {file} ({subject}) is not a CA (basicConstraints CA:TRUE is missing), so it cannot sign certificates; give the CA certificate, or make one with `esmtls cert ca`"
         )));
     }
-    if let Ok(Some(ku)) = c.key_usage() {
-        if !ku.value.key_cert_sign() {
-            return Err(PkiError::BadCa(format!(
-                "the CA in {file} ({subject}) has a keyUsage without keyCertSign, so it may not sign certificates"
-            )));
-        }
+    if let Ok(Some(ku)) = c.key_usage()
+        && !ku.value.key_cert_sign()
+    {
+        return Err(PkiError::BadCa(format!(
+            "the CA in {file} ({subject}) has a keyUsage without keyCertSign, so it may not sign certificates"
+        )));
     }
     if c.public_key().subject_public_key.data.as_ref() != key.public_key_raw() {
         return Err(PkiError::BadCa(format!(

@@ -62,45 +62,34 @@ pub fn read(bytes: &[u8], password: &str, file: &str) -> Result<Contents> {
             reason: other.to_string(),
         },
     })?;
-    let all: Vec<(Option<Vec<u8>>, Option<String>, bool, Vec<u8>)> = archive
-        .certs
-        .iter()
-        .map(|c| {
-            (
-                c.local_key_id.clone(),
-                c.friendly_name.clone(),
-                c.trusted,
-                c.cert.as_der().to_vec(),
-            )
-        })
-        .collect();
+    let all = &archive.certs;
     let mut leaf_used = vec![false; all.len()];
     let mut keys = Vec::new();
     for (n, k) in archive.keys.iter().enumerate() {
         let key_der = k.key.as_der().to_vec();
-        let by_id = k
-            .local_key_id
-            .as_ref()
-            .and_then(|id| all.iter().position(|c| c.0.as_deref() == Some(id.as_ref())));
+        let by_id = k.local_key_id.as_ref().and_then(|id| {
+            all.iter()
+                .position(|c| c.local_key_id.as_deref() == Some(id.as_ref()))
+        });
         let leaf = by_id.or_else(|| {
             let pk = public_key_of(&key_der)?;
             all.iter()
-                .position(|c| spki_key(&c.3).as_deref() == Some(pk.as_slice()))
+                .position(|c| spki_key(c.cert.as_der()).as_deref() == Some(pk.as_slice()))
         });
         let mut chain = Vec::new();
         if let Some(i) = leaf {
             leaf_used[i] = true;
-            chain.push(all[i].3.clone());
+            chain.push(all[i].cert.as_der().to_vec());
             // Trusted entries stand on their own (as in Java); the chain is built from the others.
             extend_chain(
                 &mut chain,
-                all.iter().filter(|c| !c.2).map(|c| c.3.as_slice()),
+                all.iter().filter(|c| !c.trusted).map(|c| c.cert.as_der()),
             );
         }
         let alias = k
             .friendly_name
             .clone()
-            .or_else(|| leaf.and_then(|i| all[i].1.clone()))
+            .or_else(|| leaf.and_then(|i| all[i].friendly_name.clone()))
             .unwrap_or_else(|| format!("key{}", n + 1));
         keys.push(KeyEntry {
             alias,
@@ -109,13 +98,13 @@ pub fn read(bytes: &[u8], password: &str, file: &str) -> Result<Contents> {
         });
     }
     let certs = all
-        .into_iter()
+        .iter()
         .zip(leaf_used)
         .filter(|(_, used)| !used)
-        .map(|((_, alias, trusted, der), _)| CertEntry {
-            alias,
-            der,
-            trusted,
+        .map(|(c, _)| CertEntry {
+            alias: c.friendly_name.clone(),
+            der: c.cert.as_der().to_vec(),
+            trusted: c.trusted,
         })
         .collect();
     Ok(Contents { keys, certs })
