@@ -199,6 +199,162 @@ fn refuse_es_options(action: &Action) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `list`, `show`, `add` and `remove` need from either keystore, so
+/// those four actions are written once for both services.
+trait Store: Sized {
+    /// "Kibana" / "Elasticsearch", for messages.
+    const SERVICE: &'static str;
+    /// "kibana" / "elasticsearch", the subcommand name.
+    const SUB: &'static str;
+    /// Decodes `bytes`, asking for a password when the file has one.
+    fn decode(bytes: &[u8], path: &Path) -> anyhow::Result<Self>;
+    fn names(&self) -> Vec<String>;
+    fn value(&self, name: &str) -> Option<Secret>;
+    fn validate_name(name: &str) -> anyhow::Result<()>;
+    fn set(&mut self, name: &str, value: Secret, force: bool, path: &Path) -> anyhow::Result<()>;
+    fn remove(&mut self, name: &str, path: &Path) -> anyhow::Result<()>;
+    fn save(&self, path: &Path) -> anyhow::Result<Outcome>;
+
+    /// Reads and decodes the keystore at `path`.
+    fn open(path: &Path) -> anyhow::Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!(
+                    "there is no {} keystore at {}; create it with `esmtls keystore {} create`",
+                    Self::SERVICE,
+                    path.display(),
+                    Self::SUB
+                )
+            } else {
+                anyhow::anyhow!("cannot read {}: {e}", path.display())
+            }
+        })?;
+        Self::decode(&bytes, path)
+    }
+}
+
+impl Store for KibanaKeystore {
+    const SERVICE: &'static str = "Kibana";
+    const SUB: &'static str = "kibana";
+    fn decode(bytes: &[u8], path: &Path) -> anyhow::Result<Self> {
+        let pw = if KibanaKeystore::is_protected(bytes) {
+            open_password(kibana::password_from_env()?, "Kibana keystore")?
+        } else {
+            None
+        };
+        Ok(KibanaKeystore::decode(bytes, pw.as_ref(), path)?)
+    }
+    fn names(&self) -> Vec<String> {
+        KibanaKeystore::names(self).map(str::to_string).collect()
+    }
+    fn value(&self, name: &str) -> Option<Secret> {
+        self.get(name).map(|v| Secret::new(v.expose()))
+    }
+    fn validate_name(name: &str) -> anyhow::Result<()> {
+        Ok(kibana::validate_name(name)?)
+    }
+    fn set(&mut self, name: &str, value: Secret, force: bool, path: &Path) -> anyhow::Result<()> {
+        Ok(self.set_string(name, value, force, path)?)
+    }
+    fn remove(&mut self, name: &str, path: &Path) -> anyhow::Result<()> {
+        Ok(KibanaKeystore::remove(self, name, path)?)
+    }
+    fn save(&self, path: &Path) -> anyhow::Result<Outcome> {
+        Ok(KibanaKeystore::save(
+            self,
+            path,
+            &mut SystemRandom,
+            Existing::Replace,
+        )?)
+    }
+}
+
+impl Store for EsKeystore {
+    const SERVICE: &'static str = "Elasticsearch";
+    const SUB: &'static str = "elasticsearch";
+    fn decode(bytes: &[u8], path: &Path) -> anyhow::Result<Self> {
+        let (header, _) = elasticsearch::read_header(bytes, path)?;
+        let pw = if header.has_password {
+            open_password(
+                elasticsearch::password_from_env()?,
+                "Elasticsearch keystore",
+            )?
+        } else {
+            None
+        };
+        Ok(EsKeystore::decode(bytes, pw.as_ref(), path)?)
+    }
+    fn names(&self) -> Vec<String> {
+        EsKeystore::names(self)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+    fn value(&self, name: &str) -> Option<Secret> {
+        self.get_string(name)
+    }
+    fn validate_name(name: &str) -> anyhow::Result<()> {
+        Ok(elasticsearch::validate_name(name)?)
+    }
+    fn set(&mut self, name: &str, value: Secret, force: bool, path: &Path) -> anyhow::Result<()> {
+        Ok(self.set_string(name, &value, force, path)?)
+    }
+    fn remove(&mut self, name: &str, path: &Path) -> anyhow::Result<()> {
+        EsKeystore::remove(self, name, path)?;
+        if name == elasticsearch::SEED_SETTING {
+            eprintln!(
+                "warning: without keystore.seed the node adds a new one and rewrites the keystore at startup"
+            );
+        }
+        Ok(())
+    }
+    fn save(&self, path: &Path) -> anyhow::Result<Outcome> {
+        Ok(EsKeystore::save(
+            self,
+            path,
+            &mut SystemRandom,
+            Existing::Replace,
+        )?)
+    }
+}
+
+/// Runs list/show/add/remove; hands `create` back to the caller.
+fn edit<S: Store>(path: &Path, action: Action) -> anyhow::Result<Option<Action>> {
+    match action {
+        Action::List => {
+            for n in S::open(path)?.names() {
+                println!("{n}");
+            }
+        }
+        Action::Show { name } => {
+            let v = S::open(path)?
+                .value(&name)
+                .ok_or_else(|| anyhow::anyhow!("{} has no setting {name}", path.display()))?;
+            println!("{}", v.expose());
+        }
+        Action::Add { name, stdin, force } => {
+            S::validate_name(&name)?;
+            let mut ks = S::open(path)?;
+            if !force && ks.value(&name).is_some() {
+                bail!(
+                    "{} already has {name}; pass --force to replace it",
+                    path.display()
+                );
+            }
+            let value = read_value(&name, stdin)?;
+            ks.set(&name, value, force, path)?;
+            report(&format!("added {name} to"), path, &ks.save(path)?);
+        }
+        Action::Remove { name } => {
+            let mut ks = S::open(path)?;
+            ks.remove(&name, path)?;
+            report(&format!("removed {name} from"), path, &ks.save(path)?);
+        }
+        create @ Action::Create { .. } => return Ok(Some(create)),
+    }
+    Ok(None)
+}
+
 fn run_kibana(t: Target) -> anyhow::Result<()> {
     refuse_es_options(&t.action)?;
     let (path, dir) = locate(&t, "KBN_PATH_CONF", "/etc/kibana", kibana::FILE_NAME);
@@ -209,94 +365,40 @@ fn run_kibana(t: Target) -> anyhow::Result<()> {
             path.display()
         );
     }
-    let open = || -> anyhow::Result<KibanaKeystore> {
-        let bytes = std::fs::read(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                anyhow::anyhow!(
-                    "there is no Kibana keystore at {}; create it with `esmtls keystore kibana create`",
-                    path.display()
-                )
-            } else {
-                anyhow::anyhow!("cannot read {}: {e}", path.display())
-            }
-        })?;
-        let pw = if KibanaKeystore::is_protected(&bytes) {
-            open_password(kibana::password_from_env()?, "Kibana keystore")?
-        } else {
-            None
-        };
-        Ok(KibanaKeystore::decode(&bytes, pw.as_ref(), &path)?)
+    let Some(action) = edit::<KibanaKeystore>(&path, t.action)? else {
+        return Ok(());
     };
-    match t.action {
-        Action::List => {
-            for n in open()?.names() {
-                println!("{n}");
-            }
-        }
-        Action::Show { name } => {
-            let ks = open()?;
-            let v = ks
-                .get(&name)
-                .ok_or_else(|| anyhow::anyhow!("{} has no setting {name}", path.display()))?;
-            println!("{}", v.expose());
-        }
-        Action::Add { name, stdin, force } => {
-            kibana::validate_name(&name)?;
-            let mut ks = open()?;
-            if !force && ks.get(&name).is_some() {
-                bail!(
-                    "{} already has {name}; pass --force to replace it",
-                    path.display()
-                );
-            }
-            let value = read_value(&name, stdin)?;
-            ks.set_string(&name, value, force, &path)?;
-            report(
-                &format!("added {name} to"),
-                &path,
-                &ks.save(&path, &mut SystemRandom, Existing::Replace)?,
+    if let Action::Create {
+        password, force, ..
+    } = action
+    {
+        if path.exists() && !force {
+            bail!(
+                "{} already exists; pass --force to replace it (a backup is kept)",
+                path.display()
             );
         }
-        Action::Remove { name } => {
-            let mut ks = open()?;
-            ks.remove(&name, &path)?;
-            report(
-                &format!("removed {name} from"),
-                &path,
-                &ks.save(&path, &mut SystemRandom, Existing::Replace)?,
+        let pw = if password {
+            new_password(kibana::password_from_env()?, kibana::PASSPHRASE_FILE_ENV)?
+        } else {
+            Secret::empty()
+        };
+        let ks = KibanaKeystore::new(pw);
+        let existing = if force {
+            Existing::Replace
+        } else {
+            Existing::Refuse
+        };
+        report(
+            "created",
+            &path,
+            &ks.save(&path, &mut SystemRandom, existing)?,
+        );
+        if password {
+            eprintln!(
+                "note: Kibana 8.15 or later is needed to open a password-protected keystore; give it {} at startup",
+                kibana::PASSPHRASE_FILE_ENV
             );
-        }
-        Action::Create {
-            password, force, ..
-        } => {
-            if path.exists() && !force {
-                bail!(
-                    "{} already exists; pass --force to replace it (a backup is kept)",
-                    path.display()
-                );
-            }
-            let pw = if password {
-                new_password(kibana::password_from_env()?, kibana::PASSPHRASE_FILE_ENV)?
-            } else {
-                Secret::empty()
-            };
-            let ks = KibanaKeystore::new(pw);
-            let existing = if force {
-                Existing::Replace
-            } else {
-                Existing::Refuse
-            };
-            report(
-                "created",
-                &path,
-                &ks.save(&path, &mut SystemRandom, existing)?,
-            );
-            if password {
-                eprintln!(
-                    "note: Kibana 8.15 or later is needed to open a password-protected keystore; give it {} at startup",
-                    kibana::PASSPHRASE_FILE_ENV
-                );
-            }
         }
     }
     Ok(())
@@ -309,125 +411,62 @@ fn run_es(t: Target) -> anyhow::Result<()> {
         "/etc/elasticsearch",
         elasticsearch::FILE_NAME,
     );
-    let open = || -> anyhow::Result<EsKeystore> {
-        let bytes = std::fs::read(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                anyhow::anyhow!(
-                    "there is no Elasticsearch keystore at {}; create it with `esmtls keystore elasticsearch create`",
-                    path.display()
-                )
-            } else {
-                anyhow::anyhow!("cannot read {}: {e}", path.display())
-            }
-        })?;
-        let (header, _) = elasticsearch::read_header(&bytes, &path)?;
-        let pw = if header.has_password {
-            open_password(
-                elasticsearch::password_from_env()?,
-                "Elasticsearch keystore",
-            )?
-        } else {
-            None
-        };
-        Ok(EsKeystore::decode(&bytes, pw.as_ref(), &path)?)
+    let Some(action) = edit::<EsKeystore>(&path, t.action)? else {
+        return Ok(());
     };
-    match t.action {
-        Action::List => {
-            for n in open()?.names() {
-                println!("{n}");
-            }
-        }
-        Action::Show { name } => {
-            let ks = open()?;
-            let v = ks
-                .get_string(&name)
-                .ok_or_else(|| anyhow::anyhow!("{} has no setting {name}", path.display()))?;
-            println!("{}", v.expose());
-        }
-        Action::Add { name, stdin, force } => {
-            elasticsearch::validate_name(&name)?;
-            let mut ks = open()?;
-            if !force && ks.get(&name).is_some() {
-                bail!(
-                    "{} already has {name}; pass --force to replace it",
-                    path.display()
-                );
-            }
-            let value = read_value(&name, stdin)?;
-            ks.set_string(&name, &value, force, &path)?;
-            report(
-                &format!("added {name} to"),
-                &path,
-                &ks.save(&path, &mut SystemRandom, Existing::Replace)?,
+    if let Action::Create {
+        format,
+        es_version,
+        es_home,
+        password,
+        force,
+    } = action
+    {
+        if path.exists() && !force {
+            bail!(
+                "{} already exists; pass --force to replace it (a backup is kept)",
+                path.display()
             );
         }
-        Action::Remove { name } => {
-            let mut ks = open()?;
-            ks.remove(&name, &path)?;
-            if name == elasticsearch::SEED_SETTING {
+        let version = match (format, es_version, es_home) {
+            (Some(f), _, _) => f,
+            (None, Some(v), _) => elasticsearch::format_for_es_version(&v)?,
+            (None, None, Some(home)) => {
+                let v = elasticsearch::detect_es_version(&home)?;
+                let f = elasticsearch::format_for_es_version(&v)?;
                 eprintln!(
-                    "warning: without keystore.seed the node adds a new one and rewrites the keystore at startup"
+                    "Elasticsearch {v} found in {}: keystore format {f}",
+                    home.display()
                 );
+                f
             }
-            report(
-                &format!("removed {name} from"),
-                &path,
-                &ks.save(&path, &mut SystemRandom, Existing::Replace)?,
-            );
-        }
-        Action::Create {
-            format,
-            es_version,
-            es_home,
-            password,
-            force,
-        } => {
-            if path.exists() && !force {
-                bail!(
-                    "{} already exists; pass --force to replace it (a backup is kept)",
-                    path.display()
-                );
-            }
-            let version = match (format, es_version, es_home) {
-                (Some(f), _, _) => f,
-                (None, Some(v), _) => elasticsearch::format_for_es_version(&v)?,
-                (None, None, Some(home)) => {
-                    let v = elasticsearch::detect_es_version(&home)?;
-                    let f = elasticsearch::format_for_es_version(&v)?;
-                    eprintln!(
-                        "Elasticsearch {v} found in {}: keystore format {f}",
-                        home.display()
-                    );
-                    f
-                }
-                (None, None, None) => bail!(
-                    "which Elasticsearch will read {}? pass --es-home DIR (its install), --es-version X.Y.Z or --format N \
+            (None, None, None) => bail!(
+                "which Elasticsearch will read {}? pass --es-home DIR (its install), --es-version X.Y.Z or --format N \
                      (5 = 8.0-8.13, 6 = 8.14-8.17, 7 = 9.x); a format newer than the node's stops it from starting",
-                    path.display()
-                ),
-            };
-            let pw = if password {
-                let p = new_password(
-                    elasticsearch::password_from_env()?,
-                    elasticsearch::PASSPHRASE_FILE_ENV,
-                )?;
-                elasticsearch::check_password(&p)?;
-                p
-            } else {
-                Secret::empty()
-            };
-            let ks = EsKeystore::create(version, pw, &mut SystemRandom)?;
-            let existing = if force {
-                Existing::Replace
-            } else {
-                Existing::Refuse
-            };
-            report(
-                &format!("created (format {version})"),
-                &path,
-                &ks.save(&path, &mut SystemRandom, existing)?,
-            );
-        }
+                path.display()
+            ),
+        };
+        let pw = if password {
+            let p = new_password(
+                elasticsearch::password_from_env()?,
+                elasticsearch::PASSPHRASE_FILE_ENV,
+            )?;
+            elasticsearch::check_password(&p)?;
+            p
+        } else {
+            Secret::empty()
+        };
+        let ks = EsKeystore::create(version, pw, &mut SystemRandom)?;
+        let existing = if force {
+            Existing::Replace
+        } else {
+            Existing::Refuse
+        };
+        report(
+            &format!("created (format {version})"),
+            &path,
+            &ks.save(&path, &mut SystemRandom, existing)?,
+        );
     }
     Ok(())
 }
