@@ -13,6 +13,11 @@
 //! must show it. The kernel keyutils store is not used: its persistent keyring
 //! expires after 3 idle days and at reboot, too short for renewals.
 //!
+//! Crate: the mission names `keyring`. Its v4 is an umbrella/sample crate and
+//! its authors point applications at `keyring-core` plus one store crate; the
+//! libdbus store does not build without dev headers, so the pure-Rust zbus
+//! store is used.
+//!
 //! Invariants: entries are keyed by the *setup* they belong to ([`SetupId`], a
 //! hash of its canonical config directories), so two clusters on one machine do
 //! not share secrets; values are [`Secret`]s and never logged; the file is
