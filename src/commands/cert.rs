@@ -373,7 +373,8 @@ fn issue(a: IssueArgs, quiet: bool) -> Result<()> {
         warn(w);
     }
     let ca = &loaded.ca;
-    let self_signed = pki::inspect::cert_info(&ca.cert_der).map(|i| i.subject == i.issuer)?;
+    let ca_info = pki::inspect::cert_info(&ca.cert_der)?;
+    let self_signed = ca_info.subject == ca_info.issuer;
     let mut chain = vec![leaf.cert_der.clone()];
     if !self_signed {
         chain.push(ca.cert_der.clone());
@@ -444,10 +445,7 @@ fn issue(a: IssueArgs, quiet: bool) -> Result<()> {
             "the PKCS#12 has an empty password: Kibana then needs elasticsearch.ssl.keystore.password: \"\" (unset, it fails the integrity check)",
         );
     }
-    if usage == Usage::Client
-        && !a.pem
-        && !pki::inspect::cert_info(&ca.cert_der)?.key_type.eq("RSA")
-    {
+    if usage == Usage::Client && !a.pem && ca_info.key_type != "RSA" {
         warn(
             "the CA key is not RSA: Kibana (node-forge) cannot read the CA from this file; also set elasticsearch.ssl.certificateAuthorities",
         );

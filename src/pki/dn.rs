@@ -14,7 +14,7 @@
 //! names and x509-parser's `Display` uses OpenSSL-style short names.
 
 use rcgen::{DistinguishedName, DnType, DnValue};
-use x509_parser::x509::X509Name;
+use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
 use super::{PkiError, Result};
 
@@ -256,10 +256,6 @@ pub fn parse_dn(s: &str) -> Result<Dn> {
     Ok(Dn(out))
 }
 
-fn oid_string(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
-    oid.to_id_string()
-}
-
 fn attr_by_oid(oid: &str) -> Option<&'static Attr> {
     ATTRS.iter().find(|a| {
         a.oid
@@ -271,60 +267,52 @@ fn attr_by_oid(oid: &str) -> Option<&'static Attr> {
     })
 }
 
+/// Most specific RDN first (the reverse of the encoding), as Java prints names.
+fn render(
+    name: &X509Name<'_>,
+    ava_sep: &str,
+    rdn_sep: &str,
+    ava: impl Fn(&AttributeTypeAndValue<'_>) -> String,
+) -> String {
+    let mut rdns: Vec<String> = name
+        .iter_rdn()
+        .map(|rdn| rdn.iter().map(&ava).collect::<Vec<_>>().join(ava_sep))
+        .collect();
+    rdns.reverse();
+    rdns.join(rdn_sep)
+}
+
 /// Java's `X500Principal.toString()`: what Elasticsearch's PKI realm reports as `pki_dn`.
 pub fn java_string(name: &X509Name<'_>) -> String {
-    let mut rdns: Vec<String> = Vec::new();
-    for rdn in name.iter_rdn() {
-        let avas: Vec<String> = rdn
-            .iter()
-            .map(|ava| {
-                let oid = oid_string(ava.attr_type());
-                let key = attr_by_oid(&oid)
-                    .and_then(|a| a.java)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("OID.{oid}"));
-                match ava.as_str() {
-                    Ok(v) => format!("{key}={}", rfc1779_value(v)),
-                    Err(_) => format!("{key}=#{}", hex::encode(ava.attr_value().data)),
-                }
-            })
-            .collect();
-        rdns.push(avas.join(" + "));
-    }
-    rdns.reverse();
-    rdns.join(", ")
+    render(name, " + ", ", ", |ava| {
+        let oid = ava.attr_type().to_id_string();
+        let key = attr_by_oid(&oid)
+            .and_then(|a| a.java)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("OID.{oid}"));
+        match ava.as_str() {
+            Ok(v) => format!("{key}={}", rfc1779_value(v)),
+            Err(_) => format!("{key}=#{}", hex::encode(ava.attr_value().data)),
+        }
+    })
 }
 
 /// `X500Principal.getName(RFC2253)`: most specific first, no spaces.
 pub fn rfc2253(name: &X509Name<'_>) -> String {
-    let mut rdns: Vec<String> = Vec::new();
-    for rdn in name.iter_rdn() {
-        let avas: Vec<String> = rdn
-            .iter()
-            .map(|ava| {
-                let oid = oid_string(ava.attr_type());
-                match (attr_by_oid(&oid).and_then(|a| a.rfc2253), ava.as_str()) {
-                    (Some(key), Ok(v)) => format!("{key}={}", rfc2253_value(v)),
-                    _ => format!("{oid}=#{}", hex::encode(ava.as_slice_with_header())),
-                }
-            })
-            .collect();
-        rdns.push(avas.join("+"));
-    }
-    rdns.reverse();
-    rdns.join(",")
-}
-
-trait AvaRaw {
-    fn as_slice_with_header(&self) -> Vec<u8>;
-}
-
-impl AvaRaw for x509_parser::x509::AttributeTypeAndValue<'_> {
-    /// The value's full DER (tag, length, content), as RFC 2253 `#hex` wants it.
-    fn as_slice_with_header(&self) -> Vec<u8> {
-        use x509_parser::der_parser::asn1_rs::ToDer;
-        self.attr_value().to_der_vec().unwrap_or_default()
-    }
+    render(name, "+", ",", |ava| {
+        let oid = ava.attr_type().to_id_string();
+        match (attr_by_oid(&oid).and_then(|a| a.rfc2253), ava.as_str()) {
+            (Some(key), Ok(v)) => format!("{key}={}", rfc2253_value(v)),
+            // RFC 2253 `#hex` is the value's full DER (tag, length, content).
+            _ => {
+                use x509_parser::der_parser::asn1_rs::ToDer;
+                format!(
+                    "{oid}=#{}",
+                    hex::encode(ava.attr_value().to_der_vec().unwrap_or_default())
+                )
+            }
+        }
+    })
 }
 
 fn rfc2253_value(v: &str) -> String {
