@@ -100,10 +100,12 @@ fn io_err(action: &'static str, path: &Path, e: std::io::Error) -> FsError {
     }
 }
 
-struct Staged {
-    target: PathBuf,
+/// One target on its way: its temporary file until renamed, and its backup.
+struct Staged<'a> {
+    target: &'a Path,
     temp: Option<tempfile::TempPath>,
-    existed: bool,
+    backup: Option<PathBuf>,
+    renamed: bool,
 }
 
 /// A set of files written all together or not at all.
@@ -133,7 +135,14 @@ impl WriteBatch {
     /// Checks every target without writing: directories exist and are
     /// writable, no target is refused. Called by [`WriteBatch::commit`] first.
     pub fn check(&self) -> Result<(), FsError> {
+        self.current_contents().map(|_| ())
+    }
+
+    /// The checks of [`WriteBatch::check`]; returns each target's current
+    /// content (None when it does not exist) so `commit` reads it only once.
+    fn current_contents(&self) -> Result<Vec<Option<Vec<u8>>>, FsError> {
         let mut seen = std::collections::HashSet::new();
+        let mut olds = Vec::new();
         for (path, content, _, existing) in &self.items {
             if !seen.insert(path.clone()) {
                 return Err(FsError::DuplicateTarget { path: path.clone() });
@@ -149,99 +158,85 @@ impl WriteBatch {
                 }
                 Err(_) => return Err(FsError::NoDirectory { dir }),
             }
-            if let Ok(old) = fs::read(path) {
-                if old != *content && *existing == Existing::Refuse {
-                    return Err(FsError::Exists { path: path.clone() });
-                }
-            } else if path.exists() {
-                return Err(io_err(
-                    "cannot read",
-                    path,
-                    std::io::Error::other("unreadable"),
-                ));
+            let old = match fs::read(path) {
+                Ok(old) => Some(old),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(io_err("cannot read", path, e)),
+            };
+            if old.as_ref().is_some_and(|o| o != content) && *existing == Existing::Refuse {
+                return Err(FsError::Exists { path: path.clone() });
             }
+            olds.push(old);
         }
-        Ok(())
+        Ok(olds)
     }
 
     /// Writes every file, or none: see the module documentation.
     pub fn commit(self) -> Result<Vec<(PathBuf, Outcome)>, FsError> {
-        self.check()?;
-        let mut staged = Vec::new();
-        let mut outcomes = Vec::new();
+        let olds = self.current_contents()?;
         // Stage: temporary files next to their targets, complete and synced.
-        for (path, content, mode, _) in &self.items {
-            let old = fs::read(path).ok();
-            if old.as_deref() == Some(content.as_slice()) {
-                staged.push(Staged {
-                    target: path.clone(),
-                    temp: None,
-                    existed: true,
-                });
-                continue;
-            }
-            let temp = stage(path, content, *mode)?;
+        let mut staged = Vec::new();
+        for ((path, content, mode, _), old) in self.items.iter().zip(&olds) {
+            let temp = if old.as_deref() == Some(content.as_slice()) {
+                None
+            } else {
+                Some(stage(path, content, *mode)?)
+            };
             staged.push(Staged {
-                target: path.clone(),
-                temp: Some(temp),
-                existed: old.is_some(),
+                target: path,
+                temp,
+                backup: None,
+                renamed: false,
             });
         }
         // Back up every file about to be replaced, before renaming any.
-        let mut backups: Vec<Option<PathBuf>> = Vec::new();
-        for s in &staged {
-            if s.temp.is_some() && s.existed {
-                match backup(&s.target) {
-                    Ok(b) => backups.push(Some(b)),
-                    Err(e) => {
-                        for b in backups.iter().flatten() {
-                            let _ = fs::remove_file(b);
-                        }
-                        return Err(e);
+        for i in 0..staged.len() {
+            if staged[i].temp.is_none() || olds[i].is_none() {
+                continue;
+            }
+            match backup(staged[i].target) {
+                Ok(b) => staged[i].backup = Some(b),
+                Err(e) => {
+                    for b in staged.iter().filter_map(|s| s.backup.as_ref()) {
+                        let _ = fs::remove_file(b);
                     }
+                    return Err(e);
                 }
-            } else {
-                backups.push(None);
             }
         }
-        // Commit: rename one by one; on failure undo what was done.
-        let mut done: Vec<usize> = Vec::new();
-        for (i, s) in staged.iter_mut().enumerate() {
-            let Some(temp) = s.temp.take() else {
+        // Commit: rename one by one; on failure undo the renames already done.
+        for i in 0..staged.len() {
+            let Some(temp) = staged[i].temp.take() else {
                 continue;
             };
-            if let Err(e) = temp.persist(&s.target) {
-                let err = io_err("cannot replace", &s.target, e.error);
-                for &j in &done {
-                    let target = &staged_target(&self.items, j);
-                    match &backups[j] {
+            if let Err(e) = temp.persist(staged[i].target) {
+                for done in staged.iter().filter(|s| s.renamed) {
+                    match &done.backup {
                         Some(b) => {
-                            let _ = fs::copy(b, target);
+                            let _ = fs::copy(b, done.target);
                         }
                         None => {
-                            let _ = fs::remove_file(target);
+                            let _ = fs::remove_file(done.target);
                         }
                     }
                 }
-                return Err(err);
+                return Err(io_err("cannot replace", staged[i].target, e.error));
             }
-            done.push(i);
+            staged[i].renamed = true;
+            sync_dir(&parent_dir(staged[i].target));
         }
-        for (s, b) in staged.iter().zip(&backups) {
-            sync_dir(&parent_dir(&s.target));
-            let outcome = match (b, done.iter().any(|&j| self.items[j].0 == s.target)) {
-                (Some(b), _) => Outcome::Replaced { backup: b.clone() },
-                (None, true) => Outcome::Created,
-                (None, false) => Outcome::Unchanged,
-            };
-            outcomes.push((s.target.clone(), outcome));
-        }
-        Ok(outcomes)
+        Ok(staged
+            .into_iter()
+            .map(|s| {
+                let outcome = match (s.renamed, s.backup) {
+                    (true, Some(backup)) => Outcome::Replaced { backup },
+                    (true, None) => Outcome::Created,
+                    (false, _) => Outcome::Unchanged,
+                };
+                (s.target.to_path_buf(), outcome)
+            })
+            .collect())
     }
-}
-
-fn staged_target(items: &[(PathBuf, Vec<u8>, u32, Existing)], i: usize) -> PathBuf {
-    items[i].0.clone()
 }
 
 /// Convenience: write one file through a batch of one.
