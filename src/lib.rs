@@ -8,5 +8,6 @@
 pub mod fsutil;
 pub mod keystore;
 pub mod pki;
+pub mod plan;
 pub mod secret;
 pub mod yaml;
