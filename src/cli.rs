@@ -36,6 +36,10 @@ pub enum Command {
     Cert(CertCommand),
     /// Read and change kibana.keystore and elasticsearch.keystore, byte-compatible with Elastic's tools.
     Keystore(crate::commands::keystore::KeystoreArgs),
+    /// Print the plan for an answers file: the nine steps, file diffs, keystore entries, API requests. Writes nothing.
+    Plan(crate::commands::plan::PlanArgs),
+    /// Execute the plan for an answers file: backups, atomic writes, API calls, verification.
+    Apply(crate::commands::plan::ApplyArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
         /// The shell.

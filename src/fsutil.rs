@@ -173,6 +173,17 @@ impl WriteBatch {
 
     /// Writes every file, or none: see the module documentation.
     pub fn commit(self) -> Result<Vec<(PathBuf, Outcome)>, FsError> {
+        self.commit_with(&mut |_| Ok(()))
+    }
+
+    /// [`WriteBatch::commit`], telling `hook` when every file is staged and
+    /// backed up (with the undo list, so a caller can journal it before the
+    /// first rename) and after each rename. A hook error stops the commit and
+    /// undoes the renames already done.
+    pub fn commit_with(
+        self,
+        hook: &mut dyn FnMut(CommitEvent<'_>) -> Result<(), FsError>,
+    ) -> Result<Vec<(PathBuf, Outcome)>, FsError> {
         let olds = self.current_contents()?;
         // Stage: temporary files next to their targets, complete and synced.
         let mut staged = Vec::new();
@@ -204,26 +215,48 @@ impl WriteBatch {
                 }
             }
         }
+        let undo: Vec<Undo> = staged
+            .iter()
+            .filter(|s| s.temp.is_some())
+            .map(|s| Undo {
+                target: s.target.to_path_buf(),
+                backup: s.backup.clone(),
+            })
+            .collect();
+        let undo_done = |staged: &[Staged<'_>]| {
+            let done: Vec<Undo> = staged
+                .iter()
+                .filter(|s| s.renamed)
+                .map(|s| Undo {
+                    target: s.target.to_path_buf(),
+                    backup: s.backup.clone(),
+                })
+                .collect();
+            let _ = restore(&done);
+        };
+        if let Err(e) = hook(CommitEvent::Staged(&undo)) {
+            for b in staged.iter().filter_map(|s| s.backup.as_ref()) {
+                let _ = fs::remove_file(b);
+            }
+            return Err(e);
+        }
         // Commit: rename one by one; on failure undo the renames already done.
+        let mut renamed = 0;
         for i in 0..staged.len() {
             let Some(temp) = staged[i].temp.take() else {
                 continue;
             };
             if let Err(e) = temp.persist(staged[i].target) {
-                for done in staged.iter().filter(|s| s.renamed) {
-                    match &done.backup {
-                        Some(b) => {
-                            let _ = fs::copy(b, done.target);
-                        }
-                        None => {
-                            let _ = fs::remove_file(done.target);
-                        }
-                    }
-                }
+                undo_done(&staged);
                 return Err(io_err("cannot replace", staged[i].target, e.error));
             }
             staged[i].renamed = true;
             sync_dir(&parent_dir(staged[i].target));
+            renamed += 1;
+            if let Err(e) = hook(CommitEvent::Renamed(renamed)) {
+                undo_done(&staged);
+                return Err(e);
+            }
         }
         Ok(staged
             .into_iter()
@@ -237,6 +270,81 @@ impl WriteBatch {
             })
             .collect())
     }
+}
+
+/// What [`WriteBatch::commit_with`] reports to its hook.
+#[derive(Debug)]
+pub enum CommitEvent<'a> {
+    /// Every file is staged and backed up; nothing renamed yet. The list undoes
+    /// the commit (see [`restore`]).
+    Staged(&'a [Undo]),
+    /// This many files have been renamed into place.
+    Renamed(usize),
+}
+
+/// How to undo one write: put `backup` back, or remove a file that was created.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Undo {
+    /// The file written.
+    pub target: PathBuf,
+    /// Its backup; `None` when the file did not exist before.
+    pub backup: Option<PathBuf>,
+}
+
+impl Undo {
+    /// The undo entries of a commit's outcomes.
+    pub fn from_outcomes(outcomes: &[(PathBuf, Outcome)]) -> Vec<Undo> {
+        outcomes
+            .iter()
+            .filter_map(|(p, o)| match o {
+                Outcome::Created => Some(Undo {
+                    target: p.clone(),
+                    backup: None,
+                }),
+                Outcome::Replaced { backup } => Some(Undo {
+                    target: p.clone(),
+                    backup: Some(backup.clone()),
+                }),
+                Outcome::Unchanged => None,
+            })
+            .collect()
+    }
+}
+
+/// Undoes writes: each backup is copied back over its target atomically
+/// (temporary file + rename, the backup's mode and owner), each created file
+/// is removed. Goes on after an error and returns the first one.
+pub fn restore(undo: &[Undo]) -> Result<(), FsError> {
+    let mut first = None;
+    for u in undo.iter().rev() {
+        let r = match &u.backup {
+            Some(b) => restore_one(&u.target, b),
+            None => match fs::remove_file(&u.target) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(io_err("cannot remove", &u.target, e)),
+            },
+        };
+        if let Err(e) = r {
+            first.get_or_insert(e);
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
+fn restore_one(target: &Path, backup: &Path) -> Result<(), FsError> {
+    let content = fs::read(backup).map_err(|e| io_err("cannot read", backup, e))?;
+    let meta = fs::metadata(backup).map_err(|e| io_err("cannot read", backup, e))?;
+    if fs::read(target).ok().as_deref() == Some(content.as_slice()) {
+        return Ok(());
+    }
+    let temp = stage(target, &content, meta.mode() & 0o7777)?;
+    // stage keeps the target's mode; the backup's mode is the one to restore.
+    let _ = fs::set_permissions(&*temp, Permissions::from_mode(meta.mode() & 0o7777));
+    temp.persist(target)
+        .map_err(|e| io_err("cannot restore", target, e.error))?;
+    sync_dir(&parent_dir(target));
+    Ok(())
 }
 
 /// Convenience: write one file through a batch of one.
@@ -281,7 +389,7 @@ fn stage(path: &Path, content: &[u8], mode: u32) -> Result<tempfile::TempPath, F
             m.mode() & 0o7777 & mode_mask(mode),
             Some((m.uid(), m.gid())),
         ),
-        Err(_) => (mode, None),
+        Err(_) => new_file_owner(&dir, mode),
     };
     let file = tmp.as_file_mut();
     file.write_all(content)
@@ -290,11 +398,37 @@ fn stage(path: &Path, content: &[u8], mode: u32) -> Result<tempfile::TempPath, F
         .map_err(|e| io_err("cannot sync", path, e))?;
     if let Some((uid, gid)) = owner {
         // Only root can give a file away; for anyone else the owner is already theirs.
-        let _ = std::os::unix::fs::fchown(&*file, Some(uid), Some(gid));
+        let uid = (uid != u32::MAX).then_some(uid);
+        let _ = std::os::unix::fs::fchown(&*file, uid, Some(gid));
     }
     file.set_permissions(Permissions::from_mode(final_mode))
         .map_err(|e| io_err("cannot set the mode of", path, e))?;
     Ok(tmp.into_temp_path())
+}
+
+/// A new file takes its directory's group, as in a setgid directory, so that a
+/// file root writes into `/etc/elasticsearch` (root:elasticsearch) is readable
+/// by the service; when that group is not the writer's own, the group gets
+/// read access (0640 for secrets, as Elastic's packages give keystores 0660).
+fn new_file_owner(dir: &Path, mode: u32) -> (u32, Option<(u32, u32)>) {
+    let Ok(d) = fs::metadata(dir) else {
+        return (mode, None);
+    };
+    let process_gid = process_gid();
+    if Some(d.gid()) == process_gid || process_gid.is_none() {
+        (mode, None)
+    } else {
+        (mode | 0o040, Some((u32::MAX, d.gid())))
+    }
+}
+
+/// The effective group of this process, read from a file it creates.
+fn process_gid() -> Option<u32> {
+    static GID: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *GID.get_or_init(|| {
+        let f = tempfile::tempfile().ok()?;
+        f.metadata().ok().map(|m| m.gid())
+    })
 }
 
 /// Keeps the existing bits when `mode` is public; strips group/other bits

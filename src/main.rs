@@ -53,6 +53,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Cert(c)) => commands::cert::run(c, cli.quiet),
         Some(Command::Keystore(k)) => commands::keystore::run(k),
+        Some(Command::Plan(a)) => commands::plan::run_plan(a),
+        Some(Command::Apply(a)) => commands::plan::run_apply(a),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             let mut out = std::io::stdout().lock();

@@ -3,4 +3,6 @@
 
 pub mod cert;
 pub mod common;
+pub mod context;
 pub mod keystore;
+pub mod plan;

@@ -161,6 +161,19 @@ impl Dn {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The DN as [`rfc2253`] prints it for a certificate with this subject
+    /// (to compare a wanted name with an existing certificate's).
+    pub fn rfc2253(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| {
+                let key = attr_by_keyword(k).and_then(|a| a.rfc2253).unwrap_or(k);
+                format!("{key}={}", rfc2253_value(v))
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// The DN as rcgen encodes it (least specific first).
     pub fn to_rcgen(&self) -> Result<DistinguishedName> {
         let mut dn = DistinguishedName::new();

@@ -1,0 +1,183 @@
+//! `esmtls plan` and `esmtls apply`: the answers file → the plan → (apply) the
+//! executor. The same `Plan` the wizard reviews.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use esmtls::apply;
+use esmtls::plan::{self, Answers, KeystoreOp, Plan, Service};
+use serde_json::json;
+
+/// `esmtls plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The answers file (YAML; see the README and assets/answers/).
+    #[arg(long, value_name = "FILE")]
+    pub answers: PathBuf,
+    /// Elasticsearch's config directory (else the answers, ES_PATH_CONF, /etc/elasticsearch).
+    #[arg(long, value_name = "DIR")]
+    pub es_config: Option<PathBuf>,
+    /// Kibana's config directory (else the answers, KBN_PATH_CONF, /etc/kibana).
+    #[arg(long, value_name = "DIR")]
+    pub kibana_config: Option<PathBuf>,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `esmtls apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Show what would be done, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Run the restart commands (steps 5 and 9) and wait until Elasticsearch answers.
+    #[arg(long)]
+    pub restart: bool,
+}
+
+fn build(args: &PlanArgs) -> Result<(Plan, plan::Setup, Box<dyn plan::Cluster>)> {
+    let answers = Answers::read(&args.answers)?;
+    let setup = super::context::setup(&answers, args.es_config.as_deref(), args.kibana_config.as_deref())?;
+    let mut cluster = super::context::cluster(&answers, &setup)?;
+    let p = plan::build(&answers, &setup, cluster.as_mut())
+        .with_context(|| format!("planning from {}", args.answers.display()))?;
+    Ok((p, setup, cluster))
+}
+
+/// The plan as JSON (no secret values).
+pub fn plan_json(p: &Plan) -> serde_json::Value {
+    let mut v = serde_json::to_value(p).unwrap_or_default();
+    let ks: Vec<serde_json::Value> = p
+        .keystores
+        .iter()
+        .map(|k| {
+            let set: Vec<&str> = k.ops.iter().filter_map(|o| match o {
+                KeystoreOp::Set { name, .. } => Some(name.as_str()),
+                _ => None,
+            }).collect();
+            let remove: Vec<&str> = k.ops.iter().filter_map(|o| match o {
+                KeystoreOp::Remove { name, .. } => Some(name.as_str()),
+                _ => None,
+            }).collect();
+            json!({
+                "service": match k.service { Service::Elasticsearch => "elasticsearch", Service::Kibana => "kibana" },
+                "path": k.path, "create": k.create.is_some(), "set": set, "remove": remove,
+            })
+        })
+        .collect();
+    v["keystores"] = serde_json::Value::Array(ks);
+    v["noop"] = json!(p.is_noop());
+    v
+}
+
+/// `esmtls plan`.
+pub fn run_plan(args: PlanArgs) -> Result<()> {
+    let (p, _, _) = build(&args)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &plan_json(&p))?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", plan::render::text(&p))?;
+    }
+    Ok(())
+}
+
+/// `esmtls apply`.
+pub fn run_apply(args: ApplyArgs) -> Result<()> {
+    let (p, setup, mut cluster) = build(&args.plan)?;
+    if args.dry_run {
+        let mut out = std::io::stdout().lock();
+        if args.plan.json {
+            serde_json::to_writer_pretty(&mut out, &plan_json(&p))?;
+            writeln!(out)?;
+        } else {
+            write!(out, "{}", plan::render::text(&p))?;
+            writeln!(out, "\n(dry run: nothing was written)")?;
+        }
+        return Ok(());
+    }
+    if !args.plan.json {
+        eprint!("{}", plan::render::text(&p));
+    }
+    if !p.is_noop() && !args.yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("apply changes files and there is no terminal to confirm on; review with `esmtls plan --answers {}` and pass --yes", args.plan.answers.display());
+        }
+        eprint!("\nApply these changes? [y/N] ");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        if !matches!(line.trim(), "y" | "Y" | "yes") {
+            bail!("not applied; nothing was written");
+        }
+    }
+    let opts = apply::Options {
+        restart: args.restart,
+        wait: None,
+    };
+    let report = apply::apply(&p, &setup, cluster.as_mut(), &opts)?;
+    let mut out = std::io::stdout().lock();
+    if args.plan.json {
+        let files: Vec<serde_json::Value> = report.files.iter().map(|(path, o)| json!({
+            "path": path, "outcome": match o {
+                esmtls::fsutil::Outcome::Created => "created".to_string(),
+                esmtls::fsutil::Outcome::Replaced { backup } => format!("replaced (backup {})", backup.display()),
+                esmtls::fsutil::Outcome::Unchanged => "unchanged".to_string(),
+            }})).collect();
+        let verified = report.verified.as_ref().map(|r| match r {
+            Ok(w) => json!({"ok": true, "username": w.username, "realm_type": w.realm_type, "roles": w.roles}),
+            Err(e) => json!({"ok": false, "error": e}),
+        });
+        serde_json::to_writer_pretty(&mut out, &json!({
+            "changed": !p.is_noop(), "files": files, "api": report.api, "ran": report.ran,
+            "recovered": report.recovered, "verified": verified, "notes": report.notes,
+        }))?;
+        writeln!(out)?;
+    } else {
+        for r in &report.recovered {
+            writeln!(out, "restored from an interrupted apply: {}", r.display())?;
+        }
+        if p.is_noop() {
+            writeln!(out, "Nothing to change: the setup already matches the answers.")?;
+        }
+        for (path, o) in &report.files {
+            match o {
+                esmtls::fsutil::Outcome::Created => writeln!(out, "created  {}", path.display())?,
+                esmtls::fsutil::Outcome::Replaced { backup } => writeln!(out, "changed  {} (backup {})", path.display(), backup.display())?,
+                esmtls::fsutil::Outcome::Unchanged => {}
+            }
+        }
+        for a in &report.api {
+            writeln!(out, "sent     {a}")?;
+        }
+        for c in &report.ran {
+            writeln!(out, "ran      {c}")?;
+        }
+        match &report.verified {
+            Some(Ok(w)) => writeln!(out, "verified: Elasticsearch authenticates Kibana as {} (realm type {}, roles {:?})", w.username, w.realm_type, w.roles)?,
+            Some(Err(e)) => writeln!(out, "verification FAILED: {e}")?,
+            None => {}
+        }
+        for n in &report.notes {
+            writeln!(out, "note: {n}")?;
+        }
+        if !args.restart && !p.commands.is_empty() && !p.is_noop() {
+            writeln!(out, "\nNext, restart (or run again with --restart):")?;
+            for c in &p.commands {
+                writeln!(out, "  {}", c.argv.join(" "))?;
+            }
+        }
+    }
+    if let Some(Err(e)) = &report.verified {
+        bail!("the files are written but the verification failed: {e}");
+    }
+    Ok(())
+}

@@ -1,0 +1,587 @@
+//! The operator's answers: what the wizard's screens collect and what the
+//! answers file of `esmtls plan` / `esmtls apply` holds, as one validated type.
+//!
+//! Invariants: the file holds no secrets (there is no key for one; secrets
+//! are generated, read from the keystores, or come from the environment);
+//! an unknown key or an invalid value is an error naming the key, its line
+//! when the YAML parser knows it, and what is allowed; every field has the
+//! default an operator would pick, so `mode: token` alone is a full answer.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::mode::{License, Mode};
+use crate::pki::KeyType;
+
+/// Why an answers file was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnswersError {
+    /// The file could not be read.
+    #[error("cannot read the answers file {path}: {reason}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        reason: String,
+    },
+    /// The YAML is invalid or has an unknown key or a wrong type.
+    #[error("{path}: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with the line and the key.
+        message: String,
+    },
+    /// A value is not allowed.
+    #[error("{path}: `{key}`: {message}")]
+    Invalid {
+        /// The file (or `<answers>` for answers not read from a file).
+        path: PathBuf,
+        /// The dotted key.
+        key: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+}
+
+/// Where the CA that signs Kibana's (and, when needed, Elasticsearch's) certificate comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaSource {
+    /// The auto-configured `http_ca` when esmtls can open it, else esmtls's
+    /// own CA from an earlier run, else a new CA.
+    #[default]
+    Auto,
+    /// Elasticsearch's auto-configured `http_ca` (inside `certs/http.p12`).
+    Elasticsearch,
+    /// A new CA made by esmtls (kept as `certs/esmtls-ca.p12` on the Elasticsearch side).
+    New,
+    /// A CA the operator has: `ca.cert` (+ `ca.key`), PEM, DER or PKCS#12.
+    File,
+}
+
+/// Output format of Kibana's client certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CertFormat {
+    /// `kibana-client.p12`, password in the Kibana keystore.
+    #[default]
+    P12,
+    /// `kibana-client.crt` + `kibana-client.key` (encrypted, passphrase in the keystore).
+    Pem,
+}
+
+/// Whether esmtls issues Elasticsearch's HTTP server certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Generate {
+    /// Only when Elasticsearch serves no HTTPS yet.
+    #[default]
+    Auto,
+    /// Always (re-issue with the SANs Kibana's hosts need).
+    Yes,
+    /// Never; keep what Elasticsearch has.
+    No,
+}
+
+/// `ca:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaAnswers {
+    /// Where the CA comes from.
+    pub source: CaSource,
+    /// `source: file`: the CA certificate (or PKCS#12 with the key).
+    pub cert: Option<PathBuf>,
+    /// `source: file`: the CA key, when `cert` has none.
+    pub key: Option<PathBuf>,
+    /// A new CA's subject.
+    pub dn: String,
+    /// A new CA's validity in days.
+    pub days: u32,
+    /// A new CA's key type.
+    pub key_type: KeyType,
+}
+
+impl Default for CaAnswers {
+    fn default() -> Self {
+        CaAnswers {
+            source: CaSource::Auto,
+            cert: None,
+            key: None,
+            dn: "CN=esmtls CA".into(),
+            days: 1825,
+            key_type: KeyType::Rsa2048,
+        }
+    }
+}
+
+/// `client_certificate:` (step 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientCertAnswers {
+    /// CN or full DN.
+    pub name: String,
+    /// DNS SANs.
+    pub dns: Vec<String>,
+    /// IP SANs.
+    pub ip: Vec<IpAddr>,
+    /// Validity in days.
+    pub days: u32,
+    /// Key type; RSA because Kibana's PKCS#12 reader assumes RSA keys.
+    pub key_type: KeyType,
+    /// PKCS#12 or PEM.
+    pub format: CertFormat,
+}
+
+impl Default for ClientCertAnswers {
+    fn default() -> Self {
+        ClientCertAnswers {
+            name: "kibana-client".into(),
+            dns: Vec::new(),
+            ip: Vec::new(),
+            days: 1095,
+            key_type: KeyType::Rsa2048,
+            format: CertFormat::P12,
+        }
+    }
+}
+
+/// `server_certificate:` (Elasticsearch's HTTP certificate).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerCertAnswers {
+    /// When to issue it.
+    pub generate: Generate,
+    /// Extra DNS SANs (the host names of `kibana.hosts` are always added).
+    pub dns: Vec<String>,
+    /// Extra IP SANs.
+    pub ip: Vec<IpAddr>,
+    /// Validity in days.
+    pub days: u32,
+    /// Key type.
+    pub key_type: KeyType,
+}
+
+impl Default for ServerCertAnswers {
+    fn default() -> Self {
+        ServerCertAnswers {
+            generate: Generate::Auto,
+            dns: Vec::new(),
+            ip: Vec::new(),
+            days: 1095,
+            key_type: KeyType::Rsa2048,
+        }
+    }
+}
+
+/// `elasticsearch:`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EsAnswers {
+    /// The config directory (else detected).
+    pub config: Option<PathBuf>,
+    /// The URL esmtls calls the API on (default: the first of `kibana.hosts`).
+    pub url: Option<String>,
+    /// SHA-256 fingerprint of the HTTP CA to pin, when esmtls has no CA file.
+    pub ca_fingerprint: Option<String>,
+    /// The version, when it cannot be detected (chooses the keystore format).
+    pub version: Option<String>,
+    /// PEM file of the CA of Elasticsearch's HTTP certificate, when esmtls cannot read it.
+    pub server_ca: Option<PathBuf>,
+}
+
+/// `kibana:`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KibanaAnswers {
+    /// The config directory (else detected).
+    pub config: Option<PathBuf>,
+    /// `elasticsearch.hosts` (default: what kibana.yml has, as https, else `https://localhost:9200`).
+    pub hosts: Vec<String>,
+    /// Where Kibana's config directory is on the real host, when writing to an output folder
+    /// (paths in kibana.yml must be absolute; default `/etc/kibana`).
+    pub install_config: Option<PathBuf>,
+}
+
+/// `pki:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PkiAnswers {
+    /// The PKI realm's name.
+    pub realm: String,
+    /// The native realm's name, when esmtls adds one.
+    pub native_realm: String,
+    /// The role mapping's name.
+    pub role_mapping: String,
+}
+
+impl Default for PkiAnswers {
+    fn default() -> Self {
+        PkiAnswers {
+            realm: "esmtls_pki".into(),
+            native_realm: "native1".into(),
+            role_mapping: "kibana-client".into(),
+        }
+    }
+}
+
+/// `service_token:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenAnswers {
+    /// The token's name under `elastic/kibana`.
+    pub name: String,
+}
+
+impl Default for TokenAnswers {
+    fn default() -> Self {
+        TokenAnswers {
+            name: "esmtls".into(),
+        }
+    }
+}
+
+/// The whole answers file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answers {
+    /// The mode (required).
+    pub mode: Mode,
+    /// The license, when the cluster cannot be asked.
+    #[serde(default, with = "license_opt")]
+    pub license: Option<License>,
+    /// Allow `pki` on a license that does not permit the PKI realm.
+    #[serde(default)]
+    pub allow_unlicensed_pki: bool,
+    /// Output folder when neither Elasticsearch nor Kibana is installed here.
+    #[serde(default = "default_out")]
+    pub out: PathBuf,
+    /// Elasticsearch.
+    #[serde(default)]
+    pub elasticsearch: EsAnswers,
+    /// Kibana.
+    #[serde(default)]
+    pub kibana: KibanaAnswers,
+    /// The CA.
+    #[serde(default)]
+    pub ca: CaAnswers,
+    /// Kibana's client certificate.
+    #[serde(default)]
+    pub client_certificate: ClientCertAnswers,
+    /// Elasticsearch's HTTP certificate.
+    #[serde(default)]
+    pub server_certificate: ServerCertAnswers,
+    /// PKI realm and role mapping.
+    #[serde(default)]
+    pub pki: PkiAnswers,
+    /// Service token.
+    #[serde(default)]
+    pub service_token: TokenAnswers,
+}
+
+fn default_out() -> PathBuf {
+    PathBuf::from("esmtls-out")
+}
+
+mod license_opt {
+    use super::License;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<License>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(l) => s.serialize_str(l.name()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<License>, D::Error> {
+        let s = Option::<String>::deserialize(d)?;
+        match s {
+            None => Ok(None),
+            Some(s) => License::parse(&s).map(Some).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "unknown license `{s}`, expected one of {}",
+                    License::NAMES
+                ))
+            }),
+        }
+    }
+}
+
+impl Answers {
+    /// Answers with every default and `mode`.
+    pub fn new(mode: Mode) -> Answers {
+        Answers {
+            mode,
+            license: None,
+            allow_unlicensed_pki: false,
+            out: default_out(),
+            elasticsearch: EsAnswers::default(),
+            kibana: KibanaAnswers::default(),
+            ca: CaAnswers::default(),
+            client_certificate: ClientCertAnswers::default(),
+            server_certificate: ServerCertAnswers::default(),
+            pki: PkiAnswers::default(),
+            service_token: TokenAnswers::default(),
+        }
+    }
+
+    /// Reads and validates an answers file. Relative paths in it are taken
+    /// relative to the file's directory.
+    pub fn read(path: &Path) -> Result<Answers, AnswersError> {
+        let text = std::fs::read_to_string(path).map_err(|e| AnswersError::Read {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let mut a = Answers::parse(path, &text)?;
+        let base = crate::fsutil::parent_dir(path);
+        let base = std::path::absolute(&base).unwrap_or(base);
+        a.resolve_paths(&base);
+        Ok(a)
+    }
+
+    /// Parses and validates answers from text; `path` is only used in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Answers, AnswersError> {
+        let a: Answers = serde_yaml_ng::from_str(text).map_err(|e| AnswersError::Syntax {
+            path: path.to_path_buf(),
+            message: explain_serde(&e.to_string()),
+        })?;
+        a.validate(path)?;
+        Ok(a)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut Option<PathBuf>| {
+            if let Some(x) = p.as_mut().filter(|x| x.is_relative()) {
+                *x = base.join(&*x);
+            }
+        };
+        fix(&mut self.elasticsearch.config);
+        fix(&mut self.elasticsearch.server_ca);
+        fix(&mut self.kibana.config);
+        fix(&mut self.ca.cert);
+        fix(&mut self.ca.key);
+        if self.out.is_relative() {
+            self.out = base.join(&self.out);
+        }
+    }
+
+    /// Checks every value that serde's types do not already check.
+    pub fn validate(&self, path: &Path) -> Result<(), AnswersError> {
+        let bad = |key: &str, message: String| AnswersError::Invalid {
+            path: path.to_path_buf(),
+            key: key.into(),
+            message,
+        };
+        let days = |key: &str, d: u32| {
+            crate::pki::build::check_days(d).map_err(|e| bad(key, e.to_string()))
+        };
+        days("ca.days", self.ca.days)?;
+        days("client_certificate.days", self.client_certificate.days)?;
+        days("server_certificate.days", self.server_certificate.days)?;
+        crate::pki::dn::parse_dn(&self.ca.dn).map_err(|e| bad("ca.dn", e.to_string()))?;
+        crate::pki::build::leaf_dn(&self.client_certificate.name)
+            .map_err(|e| bad("client_certificate.name", e.to_string()))?;
+        for d in &self.client_certificate.dns {
+            crate::pki::build::check_dns_name(d)
+                .map_err(|e| bad("client_certificate.dns", e.to_string()))?;
+        }
+        for d in &self.server_certificate.dns {
+            crate::pki::build::check_dns_name(d)
+                .map_err(|e| bad("server_certificate.dns", e.to_string()))?;
+        }
+        if self.ca.source == CaSource::File && self.ca.cert.is_none() {
+            return Err(bad(
+                "ca.cert",
+                "`ca.source: file` needs `ca.cert` (a PEM, DER or PKCS#12 CA) and, unless it is a PKCS#12 with the key, `ca.key`".into(),
+            ));
+        }
+        if self.ca.source != CaSource::File && (self.ca.cert.is_some() || self.ca.key.is_some()) {
+            return Err(bad(
+                "ca.source",
+                "`ca.cert`/`ca.key` are only read with `ca.source: file`; set it or remove them".into(),
+            ));
+        }
+        for (i, h) in self.kibana.hosts.iter().enumerate() {
+            check_host_url(h).map_err(|m| bad(&format!("kibana.hosts[{i}]"), m))?;
+        }
+        if let Some(u) = &self.elasticsearch.url {
+            check_host_url(u).map_err(|m| bad("elasticsearch.url", m))?;
+        }
+        if let Some(fp) = &self.elasticsearch.ca_fingerprint {
+            let hex: String = fp.chars().filter(|c| *c != ':').collect();
+            if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(bad(
+                    "elasticsearch.ca_fingerprint",
+                    "expected a SHA-256 fingerprint: 64 hex digits, colons allowed".into(),
+                ));
+            }
+        }
+        if let Some(v) = &self.elasticsearch.version {
+            crate::keystore::elasticsearch::format_for_es_version(v)
+                .map_err(|e| bad("elasticsearch.version", e.to_string()))?;
+        }
+        let name_ok = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        for (key, v) in [
+            ("pki.realm", &self.pki.realm),
+            ("pki.native_realm", &self.pki.native_realm),
+            ("pki.role_mapping", &self.pki.role_mapping),
+        ] {
+            if !name_ok(v) {
+                return Err(bad(
+                    key,
+                    format!("`{v}` is not a valid name: use letters, digits, `_` and `-`"),
+                ));
+            }
+        }
+        if self.pki.realm == self.pki.native_realm {
+            return Err(bad(
+                "pki.native_realm",
+                "the PKI and native realms need different names (Elasticsearch refuses two realms with one name)".into(),
+            ));
+        }
+        if self.pki.realm.starts_with("default_") || self.pki.native_realm.starts_with("default_") {
+            return Err(bad(
+                "pki.realm",
+                "names starting with `default_` clash with Elasticsearch's built-in realms".into(),
+            ));
+        }
+        let t = &self.service_token.name;
+        let first_ok = t
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !first_ok || t.len() > 256 || !name_ok(t) {
+            return Err(bad(
+                "service_token.name",
+                "service account token name must have at least 1 character and at most 256 characters that are alphanumeric (A-Z, a-z, 0-9) or hyphen (-) or underscore (_). It must not begin with an underscore (_).".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The answers as YAML (what the wizard saves and `plan --json` echoes).
+    pub fn to_yaml(&self) -> String {
+        serde_yaml_ng::to_string(self).unwrap_or_default()
+    }
+}
+
+/// An `elasticsearch.hosts` entry: `https://host[:port]`.
+pub fn check_host_url(u: &str) -> Result<(), String> {
+    let Some(rest) = u.strip_prefix("https://") else {
+        return Err(if u.starts_with("http://") {
+            format!("`{u}` is plain http; Kibana must reach Elasticsearch over https:// for TLS")
+        } else {
+            format!("`{u}` is not a URL; expected https://HOST:PORT")
+        });
+    };
+    let host_port = rest.trim_end_matches('/');
+    if host_port.is_empty() || host_port.contains('/') || host_port.contains('@') {
+        return Err(format!(
+            "`{u}`: expected https://HOST:PORT with no path or credentials"
+        ));
+    }
+    let (host, port) = split_host_port(host_port);
+    if host.is_empty() {
+        return Err(format!("`{u}` has no host"));
+    }
+    if let Some(p) = port
+        && p.parse::<u16>().map_or(true, |p| p == 0)
+    {
+        return Err(format!("`{u}` has an invalid port `{p}`"));
+    }
+    Ok(())
+}
+
+/// Splits `host:port`, `[v6]:port`, `host` into the host (brackets removed) and the port.
+pub fn split_host_port(s: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = s.strip_prefix('[') {
+        if let Some((h, p)) = rest.split_once(']') {
+            return (h, p.strip_prefix(':'));
+        }
+        return (rest, None);
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (h, Some(p)),
+        _ => (s, None),
+    }
+}
+
+/// Turns serde's messages into ones that say what to do.
+fn explain_serde(msg: &str) -> String {
+    if msg.contains("unknown field") {
+        format!("{msg} (remove it or check its spelling; the README lists every key)")
+    } else if msg.contains("missing field `mode`") {
+        "`mode` is required: one of token, password, mtls-token, mtls-password, pki".into()
+    } else {
+        msg.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(t: &str) -> Result<Answers, AnswersError> {
+        Answers::parse(Path::new("answers.yml"), t)
+    }
+
+    #[test]
+    fn mode_alone_is_enough() {
+        let a = parse("mode: pki\n").unwrap();
+        assert_eq!(a.mode, Mode::Pki);
+        assert_eq!(a.client_certificate.name, "kibana-client");
+        assert_eq!(a.pki.realm, "esmtls_pki");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = parse("mode: pki\nkibana:\n  hostz: [x]\n").unwrap_err().to_string();
+        assert!(e.contains("hostz") && e.contains("answers.yml"), "{e}");
+        let e = parse("mode: pkix\n").unwrap_err().to_string();
+        assert!(e.contains("pkix"), "{e}");
+        let e = parse("license: basic\n").unwrap_err().to_string();
+        assert!(e.contains("`mode` is required"), "{e}");
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        for (text, key) in [
+            ("mode: token\nkibana:\n  hosts: [http://es:9200]\n", "kibana.hosts[0]"),
+            ("mode: token\nclient_certificate:\n  days: 0\n", "client_certificate.days"),
+            ("mode: token\nservice_token:\n  name: _x\n", "service_token.name"),
+            ("mode: token\nca:\n  source: file\n", "ca.cert"),
+            ("mode: pki\npki:\n  realm: a.b\n", "pki.realm"),
+            ("mode: token\nelasticsearch:\n  ca_fingerprint: abc\n", "elasticsearch.ca_fingerprint"),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(key), "{text}: {e}");
+        }
+        let e = parse("mode: token\nlicense: free\n").unwrap_err().to_string();
+        assert!(e.contains("free") && e.contains("platinum"), "{e}");
+    }
+
+    #[test]
+    fn hosts() {
+        assert!(check_host_url("https://es01:9200").is_ok());
+        assert!(check_host_url("https://[::1]:9200").is_ok());
+        assert!(check_host_url("https://es01").is_ok());
+        assert!(check_host_url("https://es01:99999").is_err());
+        assert!(check_host_url("https://es01:9200/path").is_err());
+        assert_eq!(split_host_port("[::1]:9200"), ("::1", Some("9200")));
+    }
+
+    #[test]
+    fn round_trip() {
+        let a = Answers::new(Mode::MtlsToken);
+        let b = parse(&a.to_yaml()).unwrap();
+        assert_eq!(a, b);
+    }
+}

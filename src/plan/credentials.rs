@@ -1,0 +1,251 @@
+//! Steps 6 and 8: Kibana's credential and the ones it must not have.
+//!
+//! - token modes: a service token for `elastic/kibana` in the Kibana keystore
+//!   (a token Kibana's enrollment left in plain kibana.yml is moved there);
+//! - password modes: `kibana_system` with a new random password, set through
+//!   the API and kept only in the Kibana keystore;
+//! - `pki`: the role mapping from the client certificate's DN (as
+//!   Elasticsearch prints it) to `kibana_system`, by API or, with no
+//!   reachable cluster, in `role_mapping.yml`.
+//!
+//! Invariants: an existing credential that still authenticates is kept (so a
+//! second run changes nothing); the `elastic` superuser is never kept for
+//! Kibana; no request body shown holds a secret.
+
+use serde_json::json;
+
+use super::PlanError;
+use super::build::{ClientFiles, Ctx};
+use super::edits::Edits;
+use super::facts;
+use super::mode::Credential;
+use super::setup::{Cluster, KibanaIdentity};
+use super::types::{ApiCall, EntryValue, KeystoreOp};
+use crate::secret::Secret;
+use crate::yaml::{Edit, Value, YamlFile};
+
+const USER: &str = "elasticsearch.username";
+const PASS: &str = "elasticsearch.password";
+const TOKEN: &str = "elasticsearch.serviceAccountToken";
+
+/// The role mapping body Elasticsearch gets for `pki`.
+pub fn role_mapping_body(realm: &str, dn: &str) -> serde_json::Value {
+    json!({
+        "roles": ["kibana_system"],
+        "enabled": true,
+        "rules": {"all": [{"field": {"realm.name": realm}}, {"field": {"dn": dn}}]},
+        "metadata": {"managed_by": "esmtls"}
+    })
+}
+
+/// Plans steps 6 and 8; returns what Kibana will authenticate with.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn plan(
+    ctx: &mut Ctx<'_>,
+    cluster: &mut dyn Cluster,
+    reachable: bool,
+    kb: &mut Edits,
+    ks: &mut Vec<KeystoreOp>,
+    api: &mut Vec<ApiCall>,
+    client: Option<&ClientFiles>,
+    server_ca: &[u8],
+) -> Result<Credential, PlanError> {
+    let mode = ctx.a.mode;
+    let cred = mode.credential();
+    let y = ctx.facts.kb_yml.clone();
+    if facts::text(&y, USER).as_deref() == Some("elastic") {
+        ctx.warnings.push("kibana.yml has elasticsearch.username: elastic — Kibana refuses the superuser (\"value of \\\"elastic\\\" is forbidden\"); esmtls replaces it".into());
+    }
+    let in_ks = |n: &str| ctx.facts.kb_ks.as_ref().is_some_and(|k| k.get(n).is_some());
+    let mut drop = |kb: &mut Edits, ks: &mut Vec<KeystoreOp>, name: &str, why: &str| {
+        if y.get(name).is_some() {
+            kb.push(Edit::remove(name, why));
+        }
+        if in_ks(name) {
+            ks.push(KeystoreOp::Remove {
+                name: name.into(),
+                reason: why.into(),
+            });
+        }
+    };
+    let identity = |token: Option<Secret>, basic: Option<(String, Secret)>| KibanaIdentity {
+        chain_der: client.map(|c| c.chain.clone()),
+        key_pkcs8: client.map(|c| c.key.clone()),
+        server_ca_der: vec![server_ca.to_vec()],
+        token,
+        basic,
+    };
+    match cred {
+        Credential::Certificate => {
+            let why = "Kibana authenticates with its client certificate (PKI realm)";
+            drop(kb, ks, USER, why);
+            drop(kb, ks, PASS, why);
+            drop(kb, ks, TOKEN, why);
+            role_mapping(ctx, cluster, reachable, api, client)?;
+        }
+        Credential::ServiceToken => {
+            let why = "Kibana authenticates with the service account token; Kibana refuses username and token together";
+            drop(kb, ks, USER, why);
+            drop(kb, ks, PASS, why);
+            let from_ks = ctx.facts.kb_value(TOKEN);
+            let from_yml = facts::text(&y, TOKEN).map(Secret::new);
+            if from_yml.is_some() {
+                kb.push(Edit::remove(TOKEN, "secret: moved to the Kibana keystore"));
+            }
+            let existing = from_ks.clone().or(from_yml.clone());
+            let works = match (&existing, reachable) {
+                (Some(t), true) => cluster.authenticate_as(&identity(Some(t.clone()), None)).is_ok_and(|w| w.username == "elastic/kibana"),
+                (Some(_), false) => {
+                    ctx.step(6).notes.push("The existing service token was kept; it could not be checked because Elasticsearch is not reachable.".into());
+                    true
+                }
+                (None, _) => false,
+            };
+            if works {
+                if from_ks.is_none()
+                    && let Some(t) = from_yml
+                {
+                    ks.push(KeystoreOp::Set { name: TOKEN.into(), value: EntryValue::Known(t) });
+                }
+                ctx.step(6).notes.push("Kibana's service token authenticates as elastic/kibana; kept.".into());
+            } else {
+                // A fresh name when sent now (names are unique); the plain name in a deferred file.
+                let name = if reachable {
+                    format!("{}-{}", ctx.a.service_token.name, stamp())
+                } else {
+                    ctx.a.service_token.name.clone()
+                };
+                api.push(ApiCall {
+                    method: "POST".into(),
+                    path: format!("/_security/service/elastic/kibana/credential/token/{name}"),
+                    body: None,
+                    purpose: "create a service account token for Kibana (the value goes straight into the Kibana keystore)".into(),
+                    secret: None,
+                    deferred: !reachable,
+                });
+                if reachable {
+                    ks.push(KeystoreOp::Set { name: TOKEN.into(), value: EntryValue::FromApi(api.len() - 1) });
+                } else {
+                    ctx.warnings.push(format!("Elasticsearch is not reachable, so Kibana has no service token yet: run `esmtls apply` again once it is up, or create one with `bin/elasticsearch-service-tokens create elastic/kibana {name}` and store it with `esmtls keystore kibana add {TOKEN}`"));
+                }
+            }
+        }
+        Credential::Password => {
+            let why = "Kibana authenticates as kibana_system";
+            drop(kb, ks, TOKEN, "Kibana refuses serviceAccountToken together with a username");
+            if in_ks(USER) {
+                ks.push(KeystoreOp::Remove { name: USER.into(), reason: "the username is set in kibana.yml".into() });
+            }
+            if facts::text(&y, USER).as_deref() != Some("kibana_system") {
+                kb.push(Edit::set(USER, Value::str("kibana_system")));
+            }
+            let from_ks = ctx.facts.kb_value(PASS);
+            let from_yml = facts::text(&y, PASS).map(Secret::new);
+            if from_yml.is_some() {
+                kb.push(Edit::remove(PASS, "secret: moved to the Kibana keystore"));
+            }
+            let existing = from_ks.clone().or(from_yml.clone());
+            let works = match (&existing, reachable) {
+                (Some(p), true) => cluster
+                    .authenticate_as(&identity(None, Some(("kibana_system".into(), p.clone()))))
+                    .is_ok_and(|w| w.username == "kibana_system"),
+                (Some(_), false) => {
+                    ctx.step(6).notes.push("The existing kibana_system password was kept; it could not be checked because Elasticsearch is not reachable.".into());
+                    true
+                }
+                (None, _) => false,
+            };
+            let _ = why;
+            if works {
+                if from_ks.is_none()
+                    && let Some(p) = from_yml
+                {
+                    ks.push(KeystoreOp::Set { name: PASS.into(), value: EntryValue::Known(p) });
+                }
+            } else {
+                let pw = super::certs::random_password();
+                api.push(ApiCall {
+                    method: "POST".into(),
+                    path: "/_security/user/kibana_system/_password".into(),
+                    body: Some(json!({"password": "<new random password, stored in kibana.keystore as elasticsearch.password>"})),
+                    purpose: "set a new random password for kibana_system".into(),
+                    secret: Some(pw.clone()),
+                    deferred: !reachable,
+                });
+                ks.push(KeystoreOp::Set { name: PASS.into(), value: EntryValue::Known(pw) });
+                if !reachable {
+                    ctx.warnings.push("Elasticsearch is not reachable: the new kibana_system password is in the Kibana keystore, but Elasticsearch does not know it yet. Run `esmtls apply` again once it is up (or send the request in esmtls-requests.txt with the value from `esmtls keystore kibana show elasticsearch.password`)".into());
+                }
+            }
+        }
+    }
+    pending_file(ctx, api);
+    Ok(cred)
+}
+
+fn role_mapping(
+    ctx: &mut Ctx<'_>,
+    cluster: &mut dyn Cluster,
+    reachable: bool,
+    api: &mut Vec<ApiCall>,
+    client: Option<&ClientFiles>,
+) -> Result<(), PlanError> {
+    let Some(leaf) = client.and_then(|c| c.chain.first()) else {
+        return Ok(());
+    };
+    let dn = crate::pki::inspect::cert_info(leaf)?.subject;
+    let name = ctx.a.pki.role_mapping.clone();
+    let body = role_mapping_body(&ctx.a.pki.realm, &dn);
+    ctx.step(6).notes.push(format!("Kibana's DN as Elasticsearch prints it: {dn}"));
+    if reachable {
+        let current = cluster.role_mapping(&name).map_err(|e| PlanError::Other(e.0))?;
+        let same = current.as_ref().is_some_and(|c| {
+            c.get("roles") == body.get("roles") && c.get("rules") == body.get("rules") && c.get("enabled") == body.get("enabled")
+        });
+        if same {
+            ctx.step(6).notes.push(format!("The role mapping `{name}` is already right."));
+            return Ok(());
+        }
+    } else {
+        // role_mapping.yml works without the API (Elasticsearch watches the file).
+        let path = ctx.setup.es_config.join("role_mapping.yml");
+        let file = if path.exists() { YamlFile::read(&path)? } else { YamlFile::parse(&path, "")? };
+        let ch = file.apply(&[Edit::list_add("kibana_system", &dn)])?;
+        let diff = ch.diff();
+        ctx.file(6, path, "file-based role mapping (Elasticsearch reloads it; the API is the alternative)", ch.after().as_bytes().to_vec(), false);
+        if let Some(f) = ctx.files.last_mut() {
+            f.diff = (!diff.is_empty()).then_some(diff);
+        }
+    }
+    api.push(ApiCall {
+        method: "PUT".into(),
+        path: format!("/_security/role_mapping/{name}"),
+        body: Some(body),
+        purpose: "map Kibana's certificate DN to the kibana_system role".into(),
+        secret: None,
+        deferred: !reachable,
+    });
+    Ok(())
+}
+
+/// With no reachable cluster, the requests go to `esmtls-requests.txt` (no secrets).
+fn pending_file(ctx: &mut Ctx<'_>, api: &[ApiCall]) {
+    let deferred: Vec<&ApiCall> = api.iter().filter(|c| c.deferred).collect();
+    if deferred.is_empty() {
+        return;
+    }
+    let mut text = String::from(
+        "# Requests esmtls could not send because Elasticsearch was not reachable.\n# Send them as a superuser (Kibana Dev Tools, or curl), then run `esmtls apply`\n# again to verify. Placeholders in <...> are secrets esmtls never writes here.\n\n",
+    );
+    for c in deferred {
+        text.push_str(&format!("# {}\n{c}\n\n", c.purpose));
+    }
+    let path = ctx.setup.es_config.join("esmtls-requests.txt");
+    ctx.file(6, path, "the API requests to send later", text.into_bytes(), false);
+}
+
+fn stamp() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!("[year][month][day]-[hour][minute][second]"))
+        .unwrap_or_else(|_| "1".into())
+}

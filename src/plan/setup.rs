@@ -1,0 +1,156 @@
+//! What the planner is given besides the answers: where things are on this
+//! machine ([`Setup`], filled from detection) and a view of the cluster
+//! ([`Cluster`], filled by the Elasticsearch client — or by a fake in tests).
+//!
+//! The cluster is a trait so the planner and the executor never depend on
+//! the network code; both use the same object, so what the plan read is what
+//! apply changes.
+
+use std::path::{Path, PathBuf};
+
+use super::types::Command;
+use crate::secret::Secret;
+
+/// Locations and keystore passwords.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// Elasticsearch's config directory (or `<out>/elasticsearch`).
+    pub es_config: PathBuf,
+    /// Kibana's config directory (or `<out>/kibana`).
+    pub kibana_config: PathBuf,
+    /// Set when neither is installed: files go to this output folder.
+    pub out_dir: Option<PathBuf>,
+    /// Elasticsearch's version, when detected (chooses a new keystore's format).
+    pub es_version: Option<String>,
+    /// How to restart Elasticsearch here.
+    pub es_restart: Option<Command>,
+    /// How to restart Kibana here.
+    pub kibana_restart: Option<Command>,
+    /// `elasticsearch.keystore`'s password (empty for none).
+    pub es_keystore_password: Secret,
+    /// `kibana.keystore`'s password (empty for none).
+    pub kibana_keystore_password: Secret,
+    /// Where esmtls keeps its own secrets and journal (the user's data directory).
+    pub state_dir: PathBuf,
+}
+
+impl Setup {
+    /// The default layout for tests and output folders: both config
+    /// directories given, no restart commands, empty keystore passwords.
+    pub fn dirs(es_config: &Path, kibana_config: &Path, state_dir: &Path) -> Setup {
+        Setup {
+            es_config: es_config.to_path_buf(),
+            kibana_config: kibana_config.to_path_buf(),
+            out_dir: None,
+            es_version: None,
+            es_restart: None,
+            kibana_restart: None,
+            es_keystore_password: Secret::new(String::new()),
+            kibana_keystore_password: Secret::new(String::new()),
+            state_dir: state_dir.to_path_buf(),
+        }
+    }
+}
+
+/// An error talking to the cluster, already worded for the operator.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct ClusterError(pub String);
+
+/// Kibana's identity, to verify "as Kibana would".
+#[derive(Debug, Clone)]
+pub struct KibanaIdentity {
+    /// Client certificate chain (leaf first), DER; None when Kibana presents none.
+    pub chain_der: Option<Vec<Vec<u8>>>,
+    /// The client key, PKCS#8 DER.
+    pub key_pkcs8: Option<Secret>,
+    /// The CA Kibana trusts for the server, DER.
+    pub server_ca_der: Vec<Vec<u8>>,
+    /// Bearer token.
+    pub token: Option<Secret>,
+    /// Username and password.
+    pub basic: Option<(String, Secret)>,
+}
+
+/// What `_authenticate` returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhoAmI {
+    /// `username`.
+    pub username: String,
+    /// `roles`.
+    pub roles: Vec<String>,
+    /// `authentication_realm.type`.
+    pub realm_type: String,
+    /// `authentication_realm.name`.
+    pub realm_name: String,
+}
+
+/// The cluster as the planner and the executor see it.
+pub trait Cluster {
+    /// The URL.
+    fn url(&self) -> &str;
+    /// True when the cluster answers with the admin credentials.
+    fn reachable(&mut self) -> bool;
+    /// `GET /_license` → `license.type`.
+    fn license(&mut self) -> Result<String, ClusterError>;
+    /// `GET /_security/role_mapping/<name>` (None when absent).
+    fn role_mapping(&mut self, name: &str) -> Result<Option<serde_json::Value>, ClusterError>;
+    /// `GET /_security/_authenticate` with Kibana's identity.
+    fn authenticate_as(&mut self, who: &KibanaIdentity) -> Result<WhoAmI, ClusterError>;
+    /// True when a connection without a client certificate is refused.
+    fn refuses_without_cert(&mut self, server_ca_der: &[Vec<u8>]) -> Result<bool, ClusterError>;
+    /// `PUT /_security/role_mapping/<name>`.
+    fn put_role_mapping(&mut self, name: &str, body: &serde_json::Value) -> Result<(), ClusterError>;
+    /// `POST /_security/service/elastic/kibana/credential/token/<name>`.
+    fn create_service_token(&mut self, name: &str) -> Result<Secret, ClusterError>;
+    /// `DELETE /_security/service/elastic/kibana/credential/token/<name>`.
+    fn delete_service_token(&mut self, name: &str) -> Result<(), ClusterError>;
+    /// `POST /_security/user/<user>/_password`.
+    fn change_password(&mut self, user: &str, password: &Secret) -> Result<(), ClusterError>;
+}
+
+/// No cluster: every call says it is unreachable.
+#[derive(Debug, Clone)]
+pub struct Offline {
+    /// The URL that was not reachable (for messages).
+    pub url: String,
+}
+
+impl Cluster for Offline {
+    fn url(&self) -> &str {
+        &self.url
+    }
+    fn reachable(&mut self) -> bool {
+        false
+    }
+    fn license(&mut self) -> Result<String, ClusterError> {
+        Err(self.down())
+    }
+    fn role_mapping(&mut self, _: &str) -> Result<Option<serde_json::Value>, ClusterError> {
+        Err(self.down())
+    }
+    fn authenticate_as(&mut self, _: &KibanaIdentity) -> Result<WhoAmI, ClusterError> {
+        Err(self.down())
+    }
+    fn refuses_without_cert(&mut self, _: &[Vec<u8>]) -> Result<bool, ClusterError> {
+        Err(self.down())
+    }
+    fn put_role_mapping(&mut self, _: &str, _: &serde_json::Value) -> Result<(), ClusterError> {
+        Err(self.down())
+    }
+    fn create_service_token(&mut self, _: &str) -> Result<Secret, ClusterError> {
+        Err(self.down())
+    }
+    fn delete_service_token(&mut self, _: &str) -> Result<(), ClusterError> {
+        Err(self.down())
+    }
+    fn change_password(&mut self, _: &str, _: &Secret) -> Result<(), ClusterError> {
+        Err(self.down())
+    }
+}
+
+impl Offline {
+    fn down(&self) -> ClusterError {
+        ClusterError(format!("Elasticsearch at {} is not reachable", self.url))
+    }
+}
