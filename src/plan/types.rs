@@ -218,10 +218,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// True when applying would change nothing.
+    /// True when applying would change nothing (deferred requests are only
+    /// written to a file, which is then unchanged too).
     pub fn is_noop(&self) -> bool {
         self.files.iter().all(|f| f.unchanged)
             && self.keystores.iter().all(|k| k.ops.is_empty())
-            && self.api.is_empty()
+            && self.api.iter().all(|c| c.deferred)
     }
 }
