@@ -48,10 +48,6 @@ pub fn setup(a: &Answers, es_flag: Option<&Path>, kb_flag: Option<&Path>) -> Res
     if let Some(p) = std::env::var_os("KBN_KEYSTORE_PASSPHRASE_FILE") {
         s.kibana_keystore_password = Secret::from_file(Path::new(&p))?;
     }
-    if s.out_dir.is_some() {
-        std::fs::create_dir_all(&s.es_config)?;
-        std::fs::create_dir_all(&s.kibana_config)?;
-    }
     Ok(s)
 }
 

@@ -579,6 +579,19 @@ mod tests {
     }
 
     #[test]
+    fn the_examples_in_assets_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/answers");
+        let mut seen = Vec::new();
+        for m in Mode::ALL {
+            let a = Answers::read(&dir.join(format!("{}.yml", m.name())))
+                .unwrap_or_else(|e| panic!("{m}: {e}"));
+            assert_eq!(a.mode, m);
+            seen.push(m);
+        }
+        assert_eq!(seen.len(), 5);
+    }
+
+    #[test]
     fn round_trip() {
         let a = Answers::new(Mode::MtlsToken);
         let b = parse(&a.to_yaml()).unwrap();
