@@ -3,4 +3,5 @@
 
 pub mod cert;
 pub mod common;
+pub mod guide;
 pub mod keystore;
