@@ -156,7 +156,9 @@ pub fn apply(
     let compensate = |cluster: &mut dyn Cluster, notes: &mut Vec<String>| {
         for t in &created_tokens {
             if let Err(e) = cluster.delete_service_token(t) {
-                notes.push(format!("could not delete the service token {t} made by this run: {e}"));
+                notes.push(format!(
+                    "could not delete the service token {t} made by this run: {e}"
+                ));
             }
         }
     };
@@ -218,7 +220,10 @@ pub fn apply(
                 .status()
                 .map_err(|e| err(format!("cannot run `{}`: {e}", c.argv.join(" "))))?;
             if !st.success() {
-                return Err(err(format!("`{}` failed ({st}); the files are written, restart by hand", c.argv.join(" "))));
+                return Err(err(format!(
+                    "`{}` failed ({st}); the files are written, restart by hand",
+                    c.argv.join(" ")
+                )));
             }
             report.ran.push(c.argv.join(" "));
         }
@@ -318,11 +323,17 @@ fn write_all(
 
 fn mkdir(d: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o750).create(d)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o750)
+        .create(d)
 }
 
 /// The new keystore content, or None when the operations change nothing.
-fn keystore_bytes(k: &KeystoreChange, from_api: &HashMap<usize, Secret>) -> Result<Option<Vec<u8>>, String> {
+fn keystore_bytes(
+    k: &KeystoreChange,
+    from_api: &HashMap<usize, Secret>,
+) -> Result<Option<Vec<u8>>, String> {
     let value = |v: &EntryValue| -> Result<Secret, String> {
         match v {
             EntryValue::Known(s) => Ok(s.clone()),

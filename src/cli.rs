@@ -31,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Start the setup wizard (the default).
     Setup,
+    /// Recommend an auth mode for your license and requirements, with reasons and the nine steps.
+    Guide(crate::commands::guide::GuideArgs),
     /// Certificates: make a CA, issue certificates, extract the CA chain, inspect, modernize.
     #[command(subcommand)]
     Cert(CertCommand),

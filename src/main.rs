@@ -51,6 +51,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "the interactive wizard is not built yet; the certificate tools are ready: see `esmtls cert --help`"
             )
         }
+        Some(Command::Guide(g)) => commands::guide::run(g, cli.quiet),
         Some(Command::Cert(c)) => commands::cert::run(c, cli.quiet),
         Some(Command::Keystore(k)) => commands::keystore::run(k),
         Some(Command::Plan(a)) => commands::plan::run_plan(a),

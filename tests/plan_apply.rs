@@ -36,8 +36,17 @@ fn seed() -> Env {
     fs::write(es.join("elasticsearch.yml"), ES_YML).unwrap();
     fs::write(kb.join("kibana.yml"), KB_YML).unwrap();
     let ks = EsKeystore::create(7, Secret::new(String::new()), &mut SystemRandom).unwrap();
-    fs::write(es.join("elasticsearch.keystore"), ks.encode(&mut SystemRandom).unwrap()).unwrap();
-    Env { _tmp: tmp, root, es, kb }
+    fs::write(
+        es.join("elasticsearch.keystore"),
+        ks.encode(&mut SystemRandom).unwrap(),
+    )
+    .unwrap();
+    Env {
+        _tmp: tmp,
+        root,
+        es,
+        kb,
+    }
 }
 
 fn answers(env: &Env, text: &str) -> PathBuf {
@@ -49,12 +58,18 @@ fn answers(env: &Env, text: &str) -> PathBuf {
 fn cmd(env: &Env, args: &[&str]) -> std::process::Command {
     let mut c = esmtls(&env.root);
     c.env("ESMTLS_SECRET_STORE", "file").args(args);
-    c.arg("--es-config").arg(&env.es).arg("--kibana-config").arg(&env.kb);
+    c.arg("--es-config")
+        .arg(&env.es)
+        .arg("--kibana-config")
+        .arg(&env.kb);
     c
 }
 
 fn apply(env: &Env, a: &Path) -> std::process::Output {
-    run(&mut cmd(env, &["apply", "--yes", "--answers", a.to_str().unwrap()]))
+    run(&mut cmd(
+        env,
+        &["apply", "--yes", "--answers", a.to_str().unwrap()],
+    ))
 }
 
 /// Every regular file under `dir` with its content (backups and the state dir excluded).
@@ -100,7 +115,12 @@ fn mode(p: &Path) -> u32 {
 
 #[track_caller]
 fn ok(o: std::process::Output) -> String {
-    assert!(o.status.success(), "failed:\nstdout: {}\nstderr: {}", stdout(&o), stderr(&o));
+    assert!(
+        o.status.success(),
+        "failed:\nstdout: {}\nstderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
     stdout(&o)
 }
 
@@ -116,15 +136,33 @@ fn five_scenarios_end_to_end_and_twice() {
         let ks = kb_keystore(&env);
 
         // Elasticsearch: HTTPS with esmtls's certificate (the node had none).
-        assert_eq!(setting(&es_yml, "xpack.security.http.ssl.enabled").as_deref(), Some("Bool(true)"), "{mode}");
+        assert_eq!(
+            setting(&es_yml, "xpack.security.http.ssl.enabled").as_deref(),
+            Some("Bool(true)"),
+            "{mode}"
+        );
         assert!(env.es.join("certs/esmtls-http.p12").exists());
         assert_eq!(mode_of(&env.es.join("certs/esmtls-http.p12")), 0o600);
         let esks = EsKeystore::load(&env.es.join("elasticsearch.keystore"), None).unwrap();
-        assert!(esks.names().contains(&"xpack.security.http.ssl.keystore.secure_password"));
+        assert!(
+            esks.names()
+                .contains(&"xpack.security.http.ssl.keystore.secure_password")
+        );
         // Kibana: https hosts and the server CA.
-        assert!(setting(&kb_yml, "elasticsearch.hosts").unwrap().contains("https://localhost:9200"));
-        assert!(setting(&kb_yml, "elasticsearch.ssl.certificateAuthorities").unwrap().contains("elasticsearch-ca.crt"));
-        assert!(setting(&kb_yml, "elasticsearch.password").is_none(), "{mode}: password must not stay in kibana.yml");
+        assert!(
+            setting(&kb_yml, "elasticsearch.hosts")
+                .unwrap()
+                .contains("https://localhost:9200")
+        );
+        assert!(
+            setting(&kb_yml, "elasticsearch.ssl.certificateAuthorities")
+                .unwrap()
+                .contains("elasticsearch-ca.crt")
+        );
+        assert!(
+            setting(&kb_yml, "elasticsearch.password").is_none(),
+            "{mode}: password must not stay in kibana.yml"
+        );
         let client_auth = setting(&es_yml, "xpack.security.http.ssl.client_authentication");
         let always = setting(&kb_yml, "elasticsearch.ssl.alwaysPresentCertificate");
         match mode {
@@ -141,8 +179,14 @@ fn five_scenarios_end_to_end_and_twice() {
             _ => {
                 assert_eq!(client_auth.as_deref(), Some("String(\"optional\")"));
                 assert!(always.is_none(), "pki keeps alwaysPresentCertificate false");
-                assert_eq!(setting(&es_yml, "xpack.security.authc.realms.pki.esmtls_pki.order").as_deref(), Some("Number(\"1\")"));
-                assert_eq!(setting(&es_yml, "xpack.security.authc.realms.native.native1.order").as_deref(), Some("Number(\"2\")"));
+                assert_eq!(
+                    setting(&es_yml, "xpack.security.authc.realms.pki.esmtls_pki.order").as_deref(),
+                    Some("Number(\"1\")")
+                );
+                assert_eq!(
+                    setting(&es_yml, "xpack.security.authc.realms.native.native1.order").as_deref(),
+                    Some("Number(\"2\")")
+                );
                 // Offline: the file-based role mapping and the request file.
                 let rm = fs::read_to_string(env.es.join("role_mapping.yml")).unwrap();
                 assert!(rm.contains("kibana_system: [CN=kibana-client]"), "{rm}");
@@ -153,27 +197,53 @@ fn five_scenarios_end_to_end_and_twice() {
         }
         match mode {
             "password" | "mtls-password" => {
-                assert_eq!(setting(&kb_yml, "elasticsearch.username").as_deref(), Some("String(\"kibana_system\")"));
-                assert!(ks.contains(&"elasticsearch.password".to_string()), "{mode}: {ks:?}");
+                assert_eq!(
+                    setting(&kb_yml, "elasticsearch.username").as_deref(),
+                    Some("String(\"kibana_system\")")
+                );
+                assert!(
+                    ks.contains(&"elasticsearch.password".to_string()),
+                    "{mode}: {ks:?}"
+                );
             }
             "token" | "mtls-token" => {
-                assert!(setting(&kb_yml, "elasticsearch.username").is_none(), "{mode}");
+                assert!(
+                    setting(&kb_yml, "elasticsearch.username").is_none(),
+                    "{mode}"
+                );
                 // Offline: no token yet; the request is in the file and the warning says so.
-                assert!(fs::read_to_string(env.es.join("esmtls-requests.txt")).unwrap().contains("credential/token/esmtls"));
+                assert!(
+                    fs::read_to_string(env.es.join("esmtls-requests.txt"))
+                        .unwrap()
+                        .contains("credential/token/esmtls")
+                );
             }
             _ => {}
         }
         // Comments and unrelated lines survive.
         let es_text = fs::read_to_string(&es_yml).unwrap();
-        assert!(es_text.starts_with(ES_YML), "{mode}: the user's text must stay:\n{es_text}");
+        assert!(
+            es_text.starts_with(ES_YML),
+            "{mode}: the user's text must stay:\n{es_text}"
+        );
         // Secrets never in the plan's output.
-        let plan = ok(run(&mut cmd(&env, &["plan", "--json", "--answers", a.to_str().unwrap()])));
-        assert!(plan.contains("\"noop\": true"), "{mode}: second plan must be a no-op:\n{plan}");
+        let plan = ok(run(&mut cmd(
+            &env,
+            &["plan", "--json", "--answers", a.to_str().unwrap()],
+        )));
+        assert!(
+            plan.contains("\"noop\": true"),
+            "{mode}: second plan must be a no-op:\n{plan}"
+        );
         // A second apply changes nothing.
         let before = snapshot(&env.root);
         let second = ok(apply(&env, &a));
         assert!(second.contains("Nothing to change"), "{mode}: {second}");
-        assert_eq!(before, snapshot(&env.root), "{mode}: second apply changed files");
+        assert_eq!(
+            before,
+            snapshot(&env.root),
+            "{mode}: second apply changed files"
+        );
     }
 }
 
@@ -194,18 +264,36 @@ fn output_folder_when_nothing_is_installed() {
     assert!(out.contains("esmtls-out"), "{out}");
     let es = tmp.path().join("esmtls-out/elasticsearch");
     let kb = tmp.path().join("esmtls-out/kibana");
-    for f in ["README.txt", "elasticsearch.yml", "certs/esmtls-http.crt", "certs/esmtls-http.key", "certs/kibana-ca.crt"] {
+    for f in [
+        "README.txt",
+        "elasticsearch.yml",
+        "certs/esmtls-http.crt",
+        "certs/esmtls-http.key",
+        "certs/kibana-ca.crt",
+    ] {
         assert!(es.join(f).exists(), "{f}");
     }
     assert_eq!(mode(&es.join("certs/esmtls-http.key")), 0o600);
-    for f in ["README.txt", "kibana.yml", "kibana.keystore", "certs/kibana-client.p12", "certs/elasticsearch-ca.crt"] {
+    for f in [
+        "README.txt",
+        "kibana.yml",
+        "kibana.keystore",
+        "certs/kibana-client.p12",
+        "certs/elasticsearch-ca.crt",
+    ] {
         assert!(kb.join(f).exists(), "{f}");
     }
     let readme = fs::read_to_string(kb.join("README.txt")).unwrap();
-    assert!(readme.contains("/etc/kibana/certs/kibana-client.p12"), "{readme}");
+    assert!(
+        readme.contains("/etc/kibana/certs/kibana-client.p12"),
+        "{readme}"
+    );
     // Paths in kibana.yml are where the files will be on the Kibana host.
     let kyml = fs::read_to_string(kb.join("kibana.yml")).unwrap();
-    assert!(kyml.contains("/etc/kibana/certs/kibana-client.p12"), "{kyml}");
+    assert!(
+        kyml.contains("/etc/kibana/certs/kibana-client.p12"),
+        "{kyml}"
+    );
 }
 
 #[test]
@@ -213,9 +301,15 @@ fn bad_answers_name_the_key() {
     let env = seed();
     for (text, key) in [
         ("mode: pki\nlicense: basic\n", "allow_unlicensed_pki"),
-        ("mode: token\nkibana:\n  hosts: [http://es01.example.com:9200]\n", "kibana.hosts[0]"),
+        (
+            "mode: token\nkibana:\n  hosts: [http://es01.example.com:9200]\n",
+            "kibana.hosts[0]",
+        ),
         ("mode: token\nbogus: 1\n", "bogus"),
-        ("mode: mtls-token\nclient_certificate:\n  key_type: ec-p256\n", "client_certificate.key_type"),
+        (
+            "mode: mtls-token\nclient_certificate:\n  key_type: ec-p256\n",
+            "client_certificate.key_type",
+        ),
     ] {
         let a = answers(&env, text);
         let before = snapshot(&env.root);
@@ -230,9 +324,15 @@ fn bad_answers_name_the_key() {
 #[test]
 fn ec_client_key_in_pkcs12_is_refused_with_the_reason() {
     let env = seed();
-    let a = answers(&env, "mode: mtls-token\nclient_certificate:\n  key_type: ec-p256\n");
+    let a = answers(
+        &env,
+        "mode: mtls-token\nclient_certificate:\n  key_type: ec-p256\n",
+    );
     let err = stderr(&apply(&env, &a));
-    assert!(err.contains("node-forge") && err.contains("client_certificate.key_type"), "{err}");
+    assert!(
+        err.contains("node-forge") && err.contains("client_certificate.key_type"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -244,7 +344,11 @@ fn killed_mid_write_is_restored_by_the_next_run() {
     c.env("ESMTLS_FAULT", "kill-after-rename:3");
     let o = run(&mut c);
     assert!(!o.status.success(), "the process must die");
-    assert_ne!(before, snapshot(&env.root), "some files were renamed before the kill");
+    assert_ne!(
+        before,
+        snapshot(&env.root),
+        "some files were renamed before the kill"
+    );
     // The next run undoes the interrupted one first; here it then fails before writing.
     let mut c = cmd(&env, &["apply", "--yes", "--answers", a.to_str().unwrap()]);
     c.env("ESMTLS_FAULT", "fail-before-commit");
@@ -257,7 +361,12 @@ fn killed_mid_write_is_restored_by_the_next_run() {
         .map(|(p, _)| p.clone())
         .collect();
     // Only the CA remembered in esmtls's own state may differ; the setup is as before.
-    assert!(changed.iter().all(|p| !p.starts_with(&env.es) && !p.starts_with(&env.kb)), "{changed:?}");
+    assert!(
+        changed
+            .iter()
+            .all(|p| !p.starts_with(&env.es) && !p.starts_with(&env.kb)),
+        "{changed:?}"
+    );
     for (p, v) in &before {
         assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
     }
@@ -276,7 +385,10 @@ fn failure_after_some_renames_restores_everything() {
     for (p, v) in &before {
         assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
     }
-    let new: Vec<_> = after.keys().filter(|p| !before.contains_key(*p) && (p.starts_with(&env.es) || p.starts_with(&env.kb))).collect();
+    let new: Vec<_> = after
+        .keys()
+        .filter(|p| !before.contains_key(*p) && (p.starts_with(&env.es) || p.starts_with(&env.kb)))
+        .collect();
     assert!(new.is_empty(), "new files left behind: {new:?}");
 }
 
@@ -300,7 +412,10 @@ fn without_a_terminal_apply_needs_yes() {
     let o = run(&mut cmd(&env, &["apply", "--answers", a.to_str().unwrap()]));
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--yes"), "{}", stderr(&o));
-    let o = run(&mut cmd(&env, &["apply", "--dry-run", "--answers", a.to_str().unwrap()]));
+    let o = run(&mut cmd(
+        &env,
+        &["apply", "--dry-run", "--answers", a.to_str().unwrap()],
+    ));
     assert!(stdout(&o).contains("dry run: nothing was written"));
     assert!(!env.kb.join("kibana.keystore").exists());
 }

@@ -4,5 +4,6 @@
 pub mod cert;
 pub mod common;
 pub mod context;
+pub mod guide;
 pub mod keystore;
 pub mod plan;

@@ -45,7 +45,11 @@ pub struct ApplyArgs {
 
 fn build(args: &PlanArgs) -> Result<(Plan, plan::Setup, Box<dyn plan::Cluster>)> {
     let answers = Answers::read(&args.answers)?;
-    let setup = super::context::setup(&answers, args.es_config.as_deref(), args.kibana_config.as_deref())?;
+    let setup = super::context::setup(
+        &answers,
+        args.es_config.as_deref(),
+        args.kibana_config.as_deref(),
+    )?;
     let mut cluster = super::context::cluster(&answers, &setup)?;
     let p = plan::build(&answers, &setup, cluster.as_mut())
         .with_context(|| format!("planning from {}", args.answers.display()))?;
@@ -110,7 +114,10 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
     }
     if !p.is_noop() && !args.yes {
         if !std::io::stdin().is_terminal() {
-            bail!("apply changes files and there is no terminal to confirm on; review with `esmtls plan --answers {}` and pass --yes", args.plan.answers.display());
+            bail!(
+                "apply changes files and there is no terminal to confirm on; review with `esmtls plan --answers {}` and pass --yes",
+                args.plan.answers.display()
+            );
         }
         eprint!("\nApply these changes? [y/N] ");
         let mut line = String::new();
@@ -136,22 +143,33 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
             Ok(w) => json!({"ok": true, "username": w.username, "realm_type": w.realm_type, "roles": w.roles}),
             Err(e) => json!({"ok": false, "error": e}),
         });
-        serde_json::to_writer_pretty(&mut out, &json!({
-            "changed": !p.is_noop(), "files": files, "api": report.api, "ran": report.ran,
-            "recovered": report.recovered, "verified": verified, "notes": report.notes,
-        }))?;
+        serde_json::to_writer_pretty(
+            &mut out,
+            &json!({
+                "changed": !p.is_noop(), "files": files, "api": report.api, "ran": report.ran,
+                "recovered": report.recovered, "verified": verified, "notes": report.notes,
+            }),
+        )?;
         writeln!(out)?;
     } else {
         for r in &report.recovered {
             writeln!(out, "restored from an interrupted apply: {}", r.display())?;
         }
         if p.is_noop() {
-            writeln!(out, "Nothing to change: the setup already matches the answers.")?;
+            writeln!(
+                out,
+                "Nothing to change: the setup already matches the answers."
+            )?;
         }
         for (path, o) in &report.files {
             match o {
                 esmtls::fsutil::Outcome::Created => writeln!(out, "created  {}", path.display())?,
-                esmtls::fsutil::Outcome::Replaced { backup } => writeln!(out, "changed  {} (backup {})", path.display(), backup.display())?,
+                esmtls::fsutil::Outcome::Replaced { backup } => writeln!(
+                    out,
+                    "changed  {} (backup {})",
+                    path.display(),
+                    backup.display()
+                )?,
                 esmtls::fsutil::Outcome::Unchanged => {}
             }
         }
@@ -162,7 +180,11 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
             writeln!(out, "ran      {c}")?;
         }
         match &report.verified {
-            Some(Ok(w)) => writeln!(out, "verified: Elasticsearch authenticates Kibana as {} (realm type {}, roles {:?})", w.username, w.realm_type, w.roles)?,
+            Some(Ok(w)) => writeln!(
+                out,
+                "verified: Elasticsearch authenticates Kibana as {} (realm type {}, roles {:?})",
+                w.username, w.realm_type, w.roles
+            )?,
             Some(Err(e)) => writeln!(out, "verification FAILED: {e}")?,
             None => {}
         }

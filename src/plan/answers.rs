@@ -402,7 +402,8 @@ impl Answers {
         if self.ca.source != CaSource::File && (self.ca.cert.is_some() || self.ca.key.is_some()) {
             return Err(bad(
                 "ca.source",
-                "`ca.cert`/`ca.key` are only read with `ca.source: file`; set it or remove them".into(),
+                "`ca.cert`/`ca.key` are only read with `ca.source: file`; set it or remove them"
+                    .into(),
             ));
         }
         for (i, h) in self.kibana.hosts.iter().enumerate() {
@@ -543,7 +544,9 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named() {
-        let e = parse("mode: pki\nkibana:\n  hostz: [x]\n").unwrap_err().to_string();
+        let e = parse("mode: pki\nkibana:\n  hostz: [x]\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("hostz") && e.contains("answers.yml"), "{e}");
         let e = parse("mode: pkix\n").unwrap_err().to_string();
         assert!(e.contains("pkix"), "{e}");
@@ -554,17 +557,31 @@ mod tests {
     #[test]
     fn invalid_values_name_the_key() {
         for (text, key) in [
-            ("mode: token\nkibana:\n  hosts: [http://es:9200]\n", "kibana.hosts[0]"),
-            ("mode: token\nclient_certificate:\n  days: 0\n", "client_certificate.days"),
-            ("mode: token\nservice_token:\n  name: _x\n", "service_token.name"),
+            (
+                "mode: token\nkibana:\n  hosts: [http://es:9200]\n",
+                "kibana.hosts[0]",
+            ),
+            (
+                "mode: token\nclient_certificate:\n  days: 0\n",
+                "client_certificate.days",
+            ),
+            (
+                "mode: token\nservice_token:\n  name: _x\n",
+                "service_token.name",
+            ),
             ("mode: token\nca:\n  source: file\n", "ca.cert"),
             ("mode: pki\npki:\n  realm: a.b\n", "pki.realm"),
-            ("mode: token\nelasticsearch:\n  ca_fingerprint: abc\n", "elasticsearch.ca_fingerprint"),
+            (
+                "mode: token\nelasticsearch:\n  ca_fingerprint: abc\n",
+                "elasticsearch.ca_fingerprint",
+            ),
         ] {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(key), "{text}: {e}");
         }
-        let e = parse("mode: token\nlicense: free\n").unwrap_err().to_string();
+        let e = parse("mode: token\nlicense: free\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("free") && e.contains("platinum"), "{e}");
     }
 

@@ -52,9 +52,11 @@ impl Ctx<'_> {
             (Some(_), _) => "replace",
         };
         let mode = if secret { MODE_SECRET } else { MODE_PUBLIC };
-        self.step(n)
-            .changes
-            .push(format!("{verb}: {} — {what}{}", path.display(), if secret { " (0600)" } else { "" }));
+        self.step(n).changes.push(format!(
+            "{verb}: {} — {what}{}",
+            path.display(),
+            if secret { " (0600)" } else { "" }
+        ));
         let dir = crate::fsutil::parent_dir(&path);
         if !dir.exists() && !self.mkdirs.contains(&dir) {
             self.mkdirs.push(dir);
@@ -90,14 +92,25 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
     let (license, license_from) = match reachable.then(|| cluster.license()) {
         Some(Ok(t)) => (License::parse(&t), LicenseFrom::Cluster),
         Some(Err(e)) => {
-            ctx.warnings.push(format!("could not read the license: {e}"));
-            (a.license, if a.license.is_some() { LicenseFrom::Answers } else { LicenseFrom::Unknown })
+            ctx.warnings
+                .push(format!("could not read the license: {e}"));
+            (
+                a.license,
+                if a.license.is_some() {
+                    LicenseFrom::Answers
+                } else {
+                    LicenseFrom::Unknown
+                },
+            )
         }
         None if a.license.is_some() => (a.license, LicenseFrom::Answers),
         None => (None, LicenseFrom::Unknown),
     };
-    ctx.warnings
-        .extend(super::guide::check_choice(a.mode, license, a.allow_unlicensed_pki)?);
+    ctx.warnings.extend(super::guide::check_choice(
+        a.mode,
+        license,
+        a.allow_unlicensed_pki,
+    )?);
 
     // Step 0 (only when needed) and the nine steps.
     let server_needed = match a.server_certificate.generate {
@@ -140,7 +153,11 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         ctx.step(first_cert_step).notes.push(n.clone());
     }
     for (path, content, secret) in ca.files.clone() {
-        let what = if secret { "esmtls's CA with its key (for renewals)" } else { "esmtls's CA certificate" };
+        let what = if secret {
+            "esmtls's CA with its key (for renewals)"
+        } else {
+            "esmtls's CA certificate"
+        };
         ctx.file(first_cert_step, path, what, content, secret);
     }
     if let Some(pw) = &ca.remember {
@@ -167,7 +184,10 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         };
         // PKCS#12 with its password in elasticsearch.keystore when esmtls can write that
         // keystore; else (no keystore, version unknown) a PEM pair, which needs no keystore.
-        let es_version = setup.es_version.clone().or_else(|| a.elasticsearch.version.clone());
+        let es_version = setup
+            .es_version
+            .clone()
+            .or_else(|| a.elasticsearch.version.clone());
         let use_p12 = ctx.facts.es_ks.is_some() || es_version.is_some();
         let p12_path = setup.es_config.join("certs/esmtls-http.p12");
         let (crt_path, key_path) = (
@@ -181,17 +201,23 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
             .and_then(|k| k.get_string(facts::HTTP_KS_PASSWORD));
         let keep = if use_p12 {
             existing_pw.as_ref().is_some_and(|pw| {
-                std::fs::read(&p12_path).ok().and_then(|b| pkcs12::read(&b, pw.expose(), "").ok())
+                std::fs::read(&p12_path)
+                    .ok()
+                    .and_then(|b| pkcs12::read(&b, pw.expose(), "").ok())
                     .and_then(|c| c.keys.first().map(|k| certs::satisfies(&k.chain, &want)))
                     .unwrap_or(false)
             })
         } else {
-            std::fs::read(&crt_path).ok().and_then(|b| pemx::parse_all(&b, "").ok())
+            std::fs::read(&crt_path)
+                .ok()
+                .and_then(|b| pemx::parse_all(&b, "").ok())
                 .map(|b| pemx::certificates(&b))
                 .is_some_and(|chain| key_path.exists() && certs::satisfies(&chain, &want))
         };
         if keep {
-            ctx.step(0).notes.push("Elasticsearch's HTTP certificate from an earlier run is still right; kept.".into());
+            ctx.step(0).notes.push(
+                "Elasticsearch's HTTP certificate from an earlier run is still right; kept.".into(),
+            );
         } else if use_p12 {
             let issued = certs::issue(&want)?;
             let pw = existing_pw.clone().unwrap_or_else(certs::random_password);
@@ -203,7 +229,13 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
                 &[("ca".into(), ca.material.cert_der.clone())],
                 pw.expose(),
             )?;
-            ctx.file(0, p12_path, "Elasticsearch's HTTP certificate and key", p12, true);
+            ctx.file(
+                0,
+                p12_path,
+                "Elasticsearch's HTTP certificate and key",
+                p12,
+                true,
+            );
             if existing_pw.is_none() {
                 es_ks_ops.push(KeystoreOp::Set {
                     name: facts::HTTP_KS_PASSWORD.into(),
@@ -213,12 +245,30 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         } else {
             let issued = certs::issue(&want)?;
             let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
-            ctx.file(0, crt_path, "Elasticsearch's HTTP certificate (with its CA)", pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(), false);
-            ctx.file(0, key_path, "Elasticsearch's HTTP key (unencrypted PKCS#8, mode 0600)", pemx::key(&issued.key).into_bytes(), true);
+            ctx.file(
+                0,
+                crt_path,
+                "Elasticsearch's HTTP certificate (with its CA)",
+                pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(),
+                false,
+            );
+            ctx.file(
+                0,
+                key_path,
+                "Elasticsearch's HTTP key (unencrypted PKCS#8, mode 0600)",
+                pemx::key(&issued.key).into_bytes(),
+                true,
+            );
             ctx.step(0).notes.push("There is no elasticsearch.keystore and no known Elasticsearch version, so the HTTP certificate is written as PEM (no keystore password needed). Give `elasticsearch.version` for a PKCS#12 with its password in the keystore.".into());
         }
         server_ca_der = ca.material.cert_der.clone();
-        server_sans = want.spec.dns.iter().map(|d| format!("DNS:{d}")).chain(want.spec.ips.iter().map(|i| format!("IP:{i}"))).collect();
+        server_sans = want
+            .spec
+            .dns
+            .iter()
+            .map(|d| format!("DNS:{d}"))
+            .chain(want.spec.ips.iter().map(|i| format!("IP:{i}")))
+            .collect();
         edits::server_tls(&mut es_edits, &ctx.facts, use_p12);
         ctx.step(0).changes.extend(es_edits.describe());
     } else {
@@ -235,10 +285,17 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
             }
             (Some(c), None) => c.clone(),
             (None, None) => {
-                let why = ctx.facts.http.unreadable.clone().unwrap_or_else(|| "no CA certificate found for it".into());
+                let why = ctx
+                    .facts
+                    .http
+                    .unreadable
+                    .clone()
+                    .unwrap_or_else(|| "no CA certificate found for it".into());
                 return Err(PlanError::Answer {
                     key: "elasticsearch.server_ca".into(),
-                    message: format!("esmtls cannot tell which CA signed Elasticsearch's HTTP certificate ({why}); give its PEM file as `elasticsearch.server_ca`, or let esmtls issue a new one with `server_certificate.generate: yes`"),
+                    message: format!(
+                        "esmtls cannot tell which CA signed Elasticsearch's HTTP certificate ({why}); give its PEM file as `elasticsearch.server_ca`, or let esmtls issue a new one with `server_certificate.generate: yes`"
+                    ),
                 });
             }
         };
@@ -283,7 +340,11 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
 
     // Steps 3 and 4 (Elasticsearch side).
     let client_ca_trusted = ca.kind == CaKind::HttpCa
-        || ctx.facts.http.implicit_trust.contains(&ca.material.cert_der)
+        || ctx
+            .facts
+            .http
+            .implicit_trust
+            .contains(&ca.material.cert_der)
         || server_needed;
     if a.mode == Mode::Pki {
         let before = es_edits.len();
@@ -293,7 +354,13 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
     }
     if a.mode.client_cert() {
         let before = es_edits.len();
-        edits::client_auth(&mut es_edits, a.mode, &ctx.facts, client_ca_trusted, &setup.es_config)?;
+        edits::client_auth(
+            &mut es_edits,
+            a.mode,
+            &ctx.facts,
+            client_ca_trusted,
+            &setup.es_config,
+        )?;
         let lines = es_edits.describe_from(before);
         ctx.step(4).changes.extend(lines);
         if a.mode != Mode::Pki {
@@ -306,12 +373,27 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
     let mut kb_edits = Edits::new(&kb_dir.join("kibana.yml"));
     let mut api: Vec<ApiCall> = Vec::new();
     let ca_path_for_kibana = kb_real.join("certs/elasticsearch-ca.crt");
-    edits::kibana_tls(&mut kb_edits, a.mode, &ctx.facts, &hosts, &ca_path_for_kibana, client.as_ref(), &mut kb_ks_ops);
+    edits::kibana_tls(
+        &mut kb_edits,
+        a.mode,
+        &ctx.facts,
+        &hosts,
+        &ca_path_for_kibana,
+        client.as_ref(),
+        &mut kb_ks_ops,
+    );
     ctx.step(7).changes.extend(kb_edits.describe());
     let before = kb_edits.len();
     let ks_before = kb_ks_ops.len();
     let credential = super::credentials::plan(
-        &mut ctx, cluster, reachable, &mut kb_edits, &mut kb_ks_ops, &mut api, client.as_ref(), &server_ca_der,
+        &mut ctx,
+        cluster,
+        reachable,
+        &mut kb_edits,
+        &mut kb_ks_ops,
+        &mut api,
+        client.as_ref(),
+        &server_ca_der,
     )?;
     let lines = kb_edits.describe_from(before);
     ctx.step(8).changes.extend(lines);
@@ -322,7 +404,10 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
     let kb_yml = kb_edits.finish(&ctx.facts.kb_yml)?;
 
     // The two yml files.
-    for (n, ch, what) in [(4u8, es_yml, "Elasticsearch settings"), (7u8, kb_yml, "Kibana settings")] {
+    for (n, ch, what) in [
+        (4u8, es_yml, "Elasticsearch settings"),
+        (7u8, kb_yml, "Kibana settings"),
+    ] {
         if ch.is_unchanged() && !ch.path().exists() && ch.after().is_empty() {
             continue;
         }
@@ -334,7 +419,15 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
             // Settings files keep their own mode; a new one is group/world readable like the packages'.
         }
         ctx.step(n).changes.pop();
-        let line = format!("{} {}", if ctx.files.last().is_some_and(|f| f.unchanged) { "unchanged:" } else { "edit:" }, ch.path().display());
+        let line = format!(
+            "{} {}",
+            if ctx.files.last().is_some_and(|f| f.unchanged) {
+                "unchanged:"
+            } else {
+                "edit:"
+            },
+            ch.path().display()
+        );
         ctx.step(n).changes.push(line);
     }
 
@@ -380,14 +473,31 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         });
     }
     for c in &api {
-        let line = format!("{}{} {}", if c.deferred { "deferred (cluster unreachable): " } else { "" }, c.method, c.path);
+        let line = format!(
+            "{}{} {}",
+            if c.deferred {
+                "deferred (cluster unreachable): "
+            } else {
+                ""
+            },
+            c.method,
+            c.path
+        );
         ctx.step(6).changes.push(line);
     }
 
     // Restarts.
-    let es_changed = ctx.files.iter().any(|f| !f.unchanged && f.path.starts_with(&setup.es_config))
-        || keystores.iter().any(|k| k.service == Service::Elasticsearch);
-    let kb_changed = ctx.files.iter().any(|f| !f.unchanged && f.path.starts_with(kb_dir))
+    let es_changed = ctx
+        .files
+        .iter()
+        .any(|f| !f.unchanged && f.path.starts_with(&setup.es_config))
+        || keystores
+            .iter()
+            .any(|k| k.service == Service::Elasticsearch);
+    let kb_changed = ctx
+        .files
+        .iter()
+        .any(|f| !f.unchanged && f.path.starts_with(kb_dir))
         || keystores.iter().any(|k| k.service == Service::Kibana);
     let mut commands = Vec::new();
     for (n, changed, cmd, who) in [
@@ -395,7 +505,9 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         (9u8, kb_changed, &setup.kibana_restart, "Kibana"),
     ] {
         if !changed {
-            ctx.step(n).notes.push(format!("Nothing changed for {who}; no restart needed."));
+            ctx.step(n)
+                .notes
+                .push(format!("Nothing changed for {who}; no restart needed."));
             continue;
         }
         match cmd {
@@ -412,10 +524,7 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         username: match credential {
             Credential::ServiceToken => "elastic/kibana".into(),
             Credential::Password => "kibana_system".into(),
-            Credential::Certificate => client
-                .as_ref()
-                .map(|c| c.cn.clone())
-                .unwrap_or_default(),
+            Credential::Certificate => client.as_ref().map(|c| c.cn.clone()).unwrap_or_default(),
         },
         realm_type: match credential {
             Credential::ServiceToken => "_service_account".into(),
@@ -498,10 +607,19 @@ fn client_cert(
             let path = dir.join("kibana-client.p12");
             let existing_pw = ctx.facts.kb_value(KB_P12_PASSWORD);
             let existing = existing_pw.as_ref().and_then(|pw| {
-                std::fs::read(&path).ok().and_then(|b| pkcs12::read(&b, pw.expose(), "").ok())
+                std::fs::read(&path)
+                    .ok()
+                    .and_then(|b| pkcs12::read(&b, pw.expose(), "").ok())
             });
-            if let Some(k) = existing.as_ref().and_then(|c| c.keys.first()).filter(|k| certs::satisfies(&k.chain, &want)) {
-                ctx.step(1).notes.push(format!("{} from an earlier run is still right; kept.", path.display()));
+            if let Some(k) = existing
+                .as_ref()
+                .and_then(|c| c.keys.first())
+                .filter(|k| certs::satisfies(&k.chain, &want))
+            {
+                ctx.step(1).notes.push(format!(
+                    "{} from an earlier run is still right; kept.",
+                    path.display()
+                ));
                 return Ok(ClientFiles {
                     p12: Some(kb_real.join("certs/kibana-client.p12")),
                     pem: None,
@@ -514,7 +632,13 @@ fn client_cert(
             let pw = existing_pw.unwrap_or_else(certs::random_password);
             let key_der = issued.key.serialize_der();
             let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
-            let p12 = pkcs12::write_key(&cn, &key_der, &chain, &[("ca".into(), ca.material.cert_der.clone())], pw.expose())?;
+            let p12 = pkcs12::write_key(
+                &cn,
+                &key_der,
+                &chain,
+                &[("ca".into(), ca.material.cert_der.clone())],
+                pw.expose(),
+            )?;
             ctx.file(1, path, "Kibana's client certificate and key", p12, true);
             if ctx.facts.kb_value(KB_P12_PASSWORD).is_none() {
                 ks_ops.push(KeystoreOp::Set {
@@ -534,18 +658,34 @@ fn client_cert(
         CertFormat::Pem => {
             let crt = dir.join("kibana-client.crt");
             let key = dir.join("kibana-client.key");
-            let existing = std::fs::read(&crt).ok().and_then(|b| pemx::parse_all(&b, "").ok()).map(|b| pemx::certificates(&b));
-            let existing_key = std::fs::read(&key).ok().and_then(|b| pemx::parse_all(&b, "").ok()).and_then(|b| {
-                pemx::private_key(&b, "", &mut || Err(crate::pki::PkiError::Invalid(String::new()))).ok().flatten()
-            });
+            let existing = std::fs::read(&crt)
+                .ok()
+                .and_then(|b| pemx::parse_all(&b, "").ok())
+                .map(|b| pemx::certificates(&b));
+            let existing_key = std::fs::read(&key)
+                .ok()
+                .and_then(|b| pemx::parse_all(&b, "").ok())
+                .and_then(|b| {
+                    pemx::private_key(&b, "", &mut || {
+                        Err(crate::pki::PkiError::Invalid(String::new()))
+                    })
+                    .ok()
+                    .flatten()
+                });
             if let (Some(chain), Some(k)) = (&existing, &existing_key)
                 && certs::satisfies(chain, &want)
                 && pkcs12::spki_key(&chain[0]) == Some(k.public_key_raw().to_vec())
             {
-                ctx.step(1).notes.push(format!("{} from an earlier run is still right; kept.", crt.display()));
+                ctx.step(1).notes.push(format!(
+                    "{} from an earlier run is still right; kept.",
+                    crt.display()
+                ));
                 return Ok(ClientFiles {
                     p12: None,
-                    pem: Some((kb_real.join("certs/kibana-client.crt"), kb_real.join("certs/kibana-client.key"))),
+                    pem: Some((
+                        kb_real.join("certs/kibana-client.crt"),
+                        kb_real.join("certs/kibana-client.key"),
+                    )),
                     chain: chain.clone(),
                     key: Secret::new(hex::encode(k.serialize_der())),
                     cn,
@@ -553,11 +693,26 @@ fn client_cert(
             }
             let issued = certs::issue(&want)?;
             let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
-            ctx.file(1, crt, "Kibana's client certificate (with its CA)", pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(), false);
-            ctx.file(1, key, "Kibana's client key (unencrypted PKCS#8, mode 0600)", pemx::key(&issued.key).into_bytes(), true);
+            ctx.file(
+                1,
+                crt,
+                "Kibana's client certificate (with its CA)",
+                pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(),
+                false,
+            );
+            ctx.file(
+                1,
+                key,
+                "Kibana's client key (unencrypted PKCS#8, mode 0600)",
+                pemx::key(&issued.key).into_bytes(),
+                true,
+            );
             Ok(ClientFiles {
                 p12: None,
-                pem: Some((kb_real.join("certs/kibana-client.crt"), kb_real.join("certs/kibana-client.key"))),
+                pem: Some((
+                    kb_real.join("certs/kibana-client.crt"),
+                    kb_real.join("certs/kibana-client.key"),
+                )),
                 chain,
                 key: Secret::new(hex::encode(issued.key.serialize_der())),
                 cn,
@@ -593,7 +748,10 @@ fn host_of(url: &str) -> String {
 fn server_names(a: &Answers, hosts: &[String]) -> (Vec<String>, Vec<std::net::IpAddr>) {
     let mut dns: Vec<String> = Vec::new();
     let mut ips: Vec<std::net::IpAddr> = Vec::new();
-    let names = hosts.iter().map(|h| host_of(h)).chain(["localhost".to_string()]);
+    let names = hosts
+        .iter()
+        .map(|h| host_of(h))
+        .chain(["localhost".to_string()]);
     for n in names {
         match n.parse::<std::net::IpAddr>() {
             Ok(ip) if !ips.contains(&ip) => ips.push(ip),
@@ -624,15 +782,26 @@ fn check_hosts_in_sans(hosts: &[String], sans: &[String]) -> Result<(), PlanErro
     for h in hosts {
         let host = host_of(h);
         let ok = match host.parse::<std::net::IpAddr>() {
-            Ok(ip) => sans.iter().any(|s| s.strip_prefix("IP:").and_then(|x| x.parse::<std::net::IpAddr>().ok()) == Some(ip)),
-            Err(_) => sans.iter().filter_map(|s| s.strip_prefix("DNS:")).any(|d| dns_matches(d, &host)),
+            Ok(ip) => sans.iter().any(|s| {
+                s.strip_prefix("IP:")
+                    .and_then(|x| x.parse::<std::net::IpAddr>().ok())
+                    == Some(ip)
+            }),
+            Err(_) => sans
+                .iter()
+                .filter_map(|s| s.strip_prefix("DNS:"))
+                .any(|d| dns_matches(d, &host)),
         };
         if !ok {
             return Err(PlanError::Answer {
                 key: "kibana.hosts".into(),
                 message: format!(
                     "{h}: `{host}` is not among the names of Elasticsearch's HTTP certificate ({}); Kibana would fail with \"Hostname/IP does not match certificate's altnames\". Use one of those names, or let esmtls issue a certificate with it (`server_certificate.generate: yes`) — do not lower `verificationMode`",
-                    if sans.is_empty() { "it has none".into() } else { sans.join(", ") }
+                    if sans.is_empty() {
+                        "it has none".into()
+                    } else {
+                        sans.join(", ")
+                    }
                 ),
             });
         }
@@ -643,7 +812,9 @@ fn check_hosts_in_sans(hosts: &[String], sans: &[String]) -> Result<(), PlanErro
 fn dns_matches(pattern: &str, host: &str) -> bool {
     let (p, h) = (pattern.to_ascii_lowercase(), host.to_ascii_lowercase());
     match p.strip_prefix("*.") {
-        Some(suffix) => h.split_once('.').is_some_and(|(first, rest)| !first.is_empty() && rest == suffix),
+        Some(suffix) => h
+            .split_once('.')
+            .is_some_and(|(first, rest)| !first.is_empty() && rest == suffix),
         None => p == h,
     }
 }
@@ -663,8 +834,14 @@ fn kibana_real_dir(a: &Answers, setup: &Setup) -> PathBuf {
 
 fn describe_op(store: &str, op: &KeystoreOp) -> String {
     match op {
-        KeystoreOp::Set { name, value: EntryValue::Known(_) } => format!("{store}: set {name}"),
-        KeystoreOp::Set { name, value: EntryValue::FromApi(_) } => {
+        KeystoreOp::Set {
+            name,
+            value: EntryValue::Known(_),
+        } => format!("{store}: set {name}"),
+        KeystoreOp::Set {
+            name,
+            value: EntryValue::FromApi(_),
+        } => {
             format!("{store}: set {name} (from the API response)")
         }
         KeystoreOp::Remove { name, reason } => format!("{store}: remove {name} ({reason})"),
@@ -682,8 +859,13 @@ mod tests {
         assert!(dns_matches("LOCALHOST", "localhost"));
         let sans = vec!["DNS:localhost".to_string(), "IP:127.0.0.1".to_string()];
         assert!(check_hosts_in_sans(&["https://localhost:9200".into()], &sans).is_ok());
-        let e = check_hosts_in_sans(&["https://es01:9200".into()], &sans).unwrap_err().to_string();
-        assert!(e.contains("es01") && e.contains("DNS:localhost") && e.contains("kibana.hosts"), "{e}");
+        let e = check_hosts_in_sans(&["https://es01:9200".into()], &sans)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("es01") && e.contains("DNS:localhost") && e.contains("kibana.hosts"),
+            "{e}"
+        );
     }
 
     #[test]

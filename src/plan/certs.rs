@@ -145,14 +145,13 @@ pub fn choose(
                 esmtls_p12.display()
             )));
         };
-        let bytes = std::fs::read(&esmtls_p12).map_err(|e| PlanError::Other(format!(
-            "cannot read {}: {e}",
-            esmtls_p12.display()
-        )))?;
+        let bytes = std::fs::read(&esmtls_p12)
+            .map_err(|e| PlanError::Other(format!("cannot read {}: {e}", esmtls_p12.display())))?;
         let c = pkcs12::read(&bytes, pw.expose(), &esmtls_p12.display().to_string())?;
-        let k = c.keys.first().ok_or_else(|| {
-            PlanError::Other(format!("{} holds no key", esmtls_p12.display()))
-        })?;
+        let k = c
+            .keys
+            .first()
+            .ok_or_else(|| PlanError::Other(format!("{} holds no key", esmtls_p12.display())))?;
         let cert = k.chain.first().cloned().unwrap_or_default();
         let info = inspect::cert_info(&cert)?;
         if info.days_left < RENEW_WITHIN_DAYS {
@@ -161,7 +160,10 @@ pub fn choose(
                 info.days_left
             ));
         }
-        notes.push(format!("Using esmtls's CA from an earlier run ({}).", esmtls_p12.display()));
+        notes.push(format!(
+            "Using esmtls's CA from an earlier run ({}).",
+            esmtls_p12.display()
+        ));
         return Ok(Ca {
             material: material(cert, &k.key_pkcs8)?,
             kind: CaKind::Esmtls { new: false },
@@ -216,8 +218,10 @@ pub fn satisfies(chain: &[Vec<u8>], want: &Want<'_>) -> bool {
     let Some(leaf) = chain.first() else {
         return false;
     };
-    let (Ok(info), Ok(ca)) = (inspect::cert_info(leaf), inspect::cert_info(&want.ca.cert_der))
-    else {
+    let (Ok(info), Ok(ca)) = (
+        inspect::cert_info(leaf),
+        inspect::cert_info(&want.ca.cert_der),
+    ) else {
         return false;
     };
     let Ok(wanted) = dn::parse_name(&want.spec.name) else {
@@ -243,13 +247,17 @@ pub fn satisfies(chain: &[Vec<u8>], want: &Want<'_>) -> bool {
         && signed_by(leaf, &want.ca.cert_der)
         && info.eku.iter().any(|e| e == eku)
         && info.days_left > RENEW_WITHIN_DAYS
-        && info.key_type.eq_ignore_ascii_case(if want.spec.key.is_rsa() { "RSA" } else { "EC" })
+        && info
+            .key_type
+            .eq_ignore_ascii_case(if want.spec.key.is_rsa() { "RSA" } else { "EC" })
 }
 
 fn signed_by(leaf: &[u8], ca: &[u8]) -> bool {
     use x509_parser::prelude::*;
-    let (Ok((_, l)), Ok((_, c))) = (X509Certificate::from_der(leaf), X509Certificate::from_der(ca))
-    else {
+    let (Ok((_, l)), Ok((_, c))) = (
+        X509Certificate::from_der(leaf),
+        X509Certificate::from_der(ca),
+    ) else {
         return false;
     };
     l.verify_signature(Some(c.public_key())).is_ok()

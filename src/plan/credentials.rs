@@ -94,7 +94,9 @@ pub(super) fn plan(
             }
             let existing = from_ks.clone().or(from_yml.clone());
             let works = match (&existing, reachable) {
-                (Some(t), true) => cluster.authenticate_as(&identity(Some(t.clone()), None)).is_ok_and(|w| w.username == "elastic/kibana"),
+                (Some(t), true) => cluster
+                    .authenticate_as(&identity(Some(t.clone()), None))
+                    .is_ok_and(|w| w.username == "elastic/kibana"),
                 (Some(_), false) => {
                     ctx.step(6).notes.push("The existing service token was kept; it could not be checked because Elasticsearch is not reachable.".into());
                     true
@@ -105,9 +107,14 @@ pub(super) fn plan(
                 if from_ks.is_none()
                     && let Some(t) = from_yml
                 {
-                    ks.push(KeystoreOp::Set { name: TOKEN.into(), value: EntryValue::Known(t) });
+                    ks.push(KeystoreOp::Set {
+                        name: TOKEN.into(),
+                        value: EntryValue::Known(t),
+                    });
                 }
-                ctx.step(6).notes.push("Kibana's service token authenticates as elastic/kibana; kept.".into());
+                ctx.step(6)
+                    .notes
+                    .push("Kibana's service token authenticates as elastic/kibana; kept.".into());
             } else {
                 // A fresh name when sent now (names are unique); the plain name in a deferred file.
                 let name = if reachable {
@@ -124,7 +131,10 @@ pub(super) fn plan(
                     deferred: !reachable,
                 });
                 if reachable {
-                    ks.push(KeystoreOp::Set { name: TOKEN.into(), value: EntryValue::FromApi(api.len() - 1) });
+                    ks.push(KeystoreOp::Set {
+                        name: TOKEN.into(),
+                        value: EntryValue::FromApi(api.len() - 1),
+                    });
                 } else {
                     ctx.warnings.push(format!("Elasticsearch is not reachable, so Kibana has no service token yet: run `esmtls apply` again once it is up, or create one with `bin/elasticsearch-service-tokens create elastic/kibana {name}` and store it with `esmtls keystore kibana add {TOKEN}`"));
                 }
@@ -132,9 +142,17 @@ pub(super) fn plan(
         }
         Credential::Password => {
             let why = "Kibana authenticates as kibana_system";
-            drop(kb, ks, TOKEN, "Kibana refuses serviceAccountToken together with a username");
+            drop(
+                kb,
+                ks,
+                TOKEN,
+                "Kibana refuses serviceAccountToken together with a username",
+            );
             if in_ks(USER) {
-                ks.push(KeystoreOp::Remove { name: USER.into(), reason: "the username is set in kibana.yml".into() });
+                ks.push(KeystoreOp::Remove {
+                    name: USER.into(),
+                    reason: "the username is set in kibana.yml".into(),
+                });
             }
             if facts::text(&y, USER).as_deref() != Some("kibana_system") {
                 kb.push(Edit::set(USER, Value::str("kibana_system")));
@@ -160,7 +178,10 @@ pub(super) fn plan(
                 if from_ks.is_none()
                     && let Some(p) = from_yml
                 {
-                    ks.push(KeystoreOp::Set { name: PASS.into(), value: EntryValue::Known(p) });
+                    ks.push(KeystoreOp::Set {
+                        name: PASS.into(),
+                        value: EntryValue::Known(p),
+                    });
                 }
             } else {
                 let pw = super::certs::random_password();
@@ -172,7 +193,10 @@ pub(super) fn plan(
                     secret: Some(pw.clone()),
                     deferred: !reachable,
                 });
-                ks.push(KeystoreOp::Set { name: PASS.into(), value: EntryValue::Known(pw) });
+                ks.push(KeystoreOp::Set {
+                    name: PASS.into(),
+                    value: EntryValue::Known(pw),
+                });
                 if !reachable {
                     ctx.warnings.push("Elasticsearch is not reachable: the new kibana_system password is in the Kibana keystore, but Elasticsearch does not know it yet. Run `esmtls apply` again once it is up (or send the request in esmtls-requests.txt with the value from `esmtls keystore kibana show elasticsearch.password`)".into());
                 }
@@ -196,23 +220,41 @@ fn role_mapping(
     let dn = crate::pki::inspect::cert_info(leaf)?.subject;
     let name = ctx.a.pki.role_mapping.clone();
     let body = role_mapping_body(&ctx.a.pki.realm, &dn);
-    ctx.step(6).notes.push(format!("Kibana's DN as Elasticsearch prints it: {dn}"));
+    ctx.step(6)
+        .notes
+        .push(format!("Kibana's DN as Elasticsearch prints it: {dn}"));
     if reachable {
-        let current = cluster.role_mapping(&name).map_err(|e| PlanError::Other(e.0))?;
+        let current = cluster
+            .role_mapping(&name)
+            .map_err(|e| PlanError::Other(e.0))?;
         let same = current.as_ref().is_some_and(|c| {
-            c.get("roles") == body.get("roles") && c.get("rules") == body.get("rules") && c.get("enabled") == body.get("enabled")
+            c.get("roles") == body.get("roles")
+                && c.get("rules") == body.get("rules")
+                && c.get("enabled") == body.get("enabled")
         });
         if same {
-            ctx.step(6).notes.push(format!("The role mapping `{name}` is already right."));
+            ctx.step(6)
+                .notes
+                .push(format!("The role mapping `{name}` is already right."));
             return Ok(());
         }
     } else {
         // role_mapping.yml works without the API (Elasticsearch watches the file).
         let path = ctx.setup.es_config.join("role_mapping.yml");
-        let file = if path.exists() { YamlFile::read(&path)? } else { YamlFile::parse(&path, "")? };
+        let file = if path.exists() {
+            YamlFile::read(&path)?
+        } else {
+            YamlFile::parse(&path, "")?
+        };
         let ch = file.apply(&[Edit::list_add("kibana_system", &dn)])?;
         let diff = ch.diff();
-        ctx.file(6, path, "file-based role mapping (Elasticsearch reloads it; the API is the alternative)", ch.after().as_bytes().to_vec(), false);
+        ctx.file(
+            6,
+            path,
+            "file-based role mapping (Elasticsearch reloads it; the API is the alternative)",
+            ch.after().as_bytes().to_vec(),
+            false,
+        );
         if let Some(f) = ctx.files.last_mut() {
             f.diff = (!diff.is_empty()).then_some(diff);
         }
@@ -241,11 +283,19 @@ fn pending_file(ctx: &mut Ctx<'_>, api: &[ApiCall]) {
         text.push_str(&format!("# {}\n{c}\n\n", c.purpose));
     }
     let path = ctx.setup.es_config.join("esmtls-requests.txt");
-    ctx.file(6, path, "the API requests to send later", text.into_bytes(), false);
+    ctx.file(
+        6,
+        path,
+        "the API requests to send later",
+        text.into_bytes(),
+        false,
+    );
 }
 
 fn stamp() -> String {
     time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!("[year][month][day]-[hour][minute][second]"))
+        .format(time::macros::format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
         .unwrap_or_else(|_| "1".into())
 }

@@ -107,15 +107,40 @@ pub fn server_tls(e: &mut Edits, f: &Facts, p12: bool) {
     let y = &f.es_yml;
     set(e, y, &format!("{SSL}.enabled"), Value::Bool(true));
     if p12 {
-        set(e, y, &format!("{SSL}.keystore.path"), Value::str("certs/esmtls-http.p12"));
+        set(
+            e,
+            y,
+            &format!("{SSL}.keystore.path"),
+            Value::str("certs/esmtls-http.p12"),
+        );
         for k in ["certificate", "key", "secure_key_passphrase"] {
-            remove(e, y, &format!("{SSL}.{k}"), "replaced by keystore.path (Elasticsearch refuses both)");
+            remove(
+                e,
+                y,
+                &format!("{SSL}.{k}"),
+                "replaced by keystore.path (Elasticsearch refuses both)",
+            );
         }
     } else {
-        set(e, y, &format!("{SSL}.certificate"), Value::str("certs/esmtls-http.crt"));
-        set(e, y, &format!("{SSL}.key"), Value::str("certs/esmtls-http.key"));
+        set(
+            e,
+            y,
+            &format!("{SSL}.certificate"),
+            Value::str("certs/esmtls-http.crt"),
+        );
+        set(
+            e,
+            y,
+            &format!("{SSL}.key"),
+            Value::str("certs/esmtls-http.key"),
+        );
         for k in ["keystore.path", "keystore.type", "secure_key_passphrase"] {
-            remove(e, y, &format!("{SSL}.{k}"), "replaced by certificate/key (Elasticsearch refuses both)");
+            remove(
+                e,
+                y,
+                &format!("{SSL}.{k}"),
+                "replaced by certificate/key (Elasticsearch refuses both)",
+            );
         }
     }
     if facts::text(y, "xpack.security.enabled").as_deref() == Some("false") {
@@ -161,11 +186,19 @@ pub fn realms(e: &mut Edits, a: &Answers, f: &Facts) {
     );
     let has_native = realms.iter().any(|(t, _, _)| t == "native");
     if !has_native {
-        let max = realms.iter().map(|r| r.2).chain([order]).max().unwrap_or(order);
+        let max = realms
+            .iter()
+            .map(|r| r.2)
+            .chain([order])
+            .max()
+            .unwrap_or(order);
         set(
             e,
             y,
-            &format!("xpack.security.authc.realms.native.{}.order", a.pki.native_realm),
+            &format!(
+                "xpack.security.authc.realms.native.{}.order",
+                a.pki.native_realm
+            ),
             Value::Int(max + 1),
         );
     }
@@ -262,18 +295,46 @@ pub fn kibana_tls(
             "elasticsearch.ssl.keystore.password",
             "secret: moved to the Kibana keystore",
         );
-        if f.kb_ks.as_ref().is_some_and(|k| k.get("elasticsearch.ssl.keyPassphrase").is_some()) {
+        if f.kb_ks
+            .as_ref()
+            .is_some_and(|k| k.get("elasticsearch.ssl.keyPassphrase").is_some())
+        {
             ks.push(KeystoreOp::Remove {
                 name: "elasticsearch.ssl.keyPassphrase".into(),
                 reason: "the key is in the PKCS#12 file".into(),
             });
         }
     } else if let Some((crt, key)) = &c.pem {
-        set(e, y, "elasticsearch.ssl.certificate", Value::str(crt.display().to_string()));
-        set(e, y, "elasticsearch.ssl.key", Value::str(key.display().to_string()));
-        remove(e, y, "elasticsearch.ssl.keystore.path", "Kibana refuses it together with certificate/key");
-        remove(e, y, "elasticsearch.ssl.keystore.password", "not used with PEM files");
-        remove(e, y, "elasticsearch.ssl.keyPassphrase", "the key is not encrypted (mode 0600)");
+        set(
+            e,
+            y,
+            "elasticsearch.ssl.certificate",
+            Value::str(crt.display().to_string()),
+        );
+        set(
+            e,
+            y,
+            "elasticsearch.ssl.key",
+            Value::str(key.display().to_string()),
+        );
+        remove(
+            e,
+            y,
+            "elasticsearch.ssl.keystore.path",
+            "Kibana refuses it together with certificate/key",
+        );
+        remove(
+            e,
+            y,
+            "elasticsearch.ssl.keystore.password",
+            "not used with PEM files",
+        );
+        remove(
+            e,
+            y,
+            "elasticsearch.ssl.keyPassphrase",
+            "the key is not encrypted (mode 0600)",
+        );
         for n in [KB_P12_PASSWORD, "elasticsearch.ssl.keyPassphrase"] {
             if f.kb_ks.as_ref().is_some_and(|k| k.get(n).is_some()) {
                 ks.push(KeystoreOp::Remove {
@@ -285,7 +346,9 @@ pub fn kibana_tls(
     }
     match mode {
         Mode::Pki => {
-            if facts::text(y, "elasticsearch.ssl.alwaysPresentCertificate").as_deref() == Some("true") {
+            if facts::text(y, "elasticsearch.ssl.alwaysPresentCertificate").as_deref()
+                == Some("true")
+            {
                 e.push(Edit::set(
                     "elasticsearch.ssl.alwaysPresentCertificate",
                     Value::Bool(false),

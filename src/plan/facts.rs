@@ -71,8 +71,7 @@ fn yml(path: &Path) -> Result<(YamlFile, bool), PlanError> {
 
 /// The text of a setting (string, number or boolean).
 pub fn text(y: &YamlFile, key: &str) -> Option<String> {
-    y.get(key)
-        .and_then(|s| s.value.as_text().map(String::from))
+    y.get(key).and_then(|s| s.value.as_text().map(String::from))
 }
 
 /// The items of a setting that may be a list or one value.
@@ -137,10 +136,12 @@ fn http_tls(dir: &Path, y: &YamlFile, ks: Option<&EsKeystore>) -> HttpTls {
         let password = ks
             .and_then(|k| k.get_string(HTTP_KS_PASSWORD))
             .unwrap_or_else(|| Secret::new(String::new()));
-        match std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| {
-            pkcs12::read(&b, password.expose(), &path.display().to_string())
-                .map_err(|e| e.to_string())
-        }) {
+        match std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                pkcs12::read(&b, password.expose(), &path.display().to_string())
+                    .map_err(|e| e.to_string())
+            }) {
             Ok(c) => from_p12(&mut h, &c),
             Err(e) => h.unreadable = Some(format!("{}: {e}", path.display())),
         }

@@ -24,6 +24,10 @@ pub use answers::{Answers, AnswersError};
 pub use build::{KB_P12_PASSWORD, build};
 pub use certs::{CA_SECRET, random_password};
 pub use credentials::role_mapping_body;
+pub use guide::{
+    Availability, GuideError, GuideInput, LicenseSource, ModeOption, Recommendation, check_choice,
+    recommend,
+};
 pub use mode::{Applies, Credential, License, Mode, Step, applies};
 pub use setup::{Cluster, ClusterError, KibanaIdentity, Offline, Setup, WhoAmI};
 pub use types::*;

@@ -35,15 +35,25 @@ pub(super) fn add(ctx: &mut Ctx<'_>, out: &Path, kb_real: &Path) {
             .iter()
             .filter_map(|f| {
                 let rel = f.path.strip_prefix(&dir).ok()?;
-                Some((rel.display().to_string(), describe(&rel.display().to_string()).to_string()))
+                Some((
+                    rel.display().to_string(),
+                    describe(&rel.display().to_string()).to_string(),
+                ))
             })
             .collect();
         // Files kept from an earlier run are listed too, so the README does not change.
         for sub in [dir.clone(), dir.join("certs")] {
             for e in std::fs::read_dir(&sub).into_iter().flatten().flatten() {
                 let p = e.path();
-                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                if !p.is_file() || name.ends_with(".bak") || name == "README.txt" || name.starts_with('.') {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if !p.is_file()
+                    || name.ends_with(".bak")
+                    || name == "README.txt"
+                    || name.starts_with('.')
+                {
                     continue;
                 }
                 if let Ok(rel) = p.strip_prefix(&dir) {
@@ -55,13 +65,20 @@ pub(super) fn add(ctx: &mut Ctx<'_>, out: &Path, kb_real: &Path) {
             }
         }
         if side == "Elasticsearch" && ctx.facts.es_ks.is_some() || side == "Kibana" {
-            let ks = if side == "Kibana" { "kibana.keystore" } else { "elasticsearch.keystore" };
+            let ks = if side == "Kibana" {
+                "kibana.keystore"
+            } else {
+                "elasticsearch.keystore"
+            };
             names.push((ks.into(), describe(ks).into()));
         }
         names.sort();
         names.dedup_by(|a, b| a.0 == b.0);
         for (rel, what) in names {
-            text.push_str(&format!("  {rel:<32} -> {}  ({what})\n", real.join(&rel).display()));
+            text.push_str(&format!(
+                "  {rel:<32} -> {}  ({what})\n",
+                real.join(&rel).display()
+            ));
         }
         text.push_str(&format!(
             "\nA settings file here holds only esmtls's settings when there was none before:\n\
@@ -83,12 +100,16 @@ pub(super) fn add(ctx: &mut Ctx<'_>, out: &Path, kb_real: &Path) {
 fn describe(rel: &str) -> &'static str {
     match rel.rsplit('/').next().unwrap_or(rel) {
         "elasticsearch.yml" | "kibana.yml" => "settings: merge into the real file",
-        "kibana.keystore" | "elasticsearch.keystore" => "the keystore with the secrets (replaces the one there)",
+        "kibana.keystore" | "elasticsearch.keystore" => {
+            "the keystore with the secrets (replaces the one there)"
+        }
         "esmtls-ca.p12" => "esmtls's CA with its key: keep it safe, needed for renewals",
         "esmtls-ca.crt" | "kibana-ca.crt" | "elasticsearch-ca.crt" => "a CA certificate",
         "role_mapping.yml" => "file-based role mapping",
         "esmtls-requests.txt" => "API requests to send once the cluster is up",
-        n if n.ends_with(".key") || n.ends_with(".p12") => "certificate with its private key (mode 0600)",
+        n if n.ends_with(".key") || n.ends_with(".p12") => {
+            "certificate with its private key (mode 0600)"
+        }
         _ => "certificate",
     }
 }

@@ -20,7 +20,11 @@ pub fn text(p: &Plan) -> String {
         o,
         "Elasticsearch: {} ({})",
         p.es_url,
-        if p.reachable { "reachable" } else { "not reachable: API requests are written to a file" }
+        if p.reachable {
+            "reachable"
+        } else {
+            "not reachable: API requests are written to a file"
+        }
     );
     if let Some(out) = &p.out_dir {
         let _ = writeln!(
@@ -75,8 +79,14 @@ pub fn text(p: &Plan) -> String {
         );
         for op in &k.ops {
             let _ = match op {
-                KeystoreOp::Set { name, value: EntryValue::Known(_) } => writeln!(o, "  set {name}"),
-                KeystoreOp::Set { name, value: EntryValue::FromApi(_) } => {
+                KeystoreOp::Set {
+                    name,
+                    value: EntryValue::Known(_),
+                } => writeln!(o, "  set {name}"),
+                KeystoreOp::Set {
+                    name,
+                    value: EntryValue::FromApi(_),
+                } => {
                     writeln!(o, "  set {name} (value from the API response)")
                 }
                 KeystoreOp::Remove { name, reason } => writeln!(o, "  remove {name} ({reason})"),
@@ -86,7 +96,16 @@ pub fn text(p: &Plan) -> String {
     if !p.api.is_empty() {
         let _ = writeln!(o, "\nElasticsearch API requests:");
         for c in &p.api {
-            let _ = writeln!(o, "  # {}{}", c.purpose, if c.deferred { " (deferred: cluster not reachable)" } else { "" });
+            let _ = writeln!(
+                o,
+                "  # {}{}",
+                c.purpose,
+                if c.deferred {
+                    " (deferred: cluster not reachable)"
+                } else {
+                    ""
+                }
+            );
             for l in c.to_string().lines() {
                 let _ = writeln!(o, "  {l}");
             }
@@ -99,7 +118,10 @@ pub fn text(p: &Plan) -> String {
         }
     }
     if p.is_noop() {
-        let _ = writeln!(o, "\nNothing to change: the setup already matches the answers.");
+        let _ = writeln!(
+            o,
+            "\nNothing to change: the setup already matches the answers."
+        );
     }
     o
 }

@@ -100,7 +100,11 @@ pub trait Cluster {
     /// True when a connection without a client certificate is refused.
     fn refuses_without_cert(&mut self, server_ca_der: &[Vec<u8>]) -> Result<bool, ClusterError>;
     /// `PUT /_security/role_mapping/<name>`.
-    fn put_role_mapping(&mut self, name: &str, body: &serde_json::Value) -> Result<(), ClusterError>;
+    fn put_role_mapping(
+        &mut self,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), ClusterError>;
     /// `POST /_security/service/elastic/kibana/credential/token/<name>`.
     fn create_service_token(&mut self, name: &str) -> Result<Secret, ClusterError>;
     /// `DELETE /_security/service/elastic/kibana/credential/token/<name>`.
