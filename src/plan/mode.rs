@@ -387,7 +387,13 @@ mod tests {
         assert_eq!(applies(Token, Step::Credentials).word(), "adapted");
         assert_eq!(applies(Pki, Step::Credentials).word(), "applies");
         for m in Mode::ALL {
-            assert_eq!(Step::ALL.iter().filter(|s| !s.guide_title().is_empty()).count(), 9);
+            assert_eq!(
+                Step::ALL
+                    .iter()
+                    .filter(|s| !s.guide_title().is_empty())
+                    .count(),
+                9
+            );
             assert!(applies(m, Step::RestartEs).is_active());
         }
     }
