@@ -376,3 +376,55 @@ fn seeds_are_what_elastic_ships() {
             .contains(esmtls::detect::AUTOCONFIG_END)
     );
 }
+
+#[test]
+fn protected_es_keystore_needs_its_password() {
+    let t = tempfile::tempdir().unwrap();
+    let pr = package_root(t.path(), true);
+    let seed = es_autoconfigured(&pr.es_config);
+    protect_es_keystore(&seed.keystore, "keystore-pw");
+    let mut o = opts(&pr.root, t.path());
+    let es = Detected::detect(&o).unwrap().es.unwrap();
+    assert_eq!(es.keystore.password_protected, Some(true));
+    assert!(es.keystore.entries.is_none());
+    assert_eq!(es.http.http_p12_has_ca_key, None);
+    assert!(es.server_cert.is_none());
+    assert!(
+        es.notes.iter().any(|n| n.contains("not opened")),
+        "{:?}",
+        es.notes
+    );
+    let e = open_http_ca(&es, None).err().unwrap().to_string();
+    assert!(e.contains("password-protected"), "{e}");
+    let pw = esmtls::secret::Secret::new("keystore-pw");
+    o.es_keystore_password = Some(pw.clone());
+    let es = Detected::detect(&o).unwrap().es.unwrap();
+    assert_eq!(es.http.http_p12_has_ca_key, Some(true));
+    assert!(es.server_cert.is_some());
+    assert!(open_http_ca(&es, Some(&pw)).is_ok());
+}
+
+#[test]
+fn human_summary() {
+    let t = tempfile::tempdir().unwrap();
+    let pr = package_root(t.path(), true);
+    let es = es_autoconfigured(&pr.es_config);
+    kibana_after_setup_with_data(&pr.kibana_config, &t.path().join("var/lib/kibana"), &es);
+    let d = Detected::detect(&opts(&pr.root, t.path())).unwrap();
+    let text = d
+        .to_string()
+        .replace(&t.path().display().to_string(), "<tmp>");
+    for want in [
+        "Elasticsearch\n  config:    <tmp>/etc/elasticsearch (package layout)\n",
+        "  version:   8.15.2\n",
+        "  security:  enabled; HTTP TLS on; client certificates none (default)\n",
+        "auto-configuration: yes (http_ca.crt present, http.p12 present, CA key in http.p12: yes)",
+        "<tmp>/etc/elasticsearch/elasticsearch.yml:105  xpack.security.http.ssl.keystore.path: certs/http.p12",
+        "  server certificate: CN=es-node-1 (SANs DNS:localhost, DNS:es-node-1, IP:127.0.0.1, IP:::1;",
+        "Kibana\n  config:    <tmp>/etc/kibana (package layout)\n",
+        "elasticsearch.serviceAccountToken: ***",
+        "  keystore:  <tmp>/etc/kibana/kibana.keystore (password none): (empty)\n",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+}

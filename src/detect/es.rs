@@ -5,13 +5,13 @@
 //! directory, as Elasticsearch resolves them. Values of settings whose name
 //! says password or passphrase are never copied out of the file.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::certs::{self, EsKeystoreFacts, ServerCert};
 use super::locate::{FoundBy, InstallKind, Located, Product};
+use super::realms::{Realm, realms};
 use super::restart::RestartMethod;
 use super::{DetectError, DetectOptions};
 use crate::yaml::{SettingValue, YamlFile};
@@ -24,7 +24,6 @@ pub const AUTOCONFIG_END: &str =
     "#----------------------- END SECURITY AUTO CONFIGURATION -------------------------";
 
 const HTTP_SSL: &str = "xpack.security.http.ssl.";
-const REALMS: &str = "xpack.security.authc.realms.";
 
 /// One setting as found in a file (secret values masked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,22 +70,6 @@ pub struct HttpTls {
     pub http_p12_has_ca_key: Option<bool>,
     /// Every `xpack.security.http.ssl.*` setting with its line.
     pub settings: Vec<SettingRef>,
-}
-
-/// A realm configured under `xpack.security.authc.realms.<type>.<name>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Realm {
-    /// `pki`, `native`, `file`, `ldap`, ...
-    #[serde(rename = "type")]
-    pub realm_type: String,
-    /// The realm's name.
-    pub name: String,
-    /// `order` (None when not set — Elasticsearch refuses that).
-    pub order: Option<i64>,
-    /// `enabled` (default true).
-    pub enabled: bool,
-    /// First line where it is configured.
-    pub line: usize,
 }
 
 /// Everything detected about Elasticsearch.
@@ -206,7 +189,7 @@ pub(crate) fn setting_ref(s: &crate::yaml::Setting) -> SettingRef {
     }
 }
 
-fn as_bool(v: &SettingValue) -> Option<bool> {
+pub(crate) fn as_bool(v: &SettingValue) -> Option<bool> {
     match v {
         SettingValue::Bool(b) => Some(*b),
         SettingValue::String(s) => s.parse().ok(),
@@ -248,38 +231,6 @@ fn http_tls(file: &YamlFile, config_dir: &Path) -> HttpTls {
             .map(setting_ref)
             .collect(),
     }
-}
-
-/// Realms by `(type, name)`, in the order they first appear.
-fn realms(file: &YamlFile) -> Vec<Realm> {
-    let mut out: Vec<Realm> = Vec::new();
-    let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for s in file.settings() {
-        let Some(rest) = s.key.strip_prefix(REALMS) else {
-            continue;
-        };
-        let mut parts = rest.splitn(3, '.');
-        let (Some(t), Some(n)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        let field = parts.next().unwrap_or_default();
-        let i = *index.entry((t.into(), n.into())).or_insert_with(|| {
-            out.push(Realm {
-                realm_type: t.into(),
-                name: n.into(),
-                order: None,
-                enabled: true,
-                line: s.line,
-            });
-            out.len() - 1
-        });
-        match field {
-            "order" => out[i].order = s.value.as_text().and_then(|v| v.parse().ok()),
-            "enabled" => out[i].enabled = as_bool(&s.value).unwrap_or(true),
-            _ => {}
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ mod es;
 mod kibana;
 mod locate;
 mod output;
+mod realms;
 mod restart;
 
 use std::path::{Path, PathBuf};
@@ -37,10 +38,11 @@ use crate::secret::Secret;
 use crate::yaml::YamlError;
 
 pub use certs::{EsKeystoreFacts, HTTP_CA_ALIAS, HTTP_KEYSTORE_PASSWORD, ServerCert, open_http_ca};
-pub use es::{AUTOCONFIG_BEGIN, AUTOCONFIG_END, EsSide, HttpTls, Realm, SettingRef};
+pub use es::{AUTOCONFIG_BEGIN, AUTOCONFIG_END, EsSide, HttpTls, SettingRef};
 pub use kibana::{FileRef, KibanaEsSettings, KibanaKeystoreFacts, KibanaSide};
 pub use locate::{FoundBy, InstallKind, Product};
 pub use output::{DEFAULT_OUT_DIR, render_readme};
+pub use realms::Realm;
 pub use restart::{CONTAINER_PLACEHOLDER, RestartMethod};
 
 /// Everything detection needs, injectable for tests.

@@ -291,6 +291,19 @@ pub fn es_autoconfigured(dir: &Path) -> EsAutoconfigured {
     }
 }
 
+/// Re-writes an `elasticsearch.keystore` with a password (as
+/// `elasticsearch-keystore passwd` does), keeping every entry.
+pub fn protect_es_keystore(path: &Path, password: &str) {
+    let old = EsKeystore::load(path, None).unwrap();
+    let mut ks =
+        EsKeystore::create(old.version(), Secret::new(password), &mut SystemRandom).unwrap();
+    for name in old.names() {
+        let v = Secret::new(String::from_utf8(old.get(name).unwrap().to_vec()).unwrap());
+        ks.set_string(name, &v, true, path).unwrap();
+    }
+    ks.save(path, &mut SystemRandom, Existing::Replace).unwrap();
+}
+
 /// A Kibana config dir.
 pub struct KibanaSetup {
     /// The config directory.
