@@ -428,3 +428,25 @@ fn human_summary() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
 }
+
+#[test]
+fn protected_kibana_keystore_lists_entries_with_its_password() {
+    use esmtls::keystore::{KibanaKeystore, SystemRandom};
+    use esmtls::secret::Secret;
+    let t = tempfile::tempdir().unwrap();
+    let pr = package_root(t.path(), true);
+    kibana_package_fresh(&pr.kibana_config);
+    let path = pr.kibana_config.join("kibana.keystore");
+    let mut ks = KibanaKeystore::new(Secret::new("kbn-pw"));
+    ks.set_string("elasticsearch.password", Secret::new("x"), false, &path)
+        .unwrap();
+    ks.save(&path, &mut SystemRandom, esmtls::fsutil::Existing::Refuse)
+        .unwrap();
+    let mut o = opts(&pr.root, t.path());
+    let k = Detected::detect(&o).unwrap().kibana.unwrap();
+    assert_eq!(k.keystore.password_protected, Some(true));
+    assert!(k.keystore.entries.is_none() && k.keystore.problem.is_some());
+    o.kibana_keystore_password = Some(Secret::new("kbn-pw"));
+    let k = Detected::detect(&o).unwrap().kibana.unwrap();
+    assert!(k.keystore.has("elasticsearch.password"));
+}
