@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apply;
+pub mod detect;
 pub mod fsutil;
 pub mod keystore;
 pub mod pki;

@@ -3,6 +3,8 @@
 //! packages), and fail — not skip — when one is missing under CI=true.
 #![allow(dead_code)]
 
+pub mod setups;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
