@@ -258,7 +258,6 @@ fn output_folder_when_nothing_is_installed() {
     fs::write(&a, "mode: mtls-token\n").unwrap();
     let mut c = esmtls(tmp.path());
     c.env("ESMTLS_SECRET_STORE", "file")
-        .env("ES_PATH_CONF", tmp.path().join("none"))
         .args(["apply", "--yes", "--answers", a.to_str().unwrap()]);
     let out = ok(run(&mut c));
     assert!(out.contains("esmtls-out"), "{out}");

@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+
 use anyhow::{Result, bail};
+use esmtls::detect::{DetectOptions, Detected, RestartMethod};
 use esmtls::plan::{self, Answers, Setup};
-use esmtls::secret::Secret;
 
 fn state_dir() -> PathBuf {
     directories::ProjectDirs::from("", "", "esmtls")
@@ -13,74 +14,41 @@ fn state_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".esmtls"))
 }
 
-fn pick(
-    flag: Option<&Path>,
-    answer: Option<&PathBuf>,
-    env: &str,
-    package: &str,
-    file: &str,
-) -> Result<Option<PathBuf>> {
-    if let Some(d) = flag.map(Path::to_path_buf).or_else(|| answer.cloned()) {
-        if !d.join(file).exists() {
-            bail!(
-                "{} has no {file}; give the directory that holds it",
-                d.display()
-            );
-        }
-        return Ok(Some(d));
-    }
-    if let Some(d) = std::env::var_os(env)
-        .map(PathBuf::from)
-        .filter(|d| d.join(file).exists())
-    {
-        return Ok(Some(d));
-    }
-    let p = PathBuf::from(package);
-    Ok(p.join(file).exists().then_some(p))
-}
-
-/// The setup for these answers.
+/// The setup for these answers: detection (flags, answers, ES_PATH_CONF /
+/// KBN_PATH_CONF, package and archive layouts); a side that is not installed
+/// here goes to the output folder.
 pub fn setup(a: &Answers, es_flag: Option<&Path>, kb_flag: Option<&Path>) -> Result<Setup> {
-    let es = pick(
-        es_flag,
-        a.elasticsearch.config.as_ref(),
-        "ES_PATH_CONF",
-        "/etc/elasticsearch",
-        "elasticsearch.yml",
+    let opts = DetectOptions::from_env(
+        es_flag.map(Path::to_path_buf).or_else(|| a.elasticsearch.config.clone()),
+        kb_flag.map(Path::to_path_buf).or_else(|| a.kibana.config.clone()),
     )?;
-    let kb = pick(
-        kb_flag,
-        a.kibana.config.as_ref(),
-        "KBN_PATH_CONF",
-        "/etc/kibana",
-        "kibana.yml",
-    )?;
-    let mut s = match (es, kb) {
-        (None, None) => {
-            let out = a.out.clone();
-            let mut s = Setup::dirs(
-                &out.join("elasticsearch"),
-                &out.join("kibana"),
-                &state_dir(),
-            );
-            s.out_dir = Some(out);
-            s
-        }
-        (Some(e), Some(k)) => Setup::dirs(&e, &k, &state_dir()),
-        (Some(e), None) => bail!(
-            "found Elasticsearch's config in {} but not Kibana's; give --kibana-config DIR (or `kibana.config` in the answers)",
-            e.display()
-        ),
-        (None, Some(k)) => bail!(
-            "found Kibana's config in {} but not Elasticsearch's; give --es-config DIR (or `elasticsearch.config` in the answers)",
-            k.display()
-        ),
+    let found = Detected::detect(&opts)?;
+    let partial = found.es.is_none() != found.kibana.is_none();
+    let nothing = found.nothing_found();
+    let d = found.fill_missing(&a.out);
+    let (Some(es), Some(kb)) = (d.es, d.kibana) else {
+        bail!("internal: detection lost a side");
     };
-    if let Some(p) = std::env::var_os("ES_KEYSTORE_PASSPHRASE_FILE") {
-        s.es_keystore_password = Secret::from_file(Path::new(&p))?;
+    let mut s = Setup::dirs(&es.config_dir, &kb.config_dir, &state_dir());
+    if nothing || partial {
+        s.out_dir = Some(a.out.clone());
     }
-    if let Some(p) = std::env::var_os("KBN_KEYSTORE_PASSPHRASE_FILE") {
-        s.kibana_keystore_password = Secret::from_file(Path::new(&p))?;
+    s.es_version = es.version.clone();
+    let cmd = |r: &RestartMethod, who: &str| -> Option<plan::Command> {
+        let argv = r.command();
+        (!argv.is_empty()).then(|| plan::Command {
+            argv,
+            what: format!("restart {who} ({})", r.description()),
+            restart: r.can_run(),
+        })
+    };
+    s.es_restart = cmd(&es.restart, "Elasticsearch");
+    s.kibana_restart = cmd(&kb.restart, "Kibana");
+    if let Some(p) = opts.es_keystore_password {
+        s.es_keystore_password = p;
+    }
+    if let Some(p) = opts.kibana_keystore_password {
+        s.kibana_keystore_password = p;
     }
     Ok(s)
 }

@@ -115,7 +115,7 @@ pub fn choose(
     }
     if a.ca.source == CaSource::File {
         let path = a.ca.cert.clone().unwrap_or_default();
-        let mut ask = |file: &str| -> crate::pki::Result<Secret> {
+        let ask = |file: &str| -> crate::pki::Result<Secret> {
             Err(crate::pki::PkiError::Invalid(format!(
                 "{file} is protected by a password; esmtls apply reads CA passwords only from ESMTLS_CA_PASSWORD_FILE (a file holding the password)"
             )))

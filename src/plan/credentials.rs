@@ -57,7 +57,7 @@ pub(super) fn plan(
         ctx.warnings.push("kibana.yml has elasticsearch.username: elastic — Kibana refuses the superuser (\"value of \\\"elastic\\\" is forbidden\"); esmtls replaces it".into());
     }
     let in_ks = |n: &str| ctx.facts.kb_ks.as_ref().is_some_and(|k| k.get(n).is_some());
-    let mut drop = |kb: &mut Edits, ks: &mut Vec<KeystoreOp>, name: &str, why: &str| {
+    let drop = |kb: &mut Edits, ks: &mut Vec<KeystoreOp>, name: &str, why: &str| {
         if y.get(name).is_some() {
             kb.push(Edit::remove(name, why));
         }

@@ -33,10 +33,6 @@ impl Edits {
     pub fn len(&self) -> usize {
         self.edits.len()
     }
-    /// True when none.
-    pub fn is_empty(&self) -> bool {
-        self.edits.is_empty()
-    }
     /// Adds one.
     pub fn push(&mut self, e: Edit) {
         self.edits.push(e);
@@ -59,7 +55,6 @@ impl Edits {
                 Edit::Remove { key, reason } => format!("{file}: remove {key} ({reason})"),
                 Edit::ListAdd { key, item } => format!("{file}: add {item} to {key}"),
                 Edit::ListRemove { key, item, .. } => format!("{file}: remove {item} from {key}"),
-                _ => format!("{file}: edit {}", e.key()),
             })
             .collect()
     }
@@ -81,7 +76,6 @@ fn show(key: &str, v: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Str(s) => s.clone(),
         Value::List(l) => format!("[{}]", l.join(", ")),
-        _ => String::new(),
     }
 }
 

@@ -23,16 +23,12 @@ pub const HTTP_KS_PASSWORD: &str = "xpack.security.http.ssl.keystore.secure_pass
 pub struct Facts {
     /// elasticsearch.yml (parsed from "" when absent).
     pub es_yml: YamlFile,
-    /// Whether it exists.
-    pub es_yml_exists: bool,
     /// elasticsearch.keystore, when it exists.
     pub es_ks: Option<EsKeystore>,
     /// Its path.
     pub es_ks_path: PathBuf,
     /// kibana.yml (parsed from "" when absent).
     pub kb_yml: YamlFile,
-    /// Whether it exists.
-    pub kb_yml_exists: bool,
     /// kibana.keystore, when it exists.
     pub kb_ks: Option<KibanaKeystore>,
     /// Its path.
@@ -61,11 +57,11 @@ pub struct HttpTls {
 }
 
 /// A yml file, or an empty one when it does not exist.
-fn yml(path: &Path) -> Result<(YamlFile, bool), PlanError> {
+fn yml(path: &Path) -> Result<YamlFile, PlanError> {
     if path.exists() {
-        Ok((YamlFile::read(path)?, true))
+        Ok(YamlFile::read(path)?)
     } else {
-        Ok((YamlFile::parse(path, "")?, false))
+        Ok(YamlFile::parse(path, "")?)
     }
 }
 
@@ -86,8 +82,8 @@ pub fn has(y: &YamlFile, key: &str) -> bool {
 
 /// Reads everything the planner needs.
 pub fn read(setup: &Setup) -> Result<Facts, PlanError> {
-    let (es_yml, es_yml_exists) = yml(&setup.es_config.join("elasticsearch.yml"))?;
-    let (kb_yml, kb_yml_exists) = yml(&setup.kibana_config.join("kibana.yml"))?;
+    let es_yml = yml(&setup.es_config.join("elasticsearch.yml"))?;
+    let kb_yml = yml(&setup.kibana_config.join("kibana.yml"))?;
     let es_ks_path = esks::path_in(&setup.es_config);
     let es_ks = if es_ks_path.exists() {
         Some(EsKeystore::load(
@@ -109,11 +105,9 @@ pub fn read(setup: &Setup) -> Result<Facts, PlanError> {
     let http = http_tls(&setup.es_config, &es_yml, es_ks.as_ref());
     Ok(Facts {
         es_yml,
-        es_yml_exists,
         es_ks,
         es_ks_path,
         kb_yml,
-        kb_yml_exists,
         kb_ks,
         kb_ks_path,
         http,

@@ -21,6 +21,9 @@ pub(super) fn add(ctx: &mut Ctx<'_>, out: &Path, kb_real: &Path) {
             "sudo systemctl restart kibana.service",
         ),
     ] {
+        if !dir.starts_with(out) {
+            continue; // this side is installed here: its files are in place
+        }
         let mut text = format!(
             "Files esmtls wrote for {side}, and where they go\n\
              ================================================\n\n\
@@ -85,7 +88,6 @@ pub(super) fn add(ctx: &mut Ctx<'_>, out: &Path, kb_real: &Path) {
              merge it into the real one (or run esmtls on that host instead, which edits it in place).\n\
              Then restart {side}: {restart}\n"
         ));
-        let _ = out;
         ctx.file(
             if side == "Kibana" { 9 } else { 5 },
             dir.join("README.txt"),
