@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-
 use anyhow::{Result, bail};
 use esmtls::detect::{DetectOptions, Detected, RestartMethod};
 use esmtls::plan::{self, Answers, Setup};
@@ -19,8 +18,12 @@ fn state_dir() -> PathBuf {
 /// here goes to the output folder.
 pub fn setup(a: &Answers, es_flag: Option<&Path>, kb_flag: Option<&Path>) -> Result<Setup> {
     let opts = DetectOptions::from_env(
-        es_flag.map(Path::to_path_buf).or_else(|| a.elasticsearch.config.clone()),
-        kb_flag.map(Path::to_path_buf).or_else(|| a.kibana.config.clone()),
+        es_flag
+            .map(Path::to_path_buf)
+            .or_else(|| a.elasticsearch.config.clone()),
+        kb_flag
+            .map(Path::to_path_buf)
+            .or_else(|| a.kibana.config.clone()),
     )?;
     let found = Detected::detect(&opts)?;
     let partial = found.es.is_none() != found.kibana.is_none();

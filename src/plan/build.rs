@@ -822,7 +822,11 @@ fn dns_matches(pattern: &str, host: &str) -> bool {
 /// Where Kibana's config directory is on the host Kibana runs on: the real
 /// directory, or (output folder) `kibana.install_config` / `/etc/kibana`.
 fn kibana_real_dir(a: &Answers, setup: &Setup) -> PathBuf {
-    if setup.out_dir.as_ref().is_some_and(|o| setup.kibana_config.starts_with(o)) {
+    if setup
+        .out_dir
+        .as_ref()
+        .is_some_and(|o| setup.kibana_config.starts_with(o))
+    {
         return a
             .kibana
             .install_config
