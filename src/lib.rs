@@ -5,6 +5,7 @@
 //! atomic, backed-up file writer), [`secret`] (a password type that never prints).
 #![forbid(unsafe_code)]
 
+pub mod es;
 pub mod fsutil;
 pub mod keystore;
 pub mod pki;
