@@ -57,10 +57,17 @@ fn version_from_the_running_node() {
     let ca = d.path().join("http_ca.crt");
     fs::write(&ca, esmtls::pki::pem::cert(&server.pki.ca_der)).unwrap();
     let url = server.url();
+    // A proxy that does not exist: loopback hosts must be reached directly.
+    let env = [
+        CREDS[0],
+        CREDS[1],
+        ("HTTPS_PROXY", "http://127.0.0.1:1"),
+        ("ALL_PROXY", "http://127.0.0.1:1"),
+    ];
     let o = esmtls(
         d.path(),
         &["create", "--es-url", &url, "--es-ca", ca.to_str().unwrap()],
-        &CREDS,
+        &env,
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
