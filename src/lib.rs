@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod detect;
+pub mod es;
 pub mod fsutil;
 pub mod keystore;
 pub mod pki;

@@ -5,13 +5,17 @@
 //! `--config`, `KBN_PATH_CONF` / `ES_PATH_CONF`, `/etc/kibana` /
 //! `/etc/elasticsearch`), obtain passwords and values (a no-echo prompt on a
 //! terminal, the `*_KEYSTORE_PASSPHRASE_FILE` variables, or `--stdin`), and call
-//! the library. Invariants: results go to stdout, messages to stderr; a value is
-//! printed only by `show`; a value or password never comes from an argument.
+//! the library. `elasticsearch create` writes the keystore format of the node
+//! that will read it: asked from the running node (`--es-url`, `GET /`), or
+//! from `--es-version` / `--es-home`. Invariants: results go to stdout,
+//! messages to stderr; a value is printed only by `show`; a value or password
+//! never comes from an argument (API credentials come from the environment).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use esmtls::es::{self, Auth, Client, Endpoint, EsError};
 use esmtls::fsutil::{Existing, Outcome};
 use esmtls::keystore::{EsKeystore, KibanaKeystore, SystemRandom, elasticsearch, kibana};
 use esmtls::secret::Secret;
@@ -80,6 +84,18 @@ enum Action {
         /// Choose the format from the Elasticsearch install in DIR (its lib/elasticsearch-*.jar).
         #[arg(long, value_name = "DIR", conflicts_with_all = ["format", "es_version"])]
         es_home: Option<PathBuf>,
+        /// Ask the running Elasticsearch at URL for its version (GET /), e.g. https://localhost:9200;
+        /// credentials from $ESMTLS_ES_USERNAME + $ESMTLS_ES_PASSWORD or $ESMTLS_ES_API_KEY. When it
+        /// cannot be reached, --es-version or --es-home (if given) is used instead.
+        #[arg(long, value_name = "URL", conflicts_with = "format")]
+        es_url: Option<String>,
+        /// The CA certificate (PEM) that issued the node's HTTP certificate, for --es-url
+        /// (e.g. config/certs/http_ca.crt).
+        #[arg(long, value_name = "FILE", requires = "es_url")]
+        es_ca: Option<PathBuf>,
+        /// The SHA-256 fingerprint of that CA (hex, colons allowed), instead of or besides --es-ca.
+        #[arg(long, value_name = "HEX", requires = "es_url")]
+        es_ca_fingerprint: Option<String>,
         /// Protect the keystore with a password (from $KBN_KEYSTORE_PASSPHRASE_FILE /
         /// $ES_KEYSTORE_PASSPHRASE_FILE, else prompted).
         #[arg(long)]
@@ -188,15 +204,82 @@ fn refuse_es_options(action: &Action) -> anyhow::Result<()> {
         format,
         es_version,
         es_home,
+        es_url,
         ..
     } = action
-        && (format.is_some() || es_version.is_some() || es_home.is_some())
+        && (format.is_some() || es_version.is_some() || es_home.is_some() || es_url.is_some())
     {
         bail!(
-            "--format, --es-version and --es-home apply only to `esmtls keystore elasticsearch create`"
+            "--format, --es-version, --es-home and --es-url apply only to `esmtls keystore elasticsearch create`"
         );
     }
     Ok(())
+}
+
+/// `--es-version` / `--es-home`: the version known without asking the cluster.
+struct LocalVersion {
+    es_version: Option<String>,
+    es_home: Option<PathBuf>,
+}
+
+impl LocalVersion {
+    fn given(&self) -> bool {
+        self.es_version.is_some() || self.es_home.is_some()
+    }
+
+    fn format(&self, path: &Path) -> anyhow::Result<i32> {
+        Ok(match (&self.es_version, &self.es_home) {
+            (Some(v), _) => elasticsearch::format_for_es_version(v)?,
+            (None, Some(home)) => {
+                let v = elasticsearch::detect_es_version(home)?;
+                let f = elasticsearch::format_for_es_version(&v)?;
+                eprintln!(
+                    "Elasticsearch {v} found in {}: keystore format {f}",
+                    home.display()
+                );
+                f
+            }
+            (None, None) => bail!(
+                "which Elasticsearch will read {}? pass --es-url URL (the running node), --es-home DIR \
+                 (its install), --es-version X.Y.Z or --format N (5 = 8.0-8.13, 6 = 8.14-8.17, 7 = 9.x); \
+                 a format newer than the node's stops it from starting",
+                path.display()
+            ),
+        })
+    }
+}
+
+/// The version the node at `url` reports (`GET /`), with credentials from the environment.
+fn version_from_es(
+    url: &str,
+    ca: Option<&Path>,
+    fingerprint: Option<&str>,
+) -> Result<String, EsError> {
+    if ca.is_none() && fingerprint.is_none() {
+        return Err(EsError::Invalid(
+            "--es-url needs the CA that issued the node's HTTP certificate: --es-ca FILE \
+             (e.g. config/certs/http_ca.crt) or --es-ca-fingerprint HEX"
+                .into(),
+        ));
+    }
+    let mut endpoint = Endpoint::new(url);
+    if let Some(ca) = ca {
+        endpoint.add_ca_pem_file(ca)?;
+    }
+    endpoint.ca_fingerprint = fingerprint.map(str::to_string);
+    let (auth, source) = match Auth::from_env()? {
+        Some(a @ Auth::ApiKey(_)) => (a, Some(es::ENV_API_KEY.to_string())),
+        Some(a) => (
+            a,
+            Some(format!("{}/{}", es::ENV_USERNAME, es::ENV_PASSWORD)),
+        ),
+        None => (Auth::None, None),
+    };
+    let mut client = Client::new(&endpoint, auth)?;
+    if let Some(source) = source {
+        client = client.auth_source(source);
+    }
+    Ok(client.info()?.version)
 }
 
 /// What `list`, `show`, `add` and `remove` need from either keystore, so
@@ -418,6 +501,9 @@ fn run_es(t: Target) -> anyhow::Result<()> {
         format,
         es_version,
         es_home,
+        es_url,
+        es_ca,
+        es_ca_fingerprint,
         password,
         force,
     } = action
@@ -428,23 +514,32 @@ fn run_es(t: Target) -> anyhow::Result<()> {
                 path.display()
             );
         }
-        let version = match (format, es_version, es_home) {
-            (Some(f), _, _) => f,
-            (None, Some(v), _) => elasticsearch::format_for_es_version(&v)?,
-            (None, None, Some(home)) => {
-                let v = elasticsearch::detect_es_version(&home)?;
-                let f = elasticsearch::format_for_es_version(&v)?;
-                eprintln!(
-                    "Elasticsearch {v} found in {}: keystore format {f}",
-                    home.display()
-                );
-                f
+        let local = LocalVersion {
+            es_version,
+            es_home,
+        };
+        let version = match (format, es_url) {
+            (Some(f), _) => f,
+            (None, Some(url)) => {
+                match version_from_es(&url, es_ca.as_deref(), es_ca_fingerprint.as_deref()) {
+                    Ok(v) => {
+                        let f = elasticsearch::format_for_es_version(&v)?;
+                        eprintln!("Elasticsearch {v} answers at {url}: keystore format {f}");
+                        f
+                    }
+                    Err(e @ EsError::Unreachable { .. }) if local.given() => {
+                        eprintln!("warning: {e}");
+                        local.format(&path)?
+                    }
+                    Err(e) => {
+                        return Err(anyhow::Error::new(e).context(format!(
+                            "cannot read the Elasticsearch version from {url}; fix the cause below, \
+                             or pass --es-version X.Y.Z or --format N instead"
+                        )));
+                    }
+                }
             }
-            (None, None, None) => bail!(
-                "which Elasticsearch will read {}? pass --es-home DIR (its install), --es-version X.Y.Z or --format N \
-                     (5 = 8.0-8.13, 6 = 8.14-8.17, 7 = 9.x); a format newer than the node's stops it from starting",
-                path.display()
-            ),
+            (None, None) => local.format(&path)?,
         };
         let pw = if password {
             let p = new_password(

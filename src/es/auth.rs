@@ -1,0 +1,155 @@
+//! [`Auth`]: the credentials sent with each request, and where they come from.
+//!
+//! Invariants: values are [`Secret`]s and never printed; [`Auth::describe`]
+//! names the kind of credential (and the user for Basic) so a 401 can say which
+//! credentials were refused; the `Authorization` header is built in zeroized
+//! memory and marked sensitive.
+
+use base64::Engine;
+use zeroize::Zeroizing;
+
+use super::EsError;
+use crate::secret::Secret;
+
+/// Variable holding the user name for Basic authentication.
+pub const ENV_USERNAME: &str = "ESMTLS_ES_USERNAME";
+/// Variable holding the password for Basic authentication.
+pub const ENV_PASSWORD: &str = "ESMTLS_ES_PASSWORD";
+/// Variable holding an API key (the encoded value ES prints).
+pub const ENV_API_KEY: &str = "ESMTLS_ES_API_KEY";
+
+/// How requests authenticate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// No `Authorization` header: the client certificate alone (PKI realm), or anonymous.
+    None,
+    /// A user and password (`Authorization: Basic`).
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+    /// An API key, the `encoded` value as ES prints it (`Authorization: ApiKey`).
+    ApiKey(Secret),
+    /// A service account token (`Authorization: Bearer`).
+    Bearer(Secret),
+}
+
+impl Auth {
+    /// Credentials from `ESMTLS_ES_USERNAME` + `ESMTLS_ES_PASSWORD`, or `ESMTLS_ES_API_KEY`;
+    /// `None` when none is set.
+    pub fn from_env() -> Result<Option<Auth>, EsError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`Auth::from_env`] with the variables looked up by `get` (empty values count as unset).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<Auth>, EsError> {
+        let get = |name: &str| get(name).filter(|v| !v.is_empty());
+        let user = get(ENV_USERNAME);
+        let password = get(ENV_PASSWORD).map(Secret::new);
+        let api_key = get(ENV_API_KEY).map(Secret::new);
+        match (user, password, api_key) {
+            (None, None, None) => Ok(None),
+            (Some(_), _, Some(_)) => Err(EsError::Env {
+                variable: ENV_API_KEY,
+                reason: format!(
+                    "set either {ENV_API_KEY} or {ENV_USERNAME}/{ENV_PASSWORD}, not both"
+                ),
+            }),
+            (None, None, Some(key)) => Ok(Some(Auth::ApiKey(key))),
+            (Some(username), Some(password), None) => Ok(Some(Auth::Basic { username, password })),
+            (Some(username), None, None) => Err(EsError::Env {
+                variable: ENV_PASSWORD,
+                reason: format!(
+                    "{ENV_USERNAME} is set ({username}) but the password is not; set {ENV_PASSWORD} too"
+                ),
+            }),
+            (None, Some(_), _) => Err(EsError::Env {
+                variable: ENV_USERNAME,
+                reason: format!(
+                    "{ENV_PASSWORD} is set but the user name is not; set {ENV_USERNAME} too"
+                ),
+            }),
+        }
+    }
+
+    /// What these credentials are, without their value ("user 'elastic' and its password").
+    pub fn describe(&self) -> String {
+        match self {
+            Auth::None => "the request without credentials (client certificate only)".into(),
+            Auth::Basic { username, .. } => format!("user '{username}' and its password"),
+            Auth::ApiKey(_) => "the API key".into(),
+            Auth::Bearer(_) => "the service account token".into(),
+        }
+    }
+
+    /// The `Authorization` header value, if any.
+    pub(crate) fn header(&self) -> Option<Zeroizing<String>> {
+        match self {
+            Auth::None => None,
+            Auth::Basic { username, password } => {
+                let raw = Zeroizing::new(format!("{username}:{}", password.expose()));
+                let enc = Zeroizing::new(
+                    base64::engine::general_purpose::STANDARD.encode(raw.as_bytes()),
+                );
+                Some(Zeroizing::new(format!("Basic {}", enc.as_str())))
+            }
+            Auth::ApiKey(k) => Some(Zeroizing::new(format!("ApiKey {}", k.expose()))),
+            Auth::Bearer(t) => Some(Zeroizing::new(format!("Bearer {}", t.expose()))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> Result<Option<Auth>, EsError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Auth::from_vars(|n| m.get(n).cloned())
+    }
+
+    #[test]
+    fn reads_the_environment() {
+        assert_eq!(vars(&[]).unwrap(), None);
+        assert_eq!(
+            vars(&[(ENV_USERNAME, "elastic"), (ENV_PASSWORD, "pw")]).unwrap(),
+            Some(Auth::Basic {
+                username: "elastic".into(),
+                password: Secret::new("pw")
+            })
+        );
+        assert_eq!(
+            vars(&[(ENV_API_KEY, "abc")]).unwrap(),
+            Some(Auth::ApiKey(Secret::new("abc")))
+        );
+        let e = vars(&[(ENV_USERNAME, "elastic")]).unwrap_err().to_string();
+        assert!(e.starts_with("ESMTLS_ES_PASSWORD:"), "{e}");
+        let e = vars(&[(ENV_PASSWORD, "pw")]).unwrap_err().to_string();
+        assert!(e.starts_with("ESMTLS_ES_USERNAME:"), "{e}");
+        assert!(!e.contains("pw "));
+        assert!(vars(&[(ENV_USERNAME, "u"), (ENV_API_KEY, "k")]).is_err());
+    }
+
+    #[test]
+    fn headers() {
+        let basic = Auth::Basic {
+            username: "elastic".into(),
+            password: Secret::new("changeme"),
+        };
+        assert_eq!(
+            basic.header().unwrap().as_str(),
+            "Basic ZWxhc3RpYzpjaGFuZ2VtZQ=="
+        );
+        assert_eq!(
+            Auth::Bearer(Secret::new("t")).header().unwrap().as_str(),
+            "Bearer t"
+        );
+        assert!(!format!("{basic:?} {}", basic.describe()).contains("changeme"));
+    }
+}
