@@ -56,13 +56,35 @@ pub fn setup(a: &Answers, es_flag: Option<&Path>, kb_flag: Option<&Path>) -> Res
     Ok(s)
 }
 
-/// The cluster: the Elasticsearch client when it answers, else offline.
-pub fn cluster(a: &Answers, _setup: &Setup) -> Result<Box<dyn plan::Cluster>> {
+/// The cluster: the Elasticsearch client with the admin credentials from
+/// the environment, trusting the CA files found on the Elasticsearch side.
+pub fn cluster(a: &Answers, setup: &Setup) -> Result<Box<dyn plan::Cluster>> {
     let url = a
         .elasticsearch
         .url
         .clone()
         .or_else(|| a.kibana.hosts.first().cloned())
+        .or_else(|| kibana_host(setup))
         .unwrap_or_else(|| "https://localhost:9200".into());
-    Ok(Box::new(plan::Offline { url }))
+    let auth = esmtls::es::Auth::from_env()?;
+    let es = &setup.es_config;
+    let mut cas: Vec<PathBuf> = a.elasticsearch.server_ca.iter().cloned().collect();
+    cas.extend([es.join("certs/http_ca.crt"), es.join("certs/esmtls-ca.crt")]);
+    let refs: Vec<&Path> = cas.iter().map(PathBuf::as_path).collect();
+    let c = esmtls::es::EsCluster::new(&url, &refs, a.elasticsearch.ca_fingerprint.clone(), auth);
+    Ok(Box::new(c))
+}
+
+/// The first https host in kibana.yml.
+fn kibana_host(setup: &Setup) -> Option<String> {
+    let y = esmtls::yaml::YamlFile::read(&setup.kibana_config.join("kibana.yml")).ok()?;
+    y.get("elasticsearch.hosts")?
+        .value
+        .as_list()
+        .into_iter()
+        .map(|h| match h.strip_prefix("http://") {
+            Some(rest) => format!("https://{rest}"),
+            None => h,
+        })
+        .next()
 }

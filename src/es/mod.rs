@@ -24,6 +24,7 @@
 
 mod auth;
 mod client;
+mod cluster;
 mod diagnose;
 mod error;
 pub mod requests;
@@ -38,6 +39,7 @@ use zeroize::Zeroizing;
 
 pub use auth::{Auth, ENV_API_KEY, ENV_PASSWORD, ENV_USERNAME};
 pub use client::{ApiResponse, Client, HandshakeOutcome, handshake_without_client_cert};
+pub use cluster::EsCluster;
 pub use error::EsError;
 pub use requests::{ApiRequest, Method, SecretSlot};
 pub use tls::normalize_fingerprint;

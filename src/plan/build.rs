@@ -77,6 +77,7 @@ impl Ctx<'_> {
 pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Plan, PlanError> {
     let facts = facts::read(setup)?;
     let reachable = cluster.reachable();
+    let unreachable_why = (!reachable).then(|| cluster.why_not()).flatten();
     let mut ctx = Ctx {
         a,
         setup,
@@ -106,6 +107,11 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         None if a.license.is_some() => (a.license, LicenseFrom::Answers),
         None => (None, LicenseFrom::Unknown),
     };
+    if let Some(why) = unreachable_why {
+        ctx.warnings.push(format!(
+            "Elasticsearch is not reachable ({why}); API requests go to esmtls-requests.txt"
+        ));
+    }
     ctx.warnings.extend(super::guide::check_choice(
         a.mode,
         license,

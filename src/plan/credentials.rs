@@ -12,8 +12,6 @@
 //! second run changes nothing); the `elastic` superuser is never kept for
 //! Kibana; no request body shown holds a secret.
 
-use serde_json::json;
-
 use super::PlanError;
 use super::build::{ClientFiles, Ctx};
 use super::edits::Edits;
@@ -28,14 +26,23 @@ const USER: &str = "elasticsearch.username";
 const PASS: &str = "elasticsearch.password";
 const TOKEN: &str = "elasticsearch.serviceAccountToken";
 
-/// The role mapping body Elasticsearch gets for `pki`.
-pub fn role_mapping_body(realm: &str, dn: &str) -> serde_json::Value {
-    json!({
-        "roles": ["kibana_system"],
-        "enabled": true,
-        "rules": {"all": [{"field": {"realm.name": realm}}, {"field": {"dn": dn}}]},
-        "metadata": {"managed_by": "esmtls"}
-    })
+pub use crate::es::requests::role_mapping_body;
+
+/// The plan's form of a request built by [`crate::es::requests`] (what is shown is what runs).
+fn call(
+    r: crate::es::ApiRequest,
+    purpose: &str,
+    secret: Option<Secret>,
+    deferred: bool,
+) -> ApiCall {
+    ApiCall {
+        method: r.method.as_str().into(),
+        path: r.path.clone(),
+        body: r.shown_body(),
+        purpose: purpose.into(),
+        secret,
+        deferred,
+    }
 }
 
 /// Plans steps 6 and 8; returns what Kibana will authenticate with.
@@ -122,14 +129,13 @@ pub(super) fn plan(
                 } else {
                     ctx.a.service_token.name.clone()
                 };
-                api.push(ApiCall {
-                    method: "POST".into(),
-                    path: format!("/_security/service/elastic/kibana/credential/token/{name}"),
-                    body: None,
-                    purpose: "create a service account token for Kibana (the value goes straight into the Kibana keystore)".into(),
-                    secret: None,
-                    deferred: !reachable,
-                });
+                let r = crate::es::requests::create_service_token(&name).map_err(|e| {
+                    PlanError::Answer {
+                        key: "service_token.name".into(),
+                        message: e.to_string(),
+                    }
+                })?;
+                api.push(call(r, "create a service account token for Kibana (the value goes straight into the Kibana keystore)", None, !reachable));
                 if reachable {
                     ks.push(KeystoreOp::Set {
                         name: TOKEN.into(),
@@ -185,14 +191,16 @@ pub(super) fn plan(
                 }
             } else {
                 let pw = super::certs::random_password();
-                api.push(ApiCall {
-                    method: "POST".into(),
-                    path: "/_security/user/kibana_system/_password".into(),
-                    body: Some(json!({"password": "<new random password, stored in kibana.keystore as elasticsearch.password>"})),
-                    purpose: "set a new random password for kibana_system".into(),
-                    secret: Some(pw.clone()),
-                    deferred: !reachable,
-                });
+                let r = crate::es::requests::change_password(
+                    "kibana_system",
+                    "<new random password, stored in kibana.keystore as elasticsearch.password>",
+                );
+                api.push(call(
+                    r,
+                    "set a new random password for kibana_system",
+                    Some(pw.clone()),
+                    !reachable,
+                ));
                 ks.push(KeystoreOp::Set {
                     name: PASS.into(),
                     value: EntryValue::Known(pw),
@@ -259,14 +267,13 @@ fn role_mapping(
             f.diff = (!diff.is_empty()).then_some(diff);
         }
     }
-    api.push(ApiCall {
-        method: "PUT".into(),
-        path: format!("/_security/role_mapping/{name}"),
-        body: Some(body),
-        purpose: "map Kibana's certificate DN to the kibana_system role".into(),
-        secret: None,
-        deferred: !reachable,
-    });
+    let r = crate::es::requests::put_role_mapping(&name, &body);
+    api.push(call(
+        r,
+        "map Kibana's certificate DN to the kibana_system role",
+        None,
+        !reachable,
+    ));
     Ok(())
 }
 

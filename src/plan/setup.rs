@@ -91,6 +91,10 @@ pub trait Cluster {
     fn url(&self) -> &str;
     /// True when the cluster answers with the admin credentials.
     fn reachable(&mut self) -> bool;
+    /// Why it is not reachable, when known.
+    fn why_not(&self) -> Option<String> {
+        None
+    }
     /// `GET /_license` → `license.type`.
     fn license(&mut self) -> Result<String, ClusterError>;
     /// `GET /_security/role_mapping/<name>` (None when absent).

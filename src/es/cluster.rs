@@ -1,0 +1,176 @@
+//! The plan's view of the cluster ([`crate::plan::Cluster`]) over [`Client`]:
+//! the admin connection for reading and changing, and fresh connections with
+//! Kibana's own identity to verify "as Kibana would".
+//!
+//! Invariants: an unreachable cluster (or one that refuses the admin
+//! credentials) is reported as not reachable, so the planner defers requests
+//! to a file instead of failing; a cluster that answered once stays
+//! reachable for the run (its errors are then real errors).
+
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use super::{Auth, Client, ClientIdentity, Endpoint, EsError, handshake_without_client_cert};
+use crate::plan::setup::{Cluster, ClusterError, KibanaIdentity, WhoAmI};
+use crate::secret::Secret;
+
+/// The cluster at an endpoint, with admin credentials.
+pub struct EsCluster {
+    endpoint: Endpoint,
+    auth: Option<Auth>,
+    client: Option<Client>,
+    answered: bool,
+    /// Why it is not reachable, for the plan's warnings.
+    pub why_not: Option<String>,
+}
+
+fn ce(e: EsError) -> ClusterError {
+    ClusterError(e.to_string())
+}
+
+impl EsCluster {
+    /// `url`, trusting the PEM CA files that exist among `ca_files` (and the
+    /// fingerprint, when given); `auth` from the environment.
+    pub fn new(
+        url: &str,
+        ca_files: &[&Path],
+        fingerprint: Option<String>,
+        auth: Option<Auth>,
+    ) -> EsCluster {
+        let mut endpoint = Endpoint::new(url);
+        for f in ca_files.iter().filter(|f| f.exists()) {
+            let _ = endpoint.add_ca_pem_file(f);
+        }
+        endpoint.ca_fingerprint = fingerprint;
+        EsCluster {
+            endpoint,
+            auth,
+            client: None,
+            answered: false,
+            why_not: None,
+        }
+    }
+
+    fn client(&mut self) -> Result<&Client, ClusterError> {
+        if self.client.is_none() {
+            let auth = self.auth.clone().ok_or_else(|| {
+                ClusterError(format!(
+                    "no Elasticsearch admin credentials: set {} and {}, or {}",
+                    super::ENV_USERNAME,
+                    super::ENV_PASSWORD,
+                    super::ENV_API_KEY
+                ))
+            })?;
+            self.client = Some(Client::new(&self.endpoint, auth).map_err(ce)?);
+        }
+        self.client
+            .as_ref()
+            .ok_or_else(|| ClusterError("internal: no client".into()))
+    }
+
+    fn kibana_endpoint(&self, who: &KibanaIdentity) -> Result<Endpoint, ClusterError> {
+        let mut e = Endpoint::new(self.endpoint.url.clone());
+        e.ca_certs_der = who.server_ca_der.clone();
+        e.ca_sources = vec!["the CA esmtls gave Kibana (certs/elasticsearch-ca.crt)".into()];
+        e.timeout = self.endpoint.timeout;
+        if let (Some(chain), Some(key)) = (&who.chain_der, &who.key_pkcs8) {
+            let der = hex::decode(key.expose())
+                .map_err(|_| ClusterError("internal: Kibana's key is not hex".into()))?;
+            e.client = Some(ClientIdentity {
+                chain_der: chain.clone(),
+                key_pkcs8_der: Zeroizing::new(der),
+            });
+        }
+        Ok(e)
+    }
+}
+
+impl Cluster for EsCluster {
+    fn url(&self) -> &str {
+        &self.endpoint.url
+    }
+
+    fn reachable(&mut self) -> bool {
+        if self.answered {
+            return true;
+        }
+        let r = self.client().and_then(|c| c.info().map_err(ce));
+        match r {
+            Ok(_) => {
+                self.answered = true;
+                self.why_not = None;
+            }
+            Err(e) => {
+                self.client = None;
+                self.why_not = Some(e.0);
+            }
+        }
+        self.answered
+    }
+
+    fn why_not(&self) -> Option<String> {
+        self.why_not.clone()
+    }
+
+    fn license(&mut self) -> Result<String, ClusterError> {
+        Ok(self.client()?.license().map_err(ce)?.license_type)
+    }
+
+    fn role_mapping(&mut self, name: &str) -> Result<Option<serde_json::Value>, ClusterError> {
+        self.client()?.get_role_mapping(name).map_err(ce)
+    }
+
+    fn authenticate_as(&mut self, who: &KibanaIdentity) -> Result<WhoAmI, ClusterError> {
+        let e = self.kibana_endpoint(who)?;
+        let auth = match (&who.token, &who.basic) {
+            (Some(t), _) => Auth::Bearer(t.clone()),
+            (None, Some((u, p))) => Auth::Basic {
+                username: u.clone(),
+                password: p.clone(),
+            },
+            (None, None) => Auth::None,
+        };
+        let c = Client::new(&e, auth).map_err(ce)?;
+        let a = c.authenticate().map_err(ce)?;
+        Ok(WhoAmI {
+            username: a.username,
+            roles: a.roles,
+            realm_type: a.authentication_realm.realm_type,
+            realm_name: a.authentication_realm.name,
+        })
+    }
+
+    fn refuses_without_cert(&mut self, server_ca_der: &[Vec<u8>]) -> Result<bool, ClusterError> {
+        let mut e = Endpoint::new(self.endpoint.url.clone());
+        e.ca_certs_der = server_ca_der.to_vec();
+        e.timeout = self.endpoint.timeout;
+        Ok(handshake_without_client_cert(&e).map_err(ce)?.refused())
+    }
+
+    fn put_role_mapping(
+        &mut self,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), ClusterError> {
+        self.client()?
+            .put_role_mapping(name, body)
+            .map(|_| ())
+            .map_err(ce)
+    }
+
+    fn create_service_token(&mut self, name: &str) -> Result<Secret, ClusterError> {
+        self.client()?.create_service_token(name).map_err(ce)
+    }
+
+    fn delete_service_token(&mut self, name: &str) -> Result<(), ClusterError> {
+        self.client()?
+            .delete_service_token(name)
+            .map(|_| ())
+            .map_err(ce)
+    }
+
+    fn change_password(&mut self, user: &str, password: &Secret) -> Result<(), ClusterError> {
+        self.client()?.change_password(user, password).map_err(ce)
+    }
+}
