@@ -240,11 +240,14 @@ pub fn apply(
     Ok(report)
 }
 
+/// The files written and the directories created.
+type Written = (Vec<(PathBuf, Outcome)>, Vec<PathBuf>);
+
 fn write_all(
     plan: &Plan,
     setup: &Setup,
     from_api: &HashMap<usize, Secret>,
-) -> Result<(Vec<(PathBuf, Outcome)>, Vec<PathBuf>), ApplyError> {
+) -> Result<Written, ApplyError> {
     // esmtls's own secrets first: a CA whose password is lost could not renew.
     if !plan.remember.is_empty() {
         let store = crate::plan::secrets::open(setup).map_err(|e| err(e.to_string()))?;
@@ -424,7 +427,7 @@ pub fn verify(plan: &Plan, cluster: &mut dyn Cluster) -> Result<WhoAmI, String> 
         ));
     }
     if v.refused_without_cert {
-        match cluster.refuses_without_cert(&[plan.server_ca_der.clone()]) {
+        match cluster.refuses_without_cert(std::slice::from_ref(&plan.server_ca_der)) {
             Ok(true) => {}
             Ok(false) => return Err("a connection without a client certificate was accepted; is client_authentication: required active (restart Elasticsearch)?".into()),
             Err(e) => return Err(e.0),

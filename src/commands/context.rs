@@ -71,7 +71,18 @@ pub fn cluster(a: &Answers, setup: &Setup) -> Result<Box<dyn plan::Cluster>> {
     let mut cas: Vec<PathBuf> = a.elasticsearch.server_ca.iter().cloned().collect();
     cas.extend([es.join("certs/http_ca.crt"), es.join("certs/esmtls-ca.crt")]);
     let refs: Vec<&Path> = cas.iter().map(PathBuf::as_path).collect();
-    let c = esmtls::es::EsCluster::new(&url, &refs, a.elasticsearch.ca_fingerprint.clone(), auth);
+    let client = if a.mode.client_authentication() == Some("required") {
+        kibana_identity(setup)
+    } else {
+        None
+    };
+    let c = esmtls::es::EsCluster::new(
+        &url,
+        &refs,
+        a.elasticsearch.ca_fingerprint.clone(),
+        auth,
+        client,
+    );
     Ok(Box::new(c))
 }
 
@@ -87,4 +98,37 @@ fn kibana_host(setup: &Setup) -> Option<String> {
             None => h,
         })
         .next()
+}
+
+/// Kibana's client certificate from an earlier run (PKCS#12 with its password
+/// in the Kibana keystore, or the PEM pair), to get through `required`.
+fn kibana_identity(setup: &Setup) -> Option<esmtls::es::ClientIdentity> {
+    use esmtls::pki::{pem, pkcs12};
+    let dir = setup.kibana_config.join("certs");
+    let p12 = dir.join("kibana-client.p12");
+    if p12.exists() {
+        let ks = esmtls::keystore::KibanaKeystore::load(
+            &esmtls::keystore::kibana::path_in(&setup.kibana_config),
+            Some(&setup.kibana_keystore_password),
+        )
+        .ok()?;
+        let pw = ks.get(plan::KB_P12_PASSWORD)?.expose().to_string();
+        let c = pkcs12::read(&std::fs::read(&p12).ok()?, &pw, "kibana-client.p12").ok()?;
+        let k = c.keys.into_iter().next()?;
+        return Some(esmtls::es::ClientIdentity {
+            chain_der: k.chain,
+            key_pkcs8_der: zeroize::Zeroizing::new(k.key_pkcs8),
+        });
+    }
+    let crt = std::fs::read(dir.join("kibana-client.crt")).ok()?;
+    let key = std::fs::read(dir.join("kibana-client.key")).ok()?;
+    let chain = pem::certificates(&pem::parse_all(&crt, "").ok()?);
+    let kp = pem::private_key(&pem::parse_all(&key, "").ok()?, "", &mut || {
+        Err(esmtls::pki::PkiError::Invalid(String::new()))
+    })
+    .ok()??;
+    Some(esmtls::es::ClientIdentity {
+        chain_der: chain,
+        key_pkcs8_der: zeroize::Zeroizing::new(kp.serialize_der()),
+    })
 }

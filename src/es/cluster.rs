@@ -32,13 +32,19 @@ fn ce(e: EsError) -> ClusterError {
 impl EsCluster {
     /// `url`, trusting the PEM CA files that exist among `ca_files` (and the
     /// fingerprint, when given); `auth` from the environment.
+    ///
+    /// `client` is presented on the admin connection: with
+    /// `client_authentication: required` no connection gets in without one,
+    /// so esmtls uses Kibana's (the admin is still authenticated by `auth`).
     pub fn new(
         url: &str,
         ca_files: &[&Path],
         fingerprint: Option<String>,
         auth: Option<Auth>,
+        client: Option<ClientIdentity>,
     ) -> EsCluster {
         let mut endpoint = Endpoint::new(url);
+        endpoint.client = client;
         for f in ca_files.iter().filter(|f| f.exists()) {
             let _ = endpoint.add_ca_pem_file(f);
         }
@@ -62,7 +68,17 @@ impl EsCluster {
                     super::ENV_API_KEY
                 ))
             })?;
-            self.client = Some(Client::new(&self.endpoint, auth).map_err(ce)?);
+            let source = format!(
+                "{} + {} or {}",
+                super::ENV_USERNAME,
+                super::ENV_PASSWORD,
+                super::ENV_API_KEY
+            );
+            self.client = Some(
+                Client::new(&self.endpoint, auth)
+                    .map_err(ce)?
+                    .auth_source(source),
+            );
         }
         self.client
             .as_ref()

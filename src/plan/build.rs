@@ -250,7 +250,7 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
             }
         } else {
             let issued = certs::issue(&want)?;
-            let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
+            let chain = [issued.cert_der.clone(), ca.material.cert_der.clone()];
             ctx.file(
                 0,
                 crt_path,

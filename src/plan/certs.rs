@@ -101,17 +101,15 @@ pub fn choose(
         CaSource::Auto => facts.http.http_ca.is_some() && !esmtls_p12.exists(),
         _ => false,
     };
-    if use_http_ca {
-        if let Some((cert, key)) = &facts.http.http_ca {
-            notes.push("Kibana's certificate is signed by the CA that Elasticsearch's security auto-configuration made (`http_ca` in certs/http.p12), so Elasticsearch's HTTP layer already trusts it.".into());
-            return Ok(Ca {
-                material: material(cert.clone(), key)?,
-                kind: CaKind::HttpCa,
-                files: Vec::new(),
-                remember: None,
-                notes,
-            });
-        }
+    if use_http_ca && let Some((cert, key)) = &facts.http.http_ca {
+        notes.push("Kibana's certificate is signed by the CA that Elasticsearch's security auto-configuration made (`http_ca` in certs/http.p12), so Elasticsearch's HTTP layer already trusts it.".into());
+        return Ok(Ca {
+            material: material(cert.clone(), key)?,
+            kind: CaKind::HttpCa,
+            files: Vec::new(),
+            remember: None,
+            notes,
+        });
     }
     if a.ca.source == CaSource::File {
         let path = a.ca.cert.clone().unwrap_or_default();
@@ -179,7 +177,13 @@ pub fn choose(
     })?;
     let pw = random_password();
     let key_der = issued.key.serialize_der();
-    let p12 = pkcs12::write_key("ca", &key_der, &[issued.cert_der.clone()], &[], pw.expose())?;
+    let p12 = pkcs12::write_key(
+        "ca",
+        &key_der,
+        std::slice::from_ref(&issued.cert_der),
+        &[],
+        pw.expose(),
+    )?;
     notes.push(format!(
         "A new CA `{}` is made; its key is kept in {} (password in esmtls's secret store), for renewals.",
         a.ca.dn,

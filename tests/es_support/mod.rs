@@ -90,6 +90,16 @@ impl Pki {
         self.leaf("kibana-client", &[], &[], Usage::Client)
     }
 
+    /// Writes the CA certificate and its key as PEM files into `dir` (to sign
+    /// Kibana's certificate with the server's CA, as `ca.source: file`).
+    #[allow(dead_code)]
+    pub fn write_ca(&self, dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let (crt, key) = (dir.join("test-ca.crt"), dir.join("test-ca.key"));
+        std::fs::write(&crt, esmtls::pki::pem::cert(&self.ca_der)).unwrap();
+        std::fs::write(&key, esmtls::pki::pem::key(&self.ca.key)).unwrap();
+        (crt, key)
+    }
+
     /// The client identity for an [`Endpoint`].
     pub fn identity(&self, leaf: &Leaf) -> ClientIdentity {
         ClientIdentity {

@@ -1,0 +1,394 @@
+//! `esmtls apply` against a reachable "Elasticsearch": a local HTTPS server
+//! (rustls, client certificates checked against its CA) that answers like
+//! Elasticsearch and checks every request against the REST spec. Covers the
+//! API side of steps 6 and 9: role mapping, service token, kibana_system
+//! password, verification as Kibana would connect, and an API failure that
+//! restores every file.
+
+mod common;
+mod es_support;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use common::{esmtls, run, stderr, stdout};
+use es_support::{ClientAuth, Options, Reply, Seen, Server, fixture};
+use serde_json::{Value, json};
+
+const ADMIN: &str = "elastic";
+const ADMIN_PW: &str = "admin-Pa55";
+
+/// What the fake cluster remembers.
+#[derive(Default)]
+struct State {
+    mappings: HashMap<String, Value>,
+    tokens: HashMap<String, String>,
+    kibana_system: Option<String>,
+    fail_put_mapping: bool,
+}
+
+fn basic(h: &str) -> Option<(String, String)> {
+    let b = h.strip_prefix("Basic ")?;
+    let d = base64::engine::general_purpose::STANDARD.decode(b).ok()?;
+    let s = String::from_utf8(d).ok()?;
+    let (u, p) = s.split_once(':')?;
+    Some((u.into(), p.into()))
+}
+
+fn unauthorized() -> Reply {
+    Reply::new(401, fixture("error.401.json"))
+}
+
+fn fake_es(state: Arc<Mutex<State>>) -> impl Fn(&Seen) -> Reply + Send + Sync + 'static {
+    move |r: &Seen| {
+        let mut st = state.lock().unwrap();
+        let auth = r.header("authorization").unwrap_or("");
+        let admin = basic(auth) == Some((ADMIN.into(), ADMIN_PW.into()));
+        if r.api == "security.authenticate" {
+            if let Some(t) = auth.strip_prefix("Bearer ") {
+                return if st.tokens.values().any(|v| v == t) {
+                    Reply::new(
+                        200,
+                        fixture("security.authenticate.service_account.json")
+                            .replace("elastic/fleet-server", "elastic/kibana"),
+                    )
+                } else {
+                    unauthorized()
+                };
+            }
+            if let Some((u, p)) = basic(auth) {
+                return if u == "kibana_system" && st.kibana_system.as_deref() == Some(p.as_str()) {
+                    Reply::new(200, json!({"username": "kibana_system", "roles": ["kibana_system"], "full_name": null, "email": null, "metadata": {"_reserved": true}, "enabled": true, "authentication_realm": {"name": "reserved", "type": "reserved"}, "lookup_realm": {"name": "reserved", "type": "reserved"}, "authentication_type": "realm"}).to_string())
+                } else if admin {
+                    Reply::fixture("security.authenticate.realm.json")
+                } else {
+                    unauthorized()
+                };
+            }
+            if r.client_cert {
+                let roles: Vec<&str> = if st.mappings.is_empty() {
+                    vec![]
+                } else {
+                    vec!["kibana_system"]
+                };
+                return Reply::new(200, json!({"username": "kibana-client", "roles": roles, "full_name": null, "email": null, "metadata": {"pki_dn": "CN=kibana-client"}, "enabled": true, "authentication_realm": {"name": "esmtls_pki", "type": "pki"}, "lookup_realm": {"name": "esmtls_pki", "type": "pki"}, "authentication_type": "realm"}).to_string());
+            }
+            return unauthorized();
+        }
+        if !admin {
+            return unauthorized();
+        }
+        match r.api.as_str() {
+            "info" => Reply::fixture("info.json"),
+            "license.get" => Reply::new(
+                200,
+                fixture("license.get.json").replace("\"basic\"", "\"platinum\""),
+            ),
+            "security.get_role_mapping" => {
+                let name = r.path.rsplit('/').next().unwrap().to_string();
+                match st.mappings.get(&name) {
+                    Some(m) => Reply::new(200, json!({ name: m }).to_string()),
+                    None => Reply::new(404, "{}"),
+                }
+            }
+            "security.put_role_mapping" => {
+                if st.fail_put_mapping {
+                    return Reply::new(500, fixture("error.500.json"));
+                }
+                let name = r.path.rsplit('/').next().unwrap().to_string();
+                st.mappings.insert(name, r.json());
+                Reply::fixture("security.put_role_mapping.json")
+            }
+            "security.create_service_token" => {
+                let name = r.path.rsplit('/').next().unwrap().to_string();
+                let value = format!("AAEAAWVsYXN0aWMva2liYW5hL{}", name.len());
+                st.tokens.insert(name.clone(), value.clone());
+                Reply::new(
+                    200,
+                    json!({"created": true, "token": {"name": name, "value": value}}).to_string(),
+                )
+            }
+            "security.delete_service_token" => Reply::fixture("security.delete_service_token.json"),
+            "security.change_password" => {
+                let pw = r.json()["password"].as_str().unwrap().to_string();
+                st.kibana_system = Some(pw);
+                Reply::new(200, "{}")
+            }
+            other => Reply::new(
+                500,
+                format!("{{\"error\":\"the fake does not serve {other}\"}}"),
+            ),
+        }
+    }
+}
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    es: PathBuf,
+    kb: PathBuf,
+    server: Server,
+    state: Arc<Mutex<State>>,
+    answers: PathBuf,
+}
+
+fn env(client_auth: ClientAuth, mode: &str) -> Env {
+    let state = Arc::new(Mutex::new(State::default()));
+    let server = Server::start(
+        Options {
+            client_auth,
+            ..Options::default()
+        },
+        fake_es(state.clone()),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let es = root.join("es");
+    let kb = root.join("kb");
+    fs::create_dir_all(es.join("certs")).unwrap();
+    fs::create_dir_all(&kb).unwrap();
+    fs::write(
+        es.join("elasticsearch.yml"),
+        "# my cluster\nxpack.security.enabled: true\nxpack.security.http.ssl:\n  enabled: true\n",
+    )
+    .unwrap();
+    fs::write(
+        es.join("certs/http_ca.crt"),
+        esmtls::pki::pem::cert(&server.pki.ca_der),
+    )
+    .unwrap();
+    fs::write(kb.join("kibana.yml"), "# my kibana\nserver.port: 5601\n").unwrap();
+    let (crt, key) = server.pki.write_ca(&root);
+    let answers = root.join("answers.yml");
+    fs::write(
+        &answers,
+        format!(
+            "mode: {mode}\nkibana:\n  hosts: ['{}']\nca:\n  source: file\n  cert: {}\n  key: {}\nclient_certificate:\n  key_type: rsa2048\n",
+            server.url(),
+            crt.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    Env {
+        _tmp: tmp,
+        root,
+        es,
+        kb,
+        server,
+        state,
+        answers,
+    }
+}
+
+fn apply(e: &Env) -> std::process::Output {
+    let mut c = esmtls(&e.root);
+    c.env("ESMTLS_SECRET_STORE", "file")
+        .env("ESMTLS_ES_USERNAME", ADMIN)
+        .env("ESMTLS_ES_PASSWORD", ADMIN_PW)
+        .args(["apply", "--yes", "--answers", e.answers.to_str().unwrap()])
+        .arg("--es-config")
+        .arg(&e.es)
+        .arg("--kibana-config")
+        .arg(&e.kb);
+    run(&mut c)
+}
+
+#[track_caller]
+fn ok(o: std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "failed:\nstdout: {}\nstderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o) + &stderr(&o)
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with('.') || name.ends_with(".bak") {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn pki_creates_the_role_mapping_and_verifies_as_kibana() {
+    let e = env(ClientAuth::Optional, "pki");
+    let out = ok(apply(&e));
+    assert!(
+        out.contains("sent     PUT /_security/role_mapping/kibana-client"),
+        "{out}"
+    );
+    let mapping = e
+        .state
+        .lock()
+        .unwrap()
+        .mappings
+        .get("kibana-client")
+        .cloned()
+        .unwrap();
+    assert_eq!(mapping["roles"], json!(["kibana_system"]));
+    assert_eq!(
+        mapping["rules"]["all"][0]["field"]["realm.name"],
+        json!("esmtls_pki")
+    );
+    assert_eq!(
+        mapping["rules"]["all"][1]["field"]["dn"],
+        json!("CN=kibana-client")
+    );
+    assert!(
+        !e.es.join("role_mapping.yml").exists(),
+        "the API was used, not the file"
+    );
+    assert!(!e.es.join("esmtls-requests.txt").exists());
+    assert!(
+        out.contains("Not verified yet"),
+        "Elasticsearch changed and was not restarted: {out}"
+    );
+    // Second run (as after the restart): nothing changes, and the connection is verified.
+    let before = snapshot(&e.root);
+    let out = ok(apply(&e));
+    assert!(out.contains("Nothing to change"), "{out}");
+    assert!(
+        out.contains(
+            "verified: Elasticsearch authenticates Kibana as kibana-client (realm type pki"
+        ),
+        "{out}"
+    );
+    assert_eq!(before, snapshot(&e.root));
+    let puts = e
+        .server
+        .seen()
+        .iter()
+        .filter(|s| s.api == "security.put_role_mapping")
+        .count();
+    assert_eq!(puts, 1, "the mapping is put once");
+}
+
+#[test]
+fn mtls_token_creates_a_token_and_verifies_required_client_auth() {
+    // The cluster already requires client certificates: the first run cannot get in
+    // (Kibana has no certificate yet) and defers the token; the second presents
+    // Kibana's new certificate on the admin connection and creates it.
+    let e = env(ClientAuth::Required, "mtls-token");
+    let out = ok(apply(&e));
+    assert!(out.contains("no service token yet"), "{out}");
+    let out = ok(apply(&e));
+    assert!(
+        out.contains("sent     POST /_security/service/elastic/kibana/credential/token/esmtls-"),
+        "{out}"
+    );
+    let ks = esmtls::keystore::KibanaKeystore::load(&e.kb.join("kibana.keystore"), None).unwrap();
+    let token = ks
+        .get("elasticsearch.serviceAccountToken")
+        .unwrap()
+        .expose()
+        .to_string();
+    assert!(e.state.lock().unwrap().tokens.values().any(|v| *v == token));
+    assert!(!out.contains(&token), "the token must not be printed");
+    let out = ok(apply(&e));
+    assert!(out.contains("Nothing to change"), "{out}");
+    assert!(
+        out.contains("verified: Elasticsearch authenticates Kibana as elastic/kibana"),
+        "{out}"
+    );
+    // The refusal without a certificate was checked for real.
+    assert!(
+        !e.server.tls_failures().is_empty(),
+        "a connection without a certificate must have been refused"
+    );
+}
+
+#[test]
+fn password_mode_sets_kibana_system_and_keeps_it() {
+    let e = env(ClientAuth::None, "password");
+    let out = ok(apply(&e));
+    assert!(
+        out.contains("sent     POST /_security/user/kibana_system/_password"),
+        "{out}"
+    );
+    let ks = esmtls::keystore::KibanaKeystore::load(&e.kb.join("kibana.keystore"), None).unwrap();
+    let pw = ks
+        .get("elasticsearch.password")
+        .unwrap()
+        .expose()
+        .to_string();
+    assert_eq!(
+        e.state.lock().unwrap().kibana_system.as_deref(),
+        Some(pw.as_str())
+    );
+    let seen = e.server.seen();
+    let change = seen
+        .iter()
+        .find(|s| s.api == "security.change_password")
+        .unwrap();
+    assert_eq!(change.json()["password"], json!(pw));
+    let out = ok(apply(&e));
+    assert!(out.contains("Nothing to change"), "{out}");
+    assert!(
+        out.contains(
+            "verified: Elasticsearch authenticates Kibana as kibana_system (realm type reserved"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_api_error_restores_every_file() {
+    let e = env(ClientAuth::Optional, "pki");
+    e.state.lock().unwrap().fail_put_mapping = true;
+    let before = snapshot(&e.root);
+    let o = apply(&e);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("PUT /_security/role_mapping/kibana-client") && err.contains("restored"),
+        "{err}"
+    );
+    let after = snapshot(&e.root);
+    for (p, v) in &before {
+        assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
+    }
+    let left: Vec<_> = after
+        .keys()
+        .filter(|p| !before.contains_key(*p) && (p.starts_with(&e.es) || p.starts_with(&e.kb)))
+        .collect();
+    assert!(left.is_empty(), "new files left: {left:?}");
+}
+
+#[test]
+fn wrong_admin_credentials_defer_the_requests() {
+    let e = env(ClientAuth::Optional, "pki");
+    let mut c = esmtls(&e.root);
+    c.env("ESMTLS_SECRET_STORE", "file")
+        .env("ESMTLS_ES_USERNAME", ADMIN)
+        .env("ESMTLS_ES_PASSWORD", "wrong")
+        .args(["plan", "--answers", e.answers.to_str().unwrap()])
+        .arg("--es-config")
+        .arg(&e.es)
+        .arg("--kibana-config")
+        .arg(&e.kb);
+    let out = ok(run(&mut c));
+    assert!(
+        out.contains("not reachable") && out.contains("ESMTLS_ES_"),
+        "{out}"
+    );
+    assert!(out.contains("deferred"), "{out}");
+}
