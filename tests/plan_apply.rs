@@ -418,3 +418,37 @@ fn without_a_terminal_apply_needs_yes() {
     assert!(stdout(&o).contains("dry run: nothing was written"));
     assert!(!env.kb.join("kibana.keystore").exists());
 }
+
+#[test]
+fn pki_goes_first_and_existing_realms_are_kept() {
+    let env = seed();
+    let yml = format!(
+        "{ES_YML}xpack.security.authc.realms:\n  ldap.corp:\n    order: 0\n    url: ldaps://ldap.example.com\n  native.users:\n    order: 1\n"
+    );
+    fs::write(env.es.join("elasticsearch.yml"), &yml).unwrap();
+    let a = answers(&env, "mode: pki\nlicense: enterprise\n");
+    ok(apply(&env, &a));
+    let es_yml = env.es.join("elasticsearch.yml");
+    assert_eq!(
+        setting(&es_yml, "xpack.security.authc.realms.pki.esmtls_pki.order").as_deref(),
+        Some("Number(\"-1\")")
+    );
+    assert_eq!(
+        setting(&es_yml, "xpack.security.authc.realms.ldap.corp.order").as_deref(),
+        Some("Number(\"0\")")
+    );
+    assert_eq!(
+        setting(&es_yml, "xpack.security.authc.realms.native.users.order").as_deref(),
+        Some("Number(\"1\")")
+    );
+    assert!(
+        setting(&es_yml, "xpack.security.authc.realms.native.native1.order").is_none(),
+        "a native realm exists already"
+    );
+    let text = fs::read_to_string(&es_yml).unwrap();
+    assert!(text.starts_with(&yml[..yml.find("xpack.security.authc.realms:").unwrap()]));
+    assert!(text.contains("url: ldaps://ldap.example.com"));
+    let before = snapshot(&env.root);
+    assert!(ok(apply(&env, &a)).contains("Nothing to change"));
+    assert_eq!(before, snapshot(&env.root));
+}

@@ -28,6 +28,11 @@ pub fn setup(a: &Answers, es_flag: Option<&Path>, kb_flag: Option<&Path>) -> Res
     let found = Detected::detect(&opts)?;
     let partial = found.es.is_none() != found.kibana.is_none();
     let nothing = found.nothing_found();
+    let detected = if nothing {
+        "Neither Elasticsearch nor Kibana is installed here (no flag, ES_PATH_CONF/KBN_PATH_CONF, /etc or archive layout found).".to_string()
+    } else {
+        found.to_string()
+    };
     let d = found.fill_missing(&a.out);
     let (Some(es), Some(kb)) = (d.es, d.kibana) else {
         bail!("internal: detection lost a side");
@@ -37,6 +42,7 @@ pub fn setup(a: &Answers, es_flag: Option<&Path>, kb_flag: Option<&Path>) -> Res
         s.out_dir = Some(a.out.clone());
     }
     s.es_version = es.version.clone();
+    s.detected = detected;
     let cmd = |r: &RestartMethod, who: &str| -> Option<plan::Command> {
         let argv = r.command();
         (!argv.is_empty()).then(|| plan::Command {
@@ -66,7 +72,10 @@ pub fn cluster(a: &Answers, setup: &Setup) -> Result<Box<dyn plan::Cluster>> {
         .or_else(|| a.kibana.hosts.first().cloned())
         .or_else(|| kibana_host(setup))
         .unwrap_or_else(|| "https://localhost:9200".into());
-    let auth = esmtls::es::Auth::from_env()?;
+    let auth = match esmtls::es::Auth::from_env()? {
+        Some(a) => Some(a),
+        None => prompt_admin()?,
+    };
     let es = &setup.es_config;
     let mut cas: Vec<PathBuf> = a.elasticsearch.server_ca.iter().cloned().collect();
     cas.extend([es.join("certs/http_ca.crt"), es.join("certs/esmtls-ca.crt")]);
@@ -131,4 +140,32 @@ fn kibana_identity(setup: &Setup) -> Option<esmtls::es::ClientIdentity> {
         chain_der: chain,
         key_pkcs8_der: zeroize::Zeroizing::new(kp.serialize_der()),
     })
+}
+
+/// Elasticsearch admin credentials asked on a terminal when the environment
+/// has none (`-` skips: the requests then go to a file).
+fn prompt_admin() -> Result<Option<esmtls::es::Auth>> {
+    use std::io::{IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    eprint!(
+        "Elasticsearch admin user for the API calls (- to skip: the requests then go to a file) [elastic]: "
+    );
+    std::io::stderr().flush()?;
+    let mut user = String::new();
+    std::io::stdin().read_line(&mut user)?;
+    let user = match user.trim() {
+        "" => "elastic".to_string(),
+        "-" => return Ok(None),
+        u => u.to_string(),
+    };
+    let pw = rpassword::prompt_password(format!("Password for {user}: "))?;
+    if pw.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(esmtls::es::Auth::Basic {
+        username: user,
+        password: esmtls::secret::Secret::new(pw),
+    }))
 }

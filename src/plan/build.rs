@@ -561,6 +561,7 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         commands,
         verify,
         warnings: ctx.warnings,
+        detected: setup.detected.clone(),
         remember: ctx.remember,
         server_ca_der,
         kibana_identity: client.map(|c| (c.chain, c.key)),

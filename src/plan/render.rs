@@ -33,6 +33,12 @@ pub fn text(p: &Plan) -> String {
             out.display()
         );
     }
+    if !p.detected.is_empty() {
+        let _ = writeln!(o, "\nDetected:");
+        for l in p.detected.lines() {
+            let _ = writeln!(o, "  {l}");
+        }
+    }
     for w in &p.warnings {
         let _ = writeln!(o, "warning: {w}");
     }

@@ -32,6 +32,8 @@ pub struct Setup {
     pub kibana_keystore_password: Secret,
     /// Where esmtls keeps its own secrets and journal (the user's data directory).
     pub state_dir: PathBuf,
+    /// What detection found, for humans (shown at the top of the plan).
+    pub detected: String,
 }
 
 impl Setup {
@@ -48,6 +50,7 @@ impl Setup {
             es_keystore_password: Secret::new(String::new()),
             kibana_keystore_password: Secret::new(String::new()),
             state_dir: state_dir.to_path_buf(),
+            detected: String::new(),
         }
     }
 }

@@ -204,6 +204,8 @@ pub struct Plan {
     pub verify: Verify,
     /// Warnings for the operator.
     pub warnings: Vec<String>,
+    /// What detection found (human summary).
+    pub detected: String,
     /// esmtls's own secrets to remember (names for display; values not serialized).
     #[serde(skip)]
     pub remember: Vec<(String, Secret)>,
