@@ -384,3 +384,157 @@ fn a_fresh_package_install_gets_https_from_a_new_ca() {
     assert!(get(&es_yml, "xpack.security.http.ssl.certificate_authorities").is_none());
     again_is_noop(&env, answers);
 }
+
+/// What Kibana itself reads: the keystore through @elastic/node-crypto, then the
+/// PKCS#12 through node-forge with the password from that keystore (as
+/// @kbn/crypto does) — exactly one key, the leaf matching it, the CA beside it.
+#[test]
+fn kibana_reads_what_apply_wrote() {
+    let Some(nm) = common::node_modules() else {
+        return;
+    };
+    let env = autoconfigured(false);
+    ok(apply(&env, "mode: mtls-token\n", &[]));
+    let node = |args: &[&str]| {
+        let mut c = std::process::Command::new("node");
+        c.env("NODE_PATH", &nm).args(args);
+        ok(run(&mut c))
+    };
+    let asset = |n: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/node")
+            .join(n)
+            .display()
+            .to_string()
+    };
+    let ks = env.kb.config_dir.join("kibana.keystore");
+    let json: serde_json::Value = serde_json::from_str(
+        node(&[&asset("kibana_keystore.js"), "read", ks.to_str().unwrap()]).trim(),
+    )
+    .unwrap();
+    assert_eq!(
+        json["elasticsearch.serviceAccountToken"],
+        serde_json::json!(setups::ENROLL_TOKEN)
+    );
+    let pw = json["elasticsearch.ssl.keystore.password"]
+        .as_str()
+        .unwrap();
+    let pw_file = env.root.join("pw");
+    fs::write(&pw_file, pw).unwrap();
+    let p12 = env.kb.config_dir.join("certs/kibana-client.p12");
+    let forge: serde_json::Value = serde_json::from_str(
+        node(&[
+            &asset("forge-check.js"),
+            p12.to_str().unwrap(),
+            pw_file.to_str().unwrap(),
+        ])
+        .trim(),
+    )
+    .unwrap();
+    assert_eq!(forge["keys"], 1, "{forge}");
+    assert_eq!(forge["cert"], "kibana-client", "{forge}");
+    assert!(
+        forge["cas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "Elasticsearch security auto-configuration HTTP CA"),
+        "{forge}"
+    );
+    assert!(forge["error"].is_null(), "{forge}");
+}
+
+/// The files `apply` wrote for a fresh node, used for real: a JSSE server (as
+/// Elasticsearch's HTTP layer) with `certs/esmtls-http.p12` and the password from
+/// `elasticsearch.keystore`, requiring a client certificate; a Node client (as
+/// Kibana) with `certs/kibana-client.p12`, the password from `kibana.keystore`,
+/// and `certs/elasticsearch-ca.crt`. With the certificate: 200; without: refused.
+#[test]
+fn the_written_files_make_a_real_mutual_tls_connection() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    if !common::have("javac") || !common::have("java") {
+        return;
+    }
+    let Some(nm) = common::node_modules() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let es = setups::es_package_fresh(&root.join("etc/elasticsearch"));
+    let kb = setups::kibana_package_fresh(&root.join("etc/kibana"));
+    let env = Env {
+        _tmp: tmp,
+        root: root.clone(),
+        es: Es {
+            yml: es.config_dir.join("elasticsearch.yml"),
+            config_dir: es.config_dir,
+            seed: None,
+        },
+        kb,
+    };
+    ok(apply(
+        &env,
+        "mode: mtls-password\nkibana:\n  hosts: [https://127.0.0.1:9200]\n",
+        &[],
+    ));
+    let esks =
+        esmtls::keystore::EsKeystore::load(&env.es.config_dir.join("elasticsearch.keystore"), None)
+            .unwrap();
+    let es_pw = esks
+        .get_string("xpack.security.http.ssl.keystore.secure_password")
+        .unwrap();
+    fs::write(root.join("es-pw"), es_pw.expose()).unwrap();
+    let kbks = KibanaKeystore::load(&env.kb.config_dir.join("kibana.keystore"), None).unwrap();
+    fs::write(
+        root.join("kb-pw"),
+        kbks.get("elasticsearch.ssl.keystore.password")
+            .unwrap()
+            .expose(),
+    )
+    .unwrap();
+
+    let classes = tempfile::tempdir().unwrap();
+    let java = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/MtlsServer.java");
+    ok(run(Command::new("javac")
+        .arg("-d")
+        .arg(classes.path())
+        .arg(&java)));
+    let http_p12 = env.es.config_dir.join("certs/esmtls-http.p12");
+    let mut server = Command::new("java")
+        .arg("-cp")
+        .arg(classes.path())
+        .arg("MtlsServer")
+        .args([&http_p12, &http_p12, &root.join("es-pw")])
+        .arg("2")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().strip_prefix("PORT ").unwrap().to_string();
+    let client = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/mtls-client.js");
+    let ca = env.kb.config_dir.join("certs/elasticsearch-ca.crt");
+    let p12 = env.kb.config_dir.join("certs/kibana-client.p12");
+    let node = |args: &[&Path]| -> serde_json::Value {
+        let mut c = Command::new("node");
+        c.env("NODE_PATH", &nm).arg(&client).arg(&port).args(args);
+        serde_json::from_str(ok(run(&mut c)).trim()).unwrap()
+    };
+    let with = node(&[&ca, &p12, &root.join("kb-pw")]);
+    let without = node(&[&ca, Path::new("none")]);
+    let status = server.wait().unwrap();
+    assert!(status.success());
+    assert_eq!(with["status"], 200, "{with}");
+    assert!(
+        with["body"].as_str().unwrap().contains("CN=kibana-client"),
+        "{with}"
+    );
+    assert!(
+        without.get("status").is_none(),
+        "a client without a certificate must be refused: {without}"
+    );
+}
