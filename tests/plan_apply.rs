@@ -4,12 +4,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use common::{esmtls, run, stderr, stdout};
+use common::{esmtls, ok_all as ok, run, snapshot, stderr, stdout};
 use esmtls::keystore::{EsKeystore, KibanaKeystore, SystemRandom};
 use esmtls::secret::Secret;
 use esmtls::yaml::YamlFile;
@@ -72,26 +71,6 @@ fn apply(env: &Env, a: &Path) -> std::process::Output {
     ))
 }
 
-/// Every regular file under `dir` with its content (backups and the state dir excluded).
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if name.starts_with('.') || name.ends_with(".bak") || name == "answers.yml" {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.clone(), fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
 
 fn kb_keystore(env: &Env) -> Vec<String> {
     let p = env.kb.join("kibana.keystore");
@@ -111,17 +90,6 @@ fn setting(path: &Path, key: &str) -> Option<String> {
 
 fn mode(p: &Path) -> u32 {
     fs::metadata(p).unwrap().permissions().mode() & 0o777
-}
-
-#[track_caller]
-fn ok(o: std::process::Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed:\nstdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
 }
 
 #[test]

@@ -8,13 +8,13 @@
 mod common;
 mod es_support;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use common::{esmtls, run, stderr, stdout};
+use common::{esmtls, ok_all as ok, run, snapshot, stderr};
 use es_support::{ClientAuth, Options, Reply, Seen, Server, fixture};
 use serde_json::{Value, json};
 
@@ -195,37 +195,6 @@ fn apply(e: &Env) -> std::process::Output {
         .arg("--kibana-config")
         .arg(&e.kb);
     run(&mut c)
-}
-
-#[track_caller]
-fn ok(o: std::process::Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed:\nstdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o) + &stderr(&o)
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if name.starts_with('.') || name.ends_with(".bak") {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.clone(), fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -5,13 +5,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use common::setups::{self, EsAutoconfigured, KibanaSetup};
-use common::{esmtls, run, stderr, stdout};
+use common::{esmtls, ok_all as ok, run, snapshot};
 use esmtls::keystore::KibanaKeystore;
 use esmtls::pki::{inspect, pem, pkcs12};
 use esmtls::yaml::{SettingValue, YamlFile};
@@ -73,17 +72,6 @@ fn apply(env: &Env, answers: &str, extra: &[&str]) -> std::process::Output {
     run(&mut c)
 }
 
-#[track_caller]
-fn ok(o: std::process::Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed:\nstdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o) + &stderr(&o)
-}
-
 fn get(path: &Path, key: &str) -> Option<SettingValue> {
     YamlFile::read(path).unwrap().get(key).map(|s| s.value)
 }
@@ -99,26 +87,6 @@ fn entries(kb: &KibanaSetup) -> Vec<String> {
         .names()
         .map(String::from)
         .collect()
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if name.starts_with('.') || name.ends_with(".bak") || name == "answers.yml" {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.clone(), fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 fn mode(p: &Path) -> u32 {

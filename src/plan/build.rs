@@ -174,7 +174,6 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
     let mut es_edits = Edits::new(&setup.es_config.join("elasticsearch.yml"));
     let mut es_ks_ops: Vec<KeystoreOp> = Vec::new();
     let server_ca_der: Vec<u8>;
-    let server_sans: Vec<String>;
     if server_needed {
         let (dns, ips) = server_names(a, &hosts);
         let want = Want {
@@ -268,13 +267,6 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
             ctx.step(0).notes.push("There is no elasticsearch.keystore and no known Elasticsearch version, so the HTTP certificate is written as PEM (no keystore password needed). Give `elasticsearch.version` for a PKCS#12 with its password in the keystore.".into());
         }
         server_ca_der = ca.material.cert_der.clone();
-        server_sans = want
-            .spec
-            .dns
-            .iter()
-            .map(|d| format!("DNS:{d}"))
-            .chain(want.spec.ips.iter().map(|i| format!("IP:{i}")))
-            .collect();
         edits::server_tls(&mut es_edits, &ctx.facts, use_p12);
         ctx.step(0).changes.extend(es_edits.describe());
     } else {
@@ -305,7 +297,7 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
                 });
             }
         };
-        server_sans = ctx
+        let server_sans = ctx
             .facts
             .http
             .server_chain
@@ -319,7 +311,6 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
             check_hosts_in_sans(&hosts, &server_sans)?;
         }
     }
-    let _ = &server_sans;
 
     // Steps 1 and 2: Kibana's client certificate and the CA chain.
     let kb_dir = &setup.kibana_config;
