@@ -71,7 +71,6 @@ fn apply(env: &Env, a: &Path) -> std::process::Output {
     ))
 }
 
-
 fn kb_keystore(env: &Env) -> Vec<String> {
     let p = env.kb.join("kibana.keystore");
     if !p.exists() {
