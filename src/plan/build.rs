@@ -360,9 +360,6 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         )?;
         let lines = es_edits.describe_from(before);
         ctx.step(4).changes.extend(lines);
-        if a.mode != Mode::Pki {
-            ctx.warnings.push("client_authentication: required applies to every HTTP client of Elasticsearch: Beats, Logstash, Elastic Agent / Fleet Server (8.13+), curl and scripts must then present a client certificate too".into());
-        }
     }
     let es_yml = es_edits.finish(&ctx.facts.es_yml)?;
 
