@@ -59,14 +59,10 @@ pub fn fields(n: u8, mode: Mode) -> Vec<Field> {
     let cert = mode.client_cert();
     match n {
         0 => vec![
-            text(
-                "kibana.hosts",
-                "Elasticsearch URL(s) for Kibana",
-                "from kibana.yml, else https://localhost:9200",
-            ),
+            text("kibana.hosts", "ES URLs for Kibana", "from kibana.yml"),
             choice(
                 "server_certificate.generate",
-                "Issue ES's HTTP certificate",
+                "Issue ES HTTP cert",
                 &["auto", "yes", "no"],
             ),
         ],
@@ -76,19 +72,11 @@ pub fn fields(n: u8, mode: Mode) -> Vec<Field> {
                 "CA source",
                 &["auto", "elasticsearch", "new", "file"],
             ),
-            text("ca.cert", "CA file (source: file)", "PEM, DER or PKCS#12"),
-            text(
-                "ca.key",
-                "CA key (source: file)",
-                "when the CA file has no key",
-            ),
+            text("ca.cert", "CA file (source file)", "PEM, DER or .p12"),
+            text("ca.key", "CA key (source file)", "if not in the file"),
             text("client_certificate.name", "Subject (CN or DN)", ""),
-            text(
-                "client_certificate.dns",
-                "DNS SANs (comma-separated)",
-                "none",
-            ),
-            text("client_certificate.ip", "IP SANs (comma-separated)", "none"),
+            text("client_certificate.dns", "DNS SANs (a, b)", "none"),
+            text("client_certificate.ip", "IP SANs (a, b)", "none"),
             text("client_certificate.days", "Validity (days)", ""),
             choice("client_certificate.key_type", "Key type", KEY_TYPES),
             choice(

@@ -88,8 +88,8 @@ pub struct Binding {
     pub action: Action,
     /// The help text.
     pub help: &'static str,
-    /// Shown in the footer (the help overlay shows all).
-    pub footer: bool,
+    /// The footer's word for it (empty: only in the help overlay).
+    pub hint: &'static str,
     ctx: u8,
 }
 
@@ -98,171 +98,42 @@ const S: KeyModifiers = KeyModifiers::SHIFT;
 const C: KeyModifiers = KeyModifiers::CONTROL;
 
 macro_rules! b {
-    ($keys:expr, $label:expr, $action:ident, $help:expr, $footer:expr, $ctx:expr) => {
+    ($keys:expr, $label:expr, $action:ident, $help:expr, $hint:expr, $ctx:expr) => {
         Binding {
             keys: $keys,
             label: $label,
             action: Action::$action,
             help: $help,
-            footer: $footer,
+            hint: $hint,
             ctx: $ctx,
         }
     };
 }
 
-/// The table.
+/// The table: keys, footer label, action, help text, footer word, contexts.
+#[rustfmt::skip]
 pub const TABLE: &[Binding] = &[
-    b!(
-        &[(KeyCode::Enter, N)],
-        "Enter",
-        Confirm,
-        "continue / choose",
-        true,
-        ALL
-    ),
-    b!(&[(KeyCode::Esc, N)], "Esc", Back, "go back", true, ALL),
-    b!(
-        &[(KeyCode::Up, N), (KeyCode::Char('k'), N)],
-        "↑↓/jk",
-        Up,
-        "move up",
-        true,
-        NAV | SCROLL
-    ),
-    b!(
-        &[(KeyCode::Down, N), (KeyCode::Char('j'), N)],
-        "",
-        Down,
-        "move down",
-        false,
-        NAV | SCROLL
-    ),
-    b!(&[(KeyCode::Up, N)], "↑↓", Up, "previous field", true, TEXT),
-    b!(&[(KeyCode::Down, N)], "", Down, "next field", false, TEXT),
-    b!(
-        &[(KeyCode::Left, N), (KeyCode::Char('h'), N)],
-        "←→",
-        Left,
-        "previous choice",
-        true,
-        NAV
-    ),
-    b!(
-        &[(KeyCode::Right, N), (KeyCode::Char('l'), N)],
-        "",
-        Right,
-        "next choice",
-        false,
-        NAV
-    ),
-    b!(
-        &[(KeyCode::Tab, N)],
-        "Tab",
-        NextField,
-        "next field",
-        false,
-        NAV | TEXT
-    ),
-    b!(
-        &[(KeyCode::BackTab, S), (KeyCode::BackTab, N)],
-        "S-Tab",
-        PrevField,
-        "previous field",
-        false,
-        NAV | TEXT
-    ),
-    b!(
-        &[(KeyCode::PageUp, N)],
-        "PgUp/PgDn",
-        PageUp,
-        "scroll a page",
-        true,
-        SCROLL
-    ),
-    b!(
-        &[(KeyCode::PageDown, N), (KeyCode::Char(' '), N)],
-        "",
-        PageDown,
-        "scroll a page down",
-        false,
-        SCROLL
-    ),
-    b!(
-        &[(KeyCode::Home, N), (KeyCode::Char('g'), N)],
-        "g/G",
-        Top,
-        "top",
-        false,
-        SCROLL
-    ),
-    b!(
-        &[
-            (KeyCode::End, N),
-            (KeyCode::Char('G'), S),
-            (KeyCode::Char('G'), N)
-        ],
-        "",
-        Bottom,
-        "bottom",
-        false,
-        SCROLL
-    ),
-    b!(
-        &[(KeyCode::Backspace, N)],
-        "Bksp",
-        Backspace,
-        "delete a character",
-        false,
-        TEXT
-    ),
-    b!(
-        &[(KeyCode::Char('u'), C)],
-        "C-u",
-        Clear,
-        "clear the field",
-        true,
-        TEXT
-    ),
-    b!(
-        &[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)],
-        "?",
-        Help,
-        "this help",
-        true,
-        NAV | SCROLL
-    ),
-    b!(
-        &[(KeyCode::Char('q'), N)],
-        "q",
-        Quit,
-        "quit (asks if answers would be lost)",
-        true,
-        NAV | SCROLL
-    ),
-    b!(
-        &[(KeyCode::Char('c'), C)],
-        "C-c",
-        Abort,
-        "abort now; nothing more is written",
-        false,
-        ALL | CONFIRM
-    ),
-    b!(
-        &[(KeyCode::Char('y'), N), (KeyCode::Char('Y'), S)],
-        "y",
-        Yes,
-        "yes, quit",
-        true,
-        CONFIRM
-    ),
-    b!(
-        &[(KeyCode::Char('n'), N), (KeyCode::Esc, N)],
-        "n/Esc",
-        No,
-        "no, stay",
-        true,
-        CONFIRM
-    ),
+    b!(&[(KeyCode::Enter, N)], "Enter", Confirm, "continue / choose", "continue", ALL),
+    b!(&[(KeyCode::Esc, N)], "Esc", Back, "go back", "back", ALL),
+    b!(&[(KeyCode::Up, N), (KeyCode::Char('k'), N)], "↑↓/jk", Up, "move up", "move", NAV | SCROLL),
+    b!(&[(KeyCode::Down, N), (KeyCode::Char('j'), N)], "", Down, "move down", "", NAV | SCROLL),
+    b!(&[(KeyCode::Up, N)], "↑↓", Up, "previous field", "field", TEXT),
+    b!(&[(KeyCode::Down, N)], "", Down, "next field", "", TEXT),
+    b!(&[(KeyCode::Left, N), (KeyCode::Char('h'), N)], "←→", Left, "previous choice", "choose", NAV),
+    b!(&[(KeyCode::Right, N), (KeyCode::Char('l'), N)], "", Right, "next choice", "", NAV),
+    b!(&[(KeyCode::Tab, N)], "Tab", NextField, "next field", "", NAV | TEXT),
+    b!(&[(KeyCode::BackTab, S), (KeyCode::BackTab, N)], "S-Tab", PrevField, "previous field", "", NAV | TEXT),
+    b!(&[(KeyCode::PageUp, N)], "PgUp/PgDn", PageUp, "scroll a page up", "page", SCROLL),
+    b!(&[(KeyCode::PageDown, N), (KeyCode::Char(' '), N)], "", PageDown, "scroll a page down", "", SCROLL),
+    b!(&[(KeyCode::Home, N), (KeyCode::Char('g'), N)], "g/G", Top, "top", "", SCROLL),
+    b!(&[(KeyCode::End, N), (KeyCode::Char('G'), S), (KeyCode::Char('G'), N)], "", Bottom, "bottom", "", SCROLL),
+    b!(&[(KeyCode::Backspace, N)], "Bksp", Backspace, "delete a character", "", TEXT),
+    b!(&[(KeyCode::Char('u'), C)], "C-u", Clear, "clear the field", "clear", TEXT),
+    b!(&[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)], "?", Help, "this help", "help", NAV | SCROLL),
+    b!(&[(KeyCode::Char('q'), N)], "q", Quit, "quit (asks if answers would be lost)", "quit", NAV | SCROLL),
+    b!(&[(KeyCode::Char('c'), C)], "C-c", Abort, "abort now; nothing more is written", "", ALL | CONFIRM),
+    b!(&[(KeyCode::Char('y'), N), (KeyCode::Char('Y'), S)], "y", Yes, "yes, quit", "quit", CONFIRM),
+    b!(&[(KeyCode::Char('n'), N), (KeyCode::Esc, N)], "n/Esc", No, "no, stay", "stay", CONFIRM),
 ];
 
 /// The action of `key` in `ctx`, if any.
@@ -293,8 +164,8 @@ pub fn typed(key: &KeyEvent) -> Option<char> {
 pub fn footer(ctx: Ctx) -> Vec<(&'static str, &'static str)> {
     TABLE
         .iter()
-        .filter(|b| b.footer && b.ctx & bit(ctx) != 0 && !b.label.is_empty())
-        .map(|b| (b.label, b.help))
+        .filter(|b| !b.hint.is_empty() && b.ctx & bit(ctx) != 0)
+        .map(|b| (b.label, b.hint))
         .collect()
 }
 

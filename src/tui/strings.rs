@@ -4,6 +4,8 @@
 
 /// The title bar.
 pub const TITLE: &str = "esmtls — TLS between Kibana and Elasticsearch";
+/// The title bar when narrow.
+pub const SHORT_TITLE: &str = "esmtls";
 /// Below 80×24.
 pub fn too_small(w: u16, h: u16) -> String {
     format!("Terminal too small: {w}×{h}. The wizard needs at least 80×24; enlarge the window.")

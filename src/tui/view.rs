@@ -32,7 +32,12 @@ pub fn view(m: &Model, f: &mut Frame) {
         Constraint::Length(1),
     ])
     .areas(area);
-    let mut spans = vec![Span::styled(s::TITLE, t.title()), Span::raw("   ")];
+    let title = if area.width < 110 {
+        s::SHORT_TITLE
+    } else {
+        s::TITLE
+    };
+    let mut spans = vec![Span::styled(title, t.title()), Span::raw("   ")];
     for (i, sc) in Screen::ALL.iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" › ", t.dim()));
@@ -52,7 +57,7 @@ pub fn view(m: &Model, f: &mut Frame) {
     let mut spans = Vec::new();
     for (k, what) in keys::footer(m.ctx()) {
         spans.push(Span::styled(k, t.key()));
-        spans.push(Span::raw(format!(" {what}  ")));
+        spans.push(Span::raw(format!(" {what}   ")));
     }
     f.render_widget(Line::from(spans), foot);
     match m.overlay {

@@ -123,22 +123,22 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         ),
         (Some(p), None) => {
             let mut in_files = false;
-            let h = usize::from(main.height.saturating_sub(2));
             let total = p.text.lines().count();
             let v: Vec<Line> = p
                 .text
                 .lines()
                 .map(|l| styled(l, &mut in_files, t))
-                .skip(r.scroll)
-                .take(h)
                 .collect();
-            let pos = format!(
-                " lines {}–{} of {total} ",
-                r.scroll + 1,
-                (r.scroll + h).min(total)
-            );
+            let pos = format!(" line {} of {total} ", r.scroll + 1);
             let block = block.clone().title_bottom(Span::styled(pos, t.dim()));
-            f.render_widget(Paragraph::new(v).block(block), main);
+            let scroll = u16::try_from(r.scroll).unwrap_or(u16::MAX);
+            f.render_widget(
+                Paragraph::new(v)
+                    .block(block)
+                    .wrap(Wrap { trim: false })
+                    .scroll((scroll, 0)),
+                main,
+            );
             let foot = Line::styled(s::REVIEW_CONFIRM, t.ok());
             f.render_widget(
                 Paragraph::new(foot)

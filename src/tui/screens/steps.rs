@@ -191,7 +191,7 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             Kind::Text => Span::raw(v.to_string()),
         };
         lines.push(Line::from(vec![
-            Span::raw(format!("{:<28}", fl.label)),
+            Span::raw(format!("{:<24}", fl.label)),
             value,
         ]));
         if let Some((Some(at), msg)) = &st.error
@@ -206,9 +206,9 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     if let Some((None, msg)) = &st.error {
         lines.push(Line::styled(format!("✗ {msg}"), t.error()));
     }
-    let form_h = (lines.len() as u16 + 2).min(main.height.saturating_sub(5));
+    let why_h = if main.height < 30 { 6 } else { 10 };
     let [top, bottom] =
-        Layout::vertical([Constraint::Length(form_h), Constraint::Min(3)]).areas(main);
+        Layout::vertical([Constraint::Min(5), Constraint::Length(why_h)]).areas(main);
     let title = match st.step {
         0 => s::STEP0_TITLE.to_string(),
         n => format!("{n}. {}", Step::ALL[usize::from(n - 1)].guide_title()),
