@@ -116,11 +116,11 @@ pub enum Msg {
     /// Spinner tick (only while something runs).
     Tick,
     /// Detection finished.
-    Detected(Result<DetectInfo, String>),
+    Detected(Result<Box<DetectInfo>, String>),
     /// The plan is made (or not).
     Planned(Result<Box<Planned>, String>),
     /// Apply finished (or stopped).
-    Applied(Result<Summary, String>),
+    Applied(Result<Box<Summary>, String>),
 }
 
 /// An effect for `effects.rs` to run.
@@ -244,7 +244,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Option<Cmd> {
         Msg::Applied(r) => {
             m.busy = false;
             m.dirty = false;
-            m.finish = finish::State::from(r);
+            m.finish = finish::State::from(r.map(|b| *b));
             m.screen = Screen::Finish;
         }
         Msg::Type(c) if m.overlay.is_none() && m.screen == Screen::Steps => steps::typed(m, c),

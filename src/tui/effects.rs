@@ -45,13 +45,13 @@ impl Effects {
         );
         std::thread::spawn(move || {
             let msg = match cmd {
-                Cmd::Detect => Msg::Detected(detect(es, kb, &saved).map_err(text)),
+                Cmd::Detect => Msg::Detected(detect(es, kb, &saved).map(Box::new).map_err(text)),
                 Cmd::Plan(a) => {
                     Msg::Planned(make_plan(&a, es, kb, &saved).map(Box::new).map_err(text))
                 }
                 Cmd::Apply(b) => {
                     let (p, setup, a) = *b;
-                    Msg::Applied(run_apply(&p, &setup, &a).map_err(text))
+                    Msg::Applied(run_apply(&p, &setup, &a).map(Box::new).map_err(text))
                 }
             };
             let _ = tx.send(Event::Msg(msg));

@@ -36,7 +36,7 @@ use app::{Cmd, Exit, Model, Msg};
 #[derive(Debug)]
 pub enum Event {
     /// From the terminal.
-    Input(TermEvent),
+    Input(Box<TermEvent>),
     /// From a worker.
     Msg(Msg),
 }
@@ -72,7 +72,7 @@ pub fn run(opts: Options) -> Result<()> {
     let input_tx = tx.clone();
     std::thread::spawn(move || {
         while let Ok(ev) = event::read() {
-            if input_tx.send(Event::Input(ev)).is_err() {
+            if input_tx.send(Event::Input(Box::new(ev))).is_err() {
                 break;
             }
         }
@@ -122,9 +122,11 @@ fn event_loop(
         };
         let msg = match ev {
             None => Some(Msg::Tick),
-            Some(Event::Input(TermEvent::Key(k))) => app::on_key(&k, model),
-            Some(Event::Input(TermEvent::Resize(w, h))) => Some(Msg::Resize(w, h)),
-            Some(Event::Input(_)) => None,
+            Some(Event::Input(ev)) => match *ev {
+                TermEvent::Key(k) => app::on_key(&k, model),
+                TermEvent::Resize(w, h) => Some(Msg::Resize(w, h)),
+                _ => None,
+            },
             Some(Event::Msg(m)) => Some(m),
         };
         if let Some(cmd) = msg.and_then(|m| app::update(model, m)) {

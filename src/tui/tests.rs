@@ -46,10 +46,10 @@ fn started() -> Model {
     let mut m = Model::new(Theme { color: false }, None);
     update(
         &mut m,
-        Msg::Detected(Ok(DetectInfo {
+        Msg::Detected(Ok(Box::new(DetectInfo {
             summary: SUMMARY.into(),
             saved: None,
-        })),
+        }))),
     );
     m
 }
@@ -311,13 +311,13 @@ fn snapshots_review_apply_finish() {
     snap("apply", &m, Some(tmp.path()));
     update(
         &mut m,
-        Msg::Applied(Ok(Summary {
+        Msg::Applied(Ok(Box::new(Summary {
             verified: Some(Err(
                 "Elasticsearch at https://localhost:9200 is not reachable".into(),
             )),
             lines: vec!["created  [TMP]/kibana/certs/kibana-client.p12".into()],
             commands: vec!["sudo systemctl restart elasticsearch.service".into()],
-        })),
+        }))),
     );
     snap("finish", &m, Some(tmp.path()));
 }

@@ -50,7 +50,7 @@ impl State {
 }
 
 /// Detection reported.
-pub fn detected(m: &mut Model, r: Result<DetectInfo, String>) {
+pub fn detected(m: &mut Model, r: Result<Box<DetectInfo>, String>) {
     match r {
         Ok(d) => {
             m.start.detected = Some(Ok(d.summary));
