@@ -329,3 +329,38 @@ fn too_small_says_so() {
     t.draw(|f| view(&m, f)).unwrap();
     insta::assert_snapshot!("too_small_60x20", t.backend());
 }
+
+/// Figures for scripts/bench-tui.sh (ignored by default; run with
+/// `cargo test --release --bin esmtls bench_ -- --ignored --nocapture`):
+/// model init + first frame, and the mean render time of the review screen
+/// (the heaviest: the whole plan, wrapped) at 200×60 on `TestBackend`.
+#[test]
+#[ignore]
+fn bench_render() {
+    use std::time::Instant;
+    let t0 = Instant::now();
+    let m = Model::new(Theme { color: true }, None);
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| view(&m, f)).unwrap();
+    println!("bench first_frame_model_init_plus_view_us {}", t0.elapsed().as_micros());
+
+    let (mut m, _tmp) = at_review();
+    m.theme = Theme { color: true };
+    for (name, n) in [("review", 0), ("steps", 1), ("guide", 2)] {
+        if n == 1 {
+            m.screen = Screen::Steps;
+            m.steps.step = 1;
+        } else if n == 2 {
+            m.screen = Screen::Guide;
+        }
+        let mut t = Terminal::new(TestBackend::new(200, 60)).unwrap();
+        let frames = 500u32;
+        let start = Instant::now();
+        for i in 0..frames {
+            m.review.scroll = (i % 50) as usize;
+            t.draw(|f| view(&m, f)).unwrap();
+        }
+        let per = start.elapsed() / frames;
+        println!("bench render_200x60_{name}_us {}", per.as_micros());
+    }
+}
