@@ -342,7 +342,10 @@ fn bench_render() {
     let m = Model::new(Theme { color: true }, None);
     let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
     t.draw(|f| view(&m, f)).unwrap();
-    println!("bench first_frame_model_init_plus_view_us {}", t0.elapsed().as_micros());
+    println!(
+        "bench first_frame_model_init_plus_view_us {}",
+        t0.elapsed().as_micros()
+    );
 
     let (mut m, _tmp) = at_review();
     m.theme = Theme { color: true };

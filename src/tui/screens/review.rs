@@ -122,21 +122,22 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             Line::styled("Esc goes back to change the answers.", t.warn()),
         ),
         (Some(p), None) => {
+            // Only the lines from the scroll position on, and at most one
+            // per row: wrapping the whole plan every frame costs more.
             let mut in_files = false;
             let total = p.text.lines().count();
+            let rows = usize::from(main.height.saturating_sub(2));
             let v: Vec<Line> = p
                 .text
                 .lines()
                 .map(|l| styled(l, &mut in_files, t))
+                .skip(r.scroll)
+                .take(rows)
                 .collect();
             let pos = format!(" line {} of {total} ", r.scroll + 1);
             let block = block.clone().title_bottom(Span::styled(pos, t.dim()));
-            let scroll = u16::try_from(r.scroll).unwrap_or(u16::MAX);
             f.render_widget(
-                Paragraph::new(v)
-                    .block(block)
-                    .wrap(Wrap { trim: false })
-                    .scroll((scroll, 0)),
+                Paragraph::new(v).block(block).wrap(Wrap { trim: false }),
                 main,
             );
             let foot = Line::styled(s::REVIEW_CONFIRM, t.ok());
