@@ -19,6 +19,8 @@ pub mod theme;
 pub mod view;
 
 #[cfg(test)]
+mod snapshots;
+#[cfg(test)]
 mod tests;
 
 use std::io::IsTerminal;
