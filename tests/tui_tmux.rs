@@ -291,3 +291,64 @@ fn the_wizard_completes_pki_and_writes_what_apply_writes() {
         names(&fa)
     );
 }
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    if !common::have("tmux") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let s = seed(&tmp.path().join("root"));
+    let tmux = Tmux {
+        socket: format!("esmtls-tui-panic-{}", std::process::id()),
+    };
+    let script = format!(
+        "cd '{root}' && env -i PATH=\"$PATH\" HOME='{root}' TERM=xterm-256color ESMTLS_FAULT=tui-panic '{bin}' setup --es-config '{es}' --kibana-config '{kb}'; echo \"esmtls exited with $?\"; cat",
+        root = s.root.display(),
+        bin = env!("CARGO_BIN_EXE_esmtls"),
+        es = s.es.display(),
+        kb = s.kb.display(),
+    );
+    let ok = tmux
+        .cmd()
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            "w",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let screen = tmux.wait_for("esmtls exited with");
+    assert!(screen.contains("injected panic"), "{screen}");
+    assert!(screen.contains("esmtls exited with 101"), "{screen}");
+    let o = tmux
+        .cmd()
+        .args([
+            "display-message",
+            "-p",
+            "-t",
+            "w",
+            "#{alternate_on} #{cursor_flag}",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "0 1",
+        "alternate screen left, cursor shown"
+    );
+    // Raw mode is off again: the shell's `cat` echoes a typed line.
+    tmux.type_text("still-cooked");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("still-cooked");
+    assert!(screen.matches("still-cooked").count() >= 2, "{screen}");
+}

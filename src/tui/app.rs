@@ -121,6 +121,8 @@ pub enum Msg {
     Planned(Result<Box<Planned>, String>),
     /// Apply finished (or stopped).
     Applied(Result<Box<Summary>, String>),
+    /// A worker panicked (a bug): shown on the finish screen.
+    Failed(String),
 }
 
 /// An effect for `effects.rs` to run.
@@ -245,6 +247,11 @@ pub fn update(m: &mut Model, msg: Msg) -> Option<Cmd> {
             m.busy = false;
             m.dirty = false;
             m.finish = finish::State::from(r.map(|b| *b));
+            m.screen = Screen::Finish;
+        }
+        Msg::Failed(e) => {
+            m.busy = false;
+            m.finish = finish::State::from(Err(e));
             m.screen = Screen::Finish;
         }
         Msg::Type(c) if m.overlay.is_none() && m.screen == Screen::Steps => steps::typed(m, c),

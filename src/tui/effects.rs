@@ -44,7 +44,7 @@ impl Effects {
             self.tx.clone(),
         );
         std::thread::spawn(move || {
-            let msg = match cmd {
+            let work = std::panic::AssertUnwindSafe(|| match cmd {
                 Cmd::Detect => Msg::Detected(detect(es, kb, &saved).map(Box::new).map_err(text)),
                 Cmd::Plan(a) => {
                     Msg::Planned(make_plan(&a, es, kb, &saved).map(Box::new).map_err(text))
@@ -53,7 +53,15 @@ impl Effects {
                     let (p, setup, a) = *b;
                     Msg::Applied(run_apply(&p, &setup, &a).map(Box::new).map_err(text))
                 }
-            };
+            });
+            let msg = std::panic::catch_unwind(work).unwrap_or_else(|p| {
+                let why = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Msg::Failed(format!("internal error (a bug in esmtls): {why}"))
+            });
             let _ = tx.send(Event::Msg(msg));
         });
     }

@@ -71,6 +71,7 @@ pub fn run(opts: Options) -> Result<()> {
     };
     let mut model = Model::new(theme::Theme::from_env(), opts.out.clone());
     let mut terminal = ratatui::try_init()?;
+    main_thread_restores();
     let input_tx = tx.clone();
     std::thread::spawn(move || {
         while let Ok(ev) = event::read() {
@@ -95,6 +96,28 @@ pub fn run(opts: Options) -> Result<()> {
         bail!(strings::interrupted(&journal));
     }
     Ok(())
+}
+
+/// ratatui's hook restores the terminal on a panic anywhere; a worker's
+/// panic is caught and reported as a message instead (the screen stays), so
+/// only the main thread's panics run it.
+fn main_thread_restores() {
+    let restore_and_report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("main") {
+            restore_and_report(info);
+        }
+    }));
+}
+
+/// `ESMTLS_FAULT=tui-panic`: panic once detection has reported, to test that
+/// the terminal is restored (as `apply`'s faults test its rollback).
+fn injected_panic(msg: &Msg) {
+    if matches!(msg, Msg::Detected(_))
+        && std::env::var("ESMTLS_FAULT").as_deref() == Ok("tui-panic")
+    {
+        panic!("injected panic (ESMTLS_FAULT=tui-panic)");
+    }
 }
 
 fn event_loop(
@@ -129,7 +152,10 @@ fn event_loop(
                 TermEvent::Resize(w, h) => Some(Msg::Resize(w, h)),
                 _ => None,
             },
-            Some(Event::Msg(m)) => Some(m),
+            Some(Event::Msg(m)) => {
+                injected_panic(&m);
+                Some(m)
+            }
         };
         if let Some(cmd) = msg.and_then(|m| app::update(model, m)) {
             fx.run(cmd);
