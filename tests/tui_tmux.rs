@@ -54,6 +54,23 @@ impl Tmux {
         assert!(ok.success(), "send-keys -l {text}");
     }
 
+    fn resize(&self, w: u16, h: u16) {
+        let ok = self
+            .cmd()
+            .args([
+                "resize-window",
+                "-t",
+                "w",
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+            ])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "resize-window");
+    }
+
     fn capture(&self) -> String {
         let o = self
             .cmd()
@@ -198,6 +215,11 @@ fn the_wizard_completes_pki_and_writes_what_apply_writes() {
 
     tmux.wait_for("config:");
     tmux.send(&["Enter"]);
+    tmux.wait_for("Which way should Kibana authenticate?");
+    // Redrawn on resize: too small below 80x24, back to the guide above it.
+    tmux.resize(70, 20);
+    tmux.wait_for("Terminal too small");
+    tmux.resize(120, 40);
     tmux.wait_for("Which way should Kibana authenticate?");
     tmux.send(&["Right", "Right", "Right", "Right", "Down", "Down", "Right"]);
     tmux.wait_for("pki ★");

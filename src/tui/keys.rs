@@ -125,6 +125,8 @@ pub const TABLE: &[Binding] = &[
     b!(&[(KeyCode::BackTab, S), (KeyCode::BackTab, N)], "S-Tab", PrevField, "previous field", "", NAV | TEXT),
     b!(&[(KeyCode::PageUp, N)], "PgUp/PgDn", PageUp, "scroll a page up", "page", SCROLL),
     b!(&[(KeyCode::PageDown, N), (KeyCode::Char(' '), N)], "", PageDown, "scroll a page down", "", SCROLL),
+    b!(&[(KeyCode::PageUp, N)], "PgUp", PageUp, "scroll the explanation up", "", NAV),
+    b!(&[(KeyCode::PageDown, N)], "PgDn", PageDown, "scroll the explanation down", "", NAV),
     b!(&[(KeyCode::Home, N), (KeyCode::Char('g'), N)], "g/G", Top, "top", "", SCROLL),
     b!(&[(KeyCode::End, N), (KeyCode::Char('G'), S), (KeyCode::Char('G'), N)], "", Bottom, "bottom", "", SCROLL),
     b!(&[(KeyCode::Backspace, N)], "Bksp", Backspace, "delete a character", "", TEXT),

@@ -198,3 +198,40 @@ fn ctrl_c_during_apply_is_an_interruption() {
     press(&mut m, &[ctrl('c')]);
     assert_eq!(m.exit, Some(Exit::Interrupted));
 }
+
+#[test]
+fn saved_answers_are_offered_and_resumed() {
+    let mut m = Model::new(Theme { color: false }, None);
+    let mut saved = esmtls::plan::Answers::new(Mode::MtlsToken);
+    saved.client_certificate.name = "kibana-7".into();
+    update(
+        &mut m,
+        Msg::Detected(Ok(Box::new(DetectInfo {
+            summary: SUMMARY.into(),
+            saved: Some((saved, "/state/wizard-answers.yml".into())),
+        }))),
+    );
+    press(&mut m, &[k(KeyCode::Down), k(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Guide);
+    assert_eq!(m.guide.mode, Mode::MtlsToken);
+    assert!(m.guide.require_mtls);
+    press(&mut m, &[k(KeyCode::Enter), k(KeyCode::Enter)]);
+    assert_eq!((m.screen, m.steps.step), (Screen::Steps, 1));
+    assert_eq!(m.steps.values[3], "kibana-7");
+}
+
+#[test]
+fn the_guide_explanation_scrolls() {
+    let mut m = started();
+    press(
+        &mut m,
+        &[
+            k(KeyCode::Enter),
+            k(KeyCode::PageDown),
+            k(KeyCode::PageDown),
+        ],
+    );
+    assert_eq!(m.guide.scroll, 8);
+    press(&mut m, &[k(KeyCode::PageUp)]);
+    assert_eq!(m.guide.scroll, 4);
+}

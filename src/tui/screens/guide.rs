@@ -41,6 +41,8 @@ pub struct State {
     pub mode: Mode,
     /// Why the choice cannot be taken.
     pub error: Option<String>,
+    /// First line of the reasons shown (PgUp/PgDn).
+    pub scroll: u16,
 }
 
 fn license_index(a: &Answers) -> usize {
@@ -57,6 +59,7 @@ impl State {
             cert_identity: false,
             mode: Mode::Token,
             error: None,
+            scroll: 0,
         };
         st.mode = guide::recommend(&st.input()).mode;
         st
@@ -71,6 +74,7 @@ impl State {
             cert_identity: a.mode == Mode::Pki,
             mode: a.mode,
             error: None,
+            scroll: 0,
         }
     }
 
@@ -125,6 +129,7 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
                 g.mode = guide::recommend(&g.input()).mode;
             }
             g.error = None;
+            g.scroll = 0;
         }
         Action::Confirm => match guide::check_choice(g.mode, g.license(), false) {
             Err(e) => g.error = Some(format!("{e} ({})", gs::HOW_TO_OVERRIDE)),
@@ -136,6 +141,8 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
                 steps::enter(m, 0);
             }
         },
+        Action::PageUp => g.scroll = g.scroll.saturating_sub(4),
+        Action::PageDown => g.scroll = g.scroll.saturating_add(4).min(40),
         Action::Back => m.screen = Screen::Start,
         _ => {}
     }
@@ -248,9 +255,13 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(t.border())
-        .title(Span::styled(format!(" Why {} ", rec.mode), t.title()));
+        .title(Span::styled(format!(" Why {} ", rec.mode), t.title()))
+        .title_bottom(Span::styled(" PgUp/PgDn scroll ", t.dim()));
     f.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: true })
+            .scroll((g.scroll, 0)),
         why,
     );
 }
