@@ -7,6 +7,8 @@
 //! are always valid (`Answers::validate`) when a step is left forward.
 
 use esmtls::plan::{Answers, Mode, Plan, Setup};
+
+pub use super::reports::{DetectInfo, Planned, Summary};
 use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
 
 use super::keys::{self, Action, Ctx};
@@ -69,39 +71,6 @@ pub enum Exit {
     Quit,
     /// Ctrl-C while apply was running.
     Interrupted,
-}
-
-/// What detection found, for the start screen.
-#[derive(Debug, Clone)]
-pub struct DetectInfo {
-    /// The summary (`Detected`'s Display).
-    pub summary: String,
-    /// Answers saved by an earlier run, with where.
-    pub saved: Option<(Answers, String)>,
-}
-
-/// A plan ready for review.
-#[derive(Debug, Clone)]
-pub struct Planned {
-    /// The plan.
-    pub plan: Plan,
-    /// Where it applies.
-    pub setup: Setup,
-    /// `plan::render::text`.
-    pub text: String,
-    /// Where the answers were saved.
-    pub saved: String,
-}
-
-/// What apply reported, ready to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Summary {
-    /// The verification: Ok(who) / Err(why) / None when it did not run.
-    pub verified: Option<Result<String, String>>,
-    /// Files, requests, notes.
-    pub lines: Vec<String>,
-    /// Commands left to the operator.
-    pub commands: Vec<String>,
 }
 
 /// Everything that can happen.

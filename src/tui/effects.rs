@@ -75,17 +75,44 @@ fn text(e: anyhow::Error) -> String {
 }
 
 fn detect(es: Option<PathBuf>, kb: Option<PathBuf>, saved: &Path) -> Result<DetectInfo> {
-    let opts = DetectOptions::from_env(es, kb)?;
+    use std::fmt::Write;
+    let opts = DetectOptions::from_env(es.clone(), kb.clone())?;
     let d = Detected::detect(&opts)?;
     let mut summary = d.to_string();
     if d.nothing_found() {
         summary.push_str("\nNeither is installed here: the files will go to an output folder (esmtls-out/), ready to copy.\n");
     }
-    let saved = std::fs::read_to_string(saved)
+    let saved_answers = std::fs::read_to_string(saved)
         .ok()
-        .and_then(|t| Answers::parse(saved, &t).ok())
-        .map(|a| (a, saved.display().to_string()));
-    Ok(DetectInfo { summary, saved })
+        .and_then(|t| Answers::parse(saved, &t).ok());
+    // The license, when the cluster answers with the admin credentials from
+    // the environment (ELASTIC_PASSWORD, ...): the same client `esmtls plan` uses.
+    let probe = saved_answers
+        .clone()
+        .unwrap_or_else(|| Answers::new(plan::Mode::Token));
+    let mut license = None;
+    if let Ok(setup) = crate::commands::context::setup(&probe, es.as_deref(), kb.as_deref())
+        && let Ok(mut c) = crate::commands::context::cluster(&probe, &setup)
+    {
+        if c.reachable() {
+            license = c.license().ok().and_then(|l| plan::License::parse(&l));
+        }
+        let _ = writeln!(
+            summary,
+            "License: {}",
+            match (license, c.why_not()) {
+                (Some(l), _) => format!("{l} (GET /_license at {})", c.url()),
+                (None, Some(why)) => format!("unknown: {why}"),
+                (None, None) => format!("unknown: {} did not answer", c.url()),
+            }
+        );
+    }
+    let saved = saved_answers.map(|a| (a, saved.display().to_string()));
+    Ok(DetectInfo {
+        summary,
+        saved,
+        license,
+    })
 }
 
 fn make_plan(

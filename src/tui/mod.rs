@@ -13,6 +13,7 @@ pub mod app;
 pub mod effects;
 pub mod form;
 pub mod keys;
+pub mod reports;
 pub mod screens;
 pub mod strings;
 pub mod theme;

@@ -41,6 +41,7 @@ pub(super) fn started() -> Model {
         Msg::Detected(Ok(Box::new(DetectInfo {
             summary: SUMMARY.into(),
             saved: None,
+            license: None,
         }))),
     );
     m
@@ -209,6 +210,7 @@ fn saved_answers_are_offered_and_resumed() {
         Msg::Detected(Ok(Box::new(DetectInfo {
             summary: SUMMARY.into(),
             saved: Some((saved, "/state/wizard-answers.yml".into())),
+            license: None,
         }))),
     );
     press(&mut m, &[k(KeyCode::Down), k(KeyCode::Enter)]);
@@ -234,4 +236,28 @@ fn the_guide_explanation_scrolls() {
     assert_eq!(m.guide.scroll, 8);
     press(&mut m, &[k(KeyCode::PageUp)]);
     assert_eq!(m.guide.scroll, 4);
+}
+
+#[test]
+fn a_detected_license_preselects_the_guide() {
+    let mut m = Model::new(Theme { color: false }, None);
+    update(
+        &mut m,
+        Msg::Detected(Ok(Box::new(DetectInfo {
+            summary: SUMMARY.into(),
+            saved: None,
+            license: Some(esmtls::plan::License::Trial),
+        }))),
+    );
+    press(
+        &mut m,
+        &[
+            k(KeyCode::Enter),
+            k(KeyCode::Down),
+            k(KeyCode::Down),
+            k(KeyCode::Right),
+        ],
+    );
+    assert_eq!(m.guide.license(), Some(esmtls::plan::License::Trial));
+    assert_eq!(m.guide.mode, Mode::Pki);
 }

@@ -21,6 +21,8 @@ pub struct State {
     pub detected: Option<Result<String, String>>,
     /// Answers from an earlier run, with where they are.
     pub saved: Option<(esmtls::plan::Answers, String)>,
+    /// First line of the summary shown (PgUp/PgDn).
+    pub scroll: u16,
 }
 
 /// A choice on the start screen.
@@ -55,6 +57,10 @@ pub fn detected(m: &mut Model, r: Result<Box<DetectInfo>, String>) {
         Ok(d) => {
             m.start.detected = Some(Ok(d.summary));
             m.start.saved = d.saved;
+            if d.license.is_some() && m.answers.license.is_none() {
+                m.answers.license = d.license;
+                m.guide = guide::State::new(&m.answers);
+            }
         }
         Err(e) => m.start.detected = Some(Err(e)),
     }
@@ -68,6 +74,8 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
         Action::Up | Action::PrevField => m.start.choice = (m.start.choice + n - 1) % n,
         Action::Down | Action::NextField => m.start.choice = (m.start.choice + 1) % n,
         Action::Back => m.exit = Some(crate::tui::app::Exit::Quit),
+        Action::PageUp => m.start.scroll = m.start.scroll.saturating_sub(5),
+        Action::PageDown => m.start.scroll = m.start.scroll.saturating_add(5).min(60),
         Action::Confirm => match items.get(m.start.choice) {
             Some((Item::Setup, _)) => enter_guide(m, None),
             Some((Item::Saved, _)) => {
@@ -109,9 +117,13 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(t.border())
-        .title(Span::styled(" Found on this machine ", t.title()));
+        .title(Span::styled(" Found on this machine ", t.title()))
+        .title_bottom(Span::styled(" PgUp/PgDn scroll ", t.dim()));
     f.render_widget(
-        Paragraph::new(body).block(block).wrap(Wrap { trim: false }),
+        Paragraph::new(body)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((m.start.scroll, 0)),
         top,
     );
     let lines: Vec<Line> = items
