@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the setup wizard (the default).
-    Setup,
+    Setup(SetupArgs),
     /// Recommend an auth mode for your license and requirements, with reasons and the nine steps.
     Guide(crate::commands::guide::GuideArgs),
     /// Certificates: make a CA, issue certificates, extract the CA chain, inspect, modernize.
@@ -54,6 +54,20 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },
+}
+
+/// `esmtls setup`: where the wizard works.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SetupArgs {
+    /// Elasticsearch's config directory (else ES_PATH_CONF, /etc/elasticsearch, ...).
+    #[arg(long, value_name = "DIR")]
+    pub es_config: Option<PathBuf>,
+    /// Kibana's config directory (else KBN_PATH_CONF, /etc/kibana, ...).
+    #[arg(long, value_name = "DIR")]
+    pub kibana_config: Option<PathBuf>,
+    /// Output folder when neither Elasticsearch nor Kibana is installed here (default esmtls-out).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Shells for `esmtls completions`.

@@ -6,6 +6,8 @@
 
 mod cli;
 mod commands;
+#[cfg(feature = "tui")]
+mod tui;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -46,11 +48,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        None | Some(Command::Setup) => {
-            anyhow::bail!(
-                "the interactive wizard is not built yet; the certificate tools are ready: see `esmtls cert --help`"
-            )
-        }
+        None => wizard(cli::SetupArgs::default()),
+        Some(Command::Setup(a)) => wizard(a),
         Some(Command::Guide(g)) => commands::guide::run(g, cli.quiet),
         Some(Command::Cert(c)) => commands::cert::run(c, cli.quiet),
         Some(Command::Keystore(k)) => commands::keystore::run(k),
@@ -82,4 +81,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+#[cfg(feature = "tui")]
+fn wizard(a: cli::SetupArgs) -> anyhow::Result<()> {
+    tui::run(tui::Options {
+        es_config: a.es_config,
+        kibana_config: a.kibana_config,
+        out: a.out,
+    })
+}
+
+#[cfg(not(feature = "tui"))]
+fn wizard(_: cli::SetupArgs) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this esmtls was built without the wizard (feature `tui`); use `esmtls plan --answers FILE` to review and `esmtls apply --answers FILE --yes` to apply"
+    )
 }

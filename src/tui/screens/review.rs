@@ -1,0 +1,169 @@
+//! Review: the plan `esmtls plan` prints (`plan::render::text`) — steps,
+//! every file as a coloured diff, keystore entries by name, API requests,
+//! commands — scrollable. Nothing is written before Enter here.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use crate::tui::app::{Cmd, Model, Planned, Screen};
+use crate::tui::keys::Action;
+use crate::tui::screens::apply;
+use crate::tui::strings as s;
+use crate::tui::theme::Theme;
+
+/// The review's state.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// The plan is being made.
+    pub loading: bool,
+    /// The plan.
+    pub planned: Option<Box<Planned>>,
+    /// Why there is no plan.
+    pub error: Option<String>,
+    /// First line shown.
+    pub scroll: usize,
+}
+
+/// Leaves the last step: save the answers and make the plan (on a worker).
+pub fn start(m: &mut Model) -> Option<Cmd> {
+    m.screen = Screen::Review;
+    m.review = State {
+        loading: true,
+        ..State::default()
+    };
+    m.busy = true;
+    Some(Cmd::Plan(Box::new(m.answers.clone())))
+}
+
+/// The plan arrived.
+pub fn planned(m: &mut Model, r: Result<Box<Planned>, String>) {
+    m.review.loading = false;
+    match r {
+        Ok(p) => m.review.planned = Some(p),
+        Err(e) => m.review.error = Some(e),
+    }
+}
+
+fn line_count(m: &Model) -> usize {
+    m.review
+        .planned
+        .as_ref()
+        .map_or(0, |p| p.text.lines().count())
+}
+
+/// Keys on the review.
+pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
+    let page = usize::from(m.size.1.saturating_sub(8)).max(1);
+    let last = line_count(m).saturating_sub(1);
+    let r = &mut m.review;
+    match a {
+        Action::Up => r.scroll = r.scroll.saturating_sub(1),
+        Action::Down => r.scroll = (r.scroll + 1).min(last),
+        Action::PageUp => r.scroll = r.scroll.saturating_sub(page),
+        Action::PageDown => r.scroll = (r.scroll + page).min(last),
+        Action::Top => r.scroll = 0,
+        Action::Bottom => r.scroll = last,
+        Action::Back if !r.loading => m.screen = Screen::Steps,
+        Action::Confirm => {
+            if let Some(p) = r.planned.clone() {
+                m.apply = apply::State::from_plan(&p.plan);
+                m.screen = Screen::Apply;
+                m.busy = true;
+                return Some(Cmd::Apply(Box::new((p.plan, p.setup, m.answers.clone()))));
+            }
+        }
+        _ => {}
+    }
+    None
+}
+
+/// One line of the plan text, coloured; `in_files` tracks the diff section.
+pub fn styled<'a>(l: &'a str, in_files: &mut bool, t: &Theme) -> Line<'a> {
+    if !l.starts_with(' ') {
+        *in_files = l == "Files:";
+    }
+    let body = l.trim_start();
+    let style = if l.starts_with("warning:") {
+        t.warn()
+    } else if l.starts_with("Step ") || l.ends_with(':') && !l.starts_with(' ') {
+        t.title()
+    } else if *in_files && l.starts_with("    ") && body.starts_with("@@") {
+        t.hunk()
+    } else if *in_files && l.starts_with("    +") {
+        t.added()
+    } else if *in_files && l.starts_with("    -") {
+        t.removed()
+    } else if body.starts_with("note:") {
+        t.dim()
+    } else {
+        Style::new()
+    };
+    Line::styled(l, style)
+}
+
+/// Draws the review.
+pub fn view(m: &Model, f: &mut Frame, area: Rect) {
+    let t = &m.theme;
+    let r = &m.review;
+    let [main, bottom] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(t.border())
+        .title(Span::styled(" The plan ", t.title()));
+    let (lines, foot): (Vec<Line>, Line) = match (&r.planned, &r.error) {
+        (_, Some(e)) => (
+            vec![
+                Line::styled(s::PLAN_FAILED, t.error()),
+                Line::from(e.as_str()),
+            ],
+            Line::styled("Esc goes back to change the answers.", t.warn()),
+        ),
+        (Some(p), None) => {
+            // Only the lines from the scroll position on, and at most one
+            // per row: wrapping the whole plan every frame costs more.
+            let mut in_files = false;
+            let total = p.text.lines().count();
+            let rows = usize::from(main.height.saturating_sub(2));
+            let v: Vec<Line> = p
+                .text
+                .lines()
+                .map(|l| styled(l, &mut in_files, t))
+                .skip(r.scroll)
+                .take(rows)
+                .collect();
+            let pos = format!(" line {} of {total} ", r.scroll + 1);
+            let block = block.clone().title_bottom(Span::styled(pos, t.dim()));
+            f.render_widget(
+                Paragraph::new(v).block(block).wrap(Wrap { trim: false }),
+                main,
+            );
+            let foot = Line::styled(s::REVIEW_CONFIRM, t.ok());
+            f.render_widget(
+                Paragraph::new(foot)
+                    .wrap(Wrap { trim: true })
+                    .block(Block::new().borders(Borders::TOP)),
+                bottom,
+            );
+            return;
+        }
+        (None, None) => (
+            vec![Line::from(format!("{} {}", m.spin(), s::PLANNING))],
+            Line::from(""),
+        ),
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        main,
+    );
+    f.render_widget(
+        Paragraph::new(foot)
+            .wrap(Wrap { trim: true })
+            .block(Block::new().borders(Borders::TOP)),
+        bottom,
+    );
+}

@@ -1,0 +1,248 @@
+//! Steps: a sidebar of steps 0–9 with their state (done, current, to do,
+//! skipped), the current step's form filled with the answers' defaults, and
+//! a pane on why the step exists and what it does in the chosen mode.
+//!
+//! Invariant: Enter leaves a step only when the whole answers validate; the
+//! error is kept as state and shown under the field at fault.
+
+use esmtls::plan::{Applies, Mode, Step, applies};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use crate::tui::app::{Cmd, Model, Screen};
+use crate::tui::form::{self, Kind};
+use crate::tui::keys::Action;
+use crate::tui::screens::review;
+use crate::tui::strings as s;
+
+/// The steps screen's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    /// 0..=9.
+    pub step: u8,
+    /// The focused field.
+    pub focus: usize,
+    /// The form's values, as typed.
+    pub values: Vec<String>,
+    /// The field at fault (None: another step's answer) and why.
+    pub error: Option<(Option<usize>, String)>,
+}
+
+impl State {
+    /// True when a text field has the focus.
+    pub fn text_focused(&self, mode: Mode) -> bool {
+        form::fields(self.step, mode)
+            .get(self.focus)
+            .is_some_and(|f| f.kind == Kind::Text)
+    }
+}
+
+/// Short names for the sidebar.
+pub const SHORT: [&str; 10] = [
+    "HTTPS on Elasticsearch",
+    "Client certificate",
+    "CA chain",
+    "PKI + native realms",
+    "Request client certs",
+    "Restart Elasticsearch",
+    "Role mapping / credential",
+    "Kibana uses the cert",
+    "No username/password",
+    "Restart Kibana",
+];
+
+/// How step `n` applies to `mode` (step 0 always applies).
+pub fn applies_to(mode: Mode, n: u8) -> Applies {
+    match Step::ALL.get(usize::from(n).wrapping_sub(1)) {
+        Some(st) if n > 0 => applies(mode, *st),
+        _ => Applies::Yes(s::STEP0_WHY.to_string()),
+    }
+}
+
+/// Opens step `n` with the answers' values.
+pub fn enter(m: &mut Model, n: u8) {
+    let fields = form::fields(n, m.answers.mode);
+    m.steps = State {
+        step: n,
+        focus: 0,
+        values: fields
+            .iter()
+            .map(|f| form::get(&m.answers, f.key))
+            .collect(),
+        error: None,
+    };
+}
+
+/// A character typed into the focused text field.
+pub fn typed(m: &mut Model, c: char) {
+    if m.steps.text_focused(m.answers.mode)
+        && let Some(v) = m.steps.values.get_mut(m.steps.focus)
+    {
+        v.push(c);
+        m.steps.error = None;
+    }
+}
+
+/// Keys on the steps screen.
+pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
+    let fields = form::fields(m.steps.step, m.answers.mode);
+    let st = &mut m.steps;
+    let n = fields.len().max(1);
+    match a {
+        Action::Up | Action::PrevField => st.focus = (st.focus + n - 1) % n,
+        Action::Down | Action::NextField => st.focus = (st.focus + 1) % n,
+        Action::Left | Action::Right => {
+            if let (Some(f), Some(v)) = (fields.get(st.focus), st.values.get_mut(st.focus))
+                && let Kind::Choice(opts) = f.kind
+            {
+                let i = opts.iter().position(|o| o == v).unwrap_or(0);
+                let k = opts.len();
+                let j = if a == Action::Right {
+                    (i + 1) % k
+                } else {
+                    (i + k - 1) % k
+                };
+                *v = opts[j].to_string();
+                st.error = None;
+            }
+        }
+        Action::Backspace => {
+            if let Some(v) = st.values.get_mut(st.focus) {
+                v.pop();
+                st.error = None;
+            }
+        }
+        Action::Clear => {
+            if let Some(v) = st.values.get_mut(st.focus) {
+                v.clear();
+                st.error = None;
+            }
+        }
+        Action::Confirm => match form::apply(&m.answers, &fields, &st.values) {
+            Err(e) => {
+                if let Some(i) = e.0 {
+                    st.focus = i;
+                }
+                st.error = Some(e);
+            }
+            Ok(a) => {
+                m.answers = a;
+                if m.steps.step < 9 {
+                    enter(m, m.steps.step + 1);
+                } else {
+                    return review::start(m);
+                }
+            }
+        },
+        Action::Back if st.step == 0 => m.screen = Screen::Guide,
+        Action::Back => {
+            let prev = st.step - 1;
+            enter(m, prev);
+        }
+        _ => {}
+    }
+    None
+}
+
+/// Draws the steps screen.
+pub fn view(m: &Model, f: &mut Frame, area: Rect) {
+    let t = &m.theme;
+    let st = &m.steps;
+    let mode = m.answers.mode;
+    let [side, main] =
+        Layout::horizontal([Constraint::Length(30), Constraint::Min(40)]).areas(area);
+    let items: Vec<Line> = (0..=9u8)
+        .map(|n| {
+            let ap = applies_to(mode, n);
+            let (mark, style) = if n == st.step {
+                ("›", t.focus())
+            } else if !ap.is_active() {
+                ("–", t.dim())
+            } else if n < st.step {
+                ("✓", t.ok())
+            } else {
+                (" ", Style::new())
+            };
+            Line::styled(format!("{mark} {n} {}", SHORT[usize::from(n)]), style)
+        })
+        .collect();
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(t.border())
+        .title(Span::styled(
+            format!(" {} · {mode} ", s::STEPS_TITLE),
+            t.title(),
+        ));
+    f.render_widget(Paragraph::new(items).block(block), side);
+
+    let fields = form::fields(st.step, mode);
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, fl) in fields.iter().enumerate() {
+        let v = st.values.get(i).map(String::as_str).unwrap_or("");
+        let focused = i == st.focus;
+        let vs = if focused { t.focus() } else { Style::new() };
+        let value = match fl.kind {
+            Kind::Choice(_) => Span::styled(format!("◂ {v} ▸"), vs),
+            Kind::Text if v.is_empty() && !focused => Span::styled(fl.hint, t.dim()),
+            Kind::Text if focused => Span::styled(format!("{v}▏"), vs),
+            Kind::Text => Span::raw(v.to_string()),
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("{:<24}", fl.label)),
+            value,
+        ]));
+        if let Some((Some(at), msg)) = &st.error
+            && *at == i
+        {
+            lines.push(Line::styled(format!("  ✗ {msg}"), t.error()));
+        }
+    }
+    if fields.is_empty() {
+        lines.push(Line::styled(s::NOTHING_TO_ANSWER, t.dim()));
+    }
+    if let Some((None, msg)) = &st.error {
+        lines.push(Line::styled(format!("✗ {msg}"), t.error()));
+    }
+    let why_h = if main.height < 30 { 6 } else { 10 };
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(5), Constraint::Length(why_h)]).areas(main);
+    let title = match st.step {
+        0 => s::STEP0_TITLE.to_string(),
+        n => format!("{n}. {}", Step::ALL[usize::from(n - 1)].guide_title()),
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(t.border())
+        .title(Span::styled(format!(" {title} "), t.title()));
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        top,
+    );
+
+    let ap = applies_to(mode, st.step);
+    let mut why = vec![Line::from(s::why(st.step))];
+    if st.step > 0 {
+        let head = match ap {
+            Applies::Skipped(_) => Span::styled(s::SKIPPED, t.warn()),
+            _ => Span::styled(format!("In {mode} ({}):", ap.word()), t.title()),
+        };
+        why.push(Line::from(vec![
+            head,
+            Span::raw(" "),
+            Span::raw(ap.text().to_string()),
+        ]));
+    }
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(t.border())
+        .title(Span::styled(" Why this step ", t.title()));
+    f.render_widget(
+        Paragraph::new(why).block(block).wrap(Wrap { trim: true }),
+        bottom,
+    );
+}

@@ -1,0 +1,174 @@
+//! insta snapshots of every screen at 80×24 and 120×40 on ratatui's
+//! `TestBackend` (temp paths, fingerprints and dates filtered), and the
+//! ignored render benchmark that scripts/bench-tui.sh runs.
+
+use std::path::Path;
+
+use esmtls::plan::{self, Answers, Mode, Offline, Setup};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+
+use super::app::{Model, Msg, Planned, Screen, Summary, update};
+use super::tests::{at_steps, ch, ctrl, k, press, started};
+use super::theme::Theme;
+use super::view::view;
+
+fn seeded() -> (tempfile::TempDir, Setup) {
+    let tmp = tempfile::tempdir().unwrap();
+    let es = tmp.path().join("es");
+    let kb = tmp.path().join("kibana");
+    std::fs::create_dir_all(&es).unwrap();
+    std::fs::create_dir_all(&kb).unwrap();
+    std::fs::write(es.join("elasticsearch.yml"), "cluster.name: demo\n").unwrap();
+    std::fs::write(
+        kb.join("kibana.yml"),
+        "server.port: 5601\nelasticsearch.username: kibana_system\n",
+    )
+    .unwrap();
+    let s = Setup::dirs(&es, &kb, &tmp.path().join("state"));
+    (tmp, s)
+}
+
+pub(super) fn at_review() -> (Model, tempfile::TempDir) {
+    let mut m = at_steps();
+    press(&mut m, &[k(KeyCode::Enter); 10]);
+    let (tmp, setup) = seeded();
+    let mut a = Answers::new(Mode::Pki);
+    a.license = m.answers.license;
+    let p = plan::build(
+        &a,
+        &setup,
+        &mut Offline {
+            url: "https://localhost:9200".into(),
+        },
+    )
+    .unwrap();
+    let text = plan::render::text(&p);
+    let saved = tmp
+        .path()
+        .join("state/wizard-answers.yml")
+        .display()
+        .to_string();
+    update(
+        &mut m,
+        Msg::Planned(Ok(Box::new(Planned {
+            plan: p,
+            setup,
+            text,
+            saved,
+        }))),
+    );
+    (m, tmp)
+}
+
+fn snap(name: &str, m: &Model, tmp: Option<&Path>) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| view(m, f)).unwrap();
+        let mut s = insta::Settings::clone_current();
+        if let Some(p) = tmp {
+            s.add_filter(&p.display().to_string().replace('.', r"\."), "[TMP]");
+        }
+        s.add_filter(r"[0-9a-f]{64}", "[FINGERPRINT]");
+        s.add_filter(r"\d{4}-\d{2}-\d{2}", "[DATE]");
+        s.bind(|| insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend()));
+    }
+}
+
+#[test]
+fn snapshots_start_guide_steps() {
+    let mut m = Model::new(Theme { color: false }, None);
+    snap("start_detecting", &m, None);
+    m = started();
+    snap("start", &m, None);
+    press(&mut m, &[k(KeyCode::Enter)]);
+    snap("guide", &m, None);
+    let mut m = at_steps();
+    snap("steps_0", &m, None);
+    press(
+        &mut m,
+        &[
+            k(KeyCode::Enter),
+            k(KeyCode::Tab),
+            k(KeyCode::Tab),
+            k(KeyCode::Tab),
+            ctrl('u'),
+            k(KeyCode::Enter),
+        ],
+    );
+    snap("steps_1_invalid", &m, None);
+    let mut h = started();
+    press(&mut h, &[k(KeyCode::Enter), ch('?')]);
+    snap("help", &h, None);
+    let mut m = at_steps();
+    press(&mut m, &[k(KeyCode::Enter), ch('q')]);
+    snap("quit", &m, None);
+}
+
+#[test]
+fn snapshots_review_apply_finish() {
+    let (mut m, tmp) = at_review();
+    snap("review", &m, Some(tmp.path()));
+    press(&mut m, &[k(KeyCode::PageDown)]);
+    snap("review_scrolled", &m, Some(tmp.path()));
+    press(&mut m, &[k(KeyCode::Enter)]);
+    snap("apply", &m, Some(tmp.path()));
+    update(
+        &mut m,
+        Msg::Applied(Ok(Box::new(Summary {
+            verified: Some(Err(
+                "Elasticsearch at https://localhost:9200 is not reachable".into(),
+            )),
+            lines: vec!["created  [TMP]/kibana/certs/kibana-client.p12".into()],
+            commands: vec!["sudo systemctl restart elasticsearch.service".into()],
+        }))),
+    );
+    snap("finish", &m, Some(tmp.path()));
+}
+
+#[test]
+fn too_small_says_so() {
+    let m = started();
+    let mut t = Terminal::new(TestBackend::new(60, 20)).unwrap();
+    t.draw(|f| view(&m, f)).unwrap();
+    insta::assert_snapshot!("too_small_60x20", t.backend());
+}
+
+/// Figures for scripts/bench-tui.sh (ignored by default; run with
+/// `cargo test --release --bin esmtls bench_ -- --ignored --nocapture`):
+/// model init + first frame, and the mean render time of the review screen
+/// (the heaviest: the whole plan, wrapped) at 200×60 on `TestBackend`.
+#[test]
+#[ignore]
+fn bench_render() {
+    use std::time::Instant;
+    let t0 = Instant::now();
+    let m = Model::new(Theme { color: true }, None);
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| view(&m, f)).unwrap();
+    println!(
+        "bench first_frame_model_init_plus_view_us {}",
+        t0.elapsed().as_micros()
+    );
+
+    let (mut m, _tmp) = at_review();
+    m.theme = Theme { color: true };
+    for (name, n) in [("review", 0), ("steps", 1), ("guide", 2)] {
+        if n == 1 {
+            m.screen = Screen::Steps;
+            m.steps.step = 1;
+        } else if n == 2 {
+            m.screen = Screen::Guide;
+        }
+        let mut t = Terminal::new(TestBackend::new(200, 60)).unwrap();
+        let frames = 500u32;
+        let start = Instant::now();
+        for i in 0..frames {
+            m.review.scroll = (i % 50) as usize;
+            t.draw(|f| view(&m, f)).unwrap();
+        }
+        let per = start.elapsed() / frames;
+        println!("bench render_200x60_{name}_us {}", per.as_micros());
+    }
+}

@@ -1,0 +1,263 @@
+//! Tests of the Elm core driven by scripted key sequences: navigation,
+//! validation, the back and quit rules. The helpers serve `snapshots.rs` too.
+
+use esmtls::plan::Mode;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::app::{Cmd, DetectInfo, Exit, Model, Msg, Overlay, Screen, on_key, update};
+use super::theme::Theme;
+
+pub(super) fn k(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+pub(super) fn ch(c: char) -> KeyEvent {
+    k(KeyCode::Char(c))
+}
+pub(super) fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// Presses `keys` in order; returns the commands asked for.
+pub(super) fn press(m: &mut Model, keys: &[KeyEvent]) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    for key in keys {
+        if let Some(c) = on_key(key, m).and_then(|msg| update(m, msg)) {
+            cmds.push(c);
+        }
+    }
+    cmds
+}
+
+pub(super) fn typing(s: &str) -> Vec<KeyEvent> {
+    s.chars().map(ch).collect()
+}
+
+const SUMMARY: &str = "Elasticsearch\n  config:    [TMP]/es (--es-config)\n  version:   8.15.2\n  security:  enabled; HTTP TLS on; client certificates not requested\nKibana\n  config:    [TMP]/kibana (--kibana-config)\n  version:   8.15.2\n";
+
+pub(super) fn started() -> Model {
+    let mut m = Model::new(Theme { color: false }, None);
+    update(
+        &mut m,
+        Msg::Detected(Ok(Box::new(DetectInfo {
+            summary: SUMMARY.into(),
+            saved: None,
+            license: None,
+        }))),
+    );
+    m
+}
+
+/// Start → Guide (platinum, certificate identity → pki) → step 0.
+pub(super) fn at_steps() -> Model {
+    let mut m = started();
+    press(&mut m, &[k(KeyCode::Enter)]);
+    press(&mut m, &[k(KeyCode::Right); 4]);
+    press(&mut m, &[ch('j'), ch('j'), ch('l')]);
+    assert_eq!(m.guide.mode, Mode::Pki);
+    press(&mut m, &[k(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Steps);
+    m
+}
+
+#[test]
+fn start_guide_and_back() {
+    let mut m = started();
+    assert!(!m.busy);
+    press(&mut m, &[ch('j'), ch('k'), k(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Guide);
+    assert!(m.dirty);
+    press(&mut m, &[k(KeyCode::Esc)]);
+    assert_eq!(m.screen, Screen::Start);
+}
+
+#[test]
+fn quit_asks_only_when_answers_would_be_lost() {
+    let mut m = started();
+    press(&mut m, &[ch('q')]);
+    assert_eq!(m.exit, Some(Exit::Quit));
+
+    let mut m = started();
+    press(&mut m, &[k(KeyCode::Enter), ch('q')]);
+    assert_eq!(m.overlay, Some(Overlay::Quit));
+    assert_eq!(m.exit, None);
+    press(&mut m, &[ch('n')]);
+    assert_eq!(m.overlay, None);
+    press(&mut m, &[ch('q'), ch('y')]);
+    assert_eq!(m.exit, Some(Exit::Quit));
+}
+
+#[test]
+fn help_opens_and_any_key_closes() {
+    let mut m = started();
+    press(&mut m, &[ch('?')]);
+    assert_eq!(m.overlay, Some(Overlay::Help));
+    press(&mut m, &[k(KeyCode::Enter)]);
+    assert_eq!((m.overlay, m.screen), (None, Screen::Start));
+}
+
+#[test]
+fn key_releases_are_ignored() {
+    let m = started();
+    let mut e = k(KeyCode::Enter);
+    e.kind = KeyEventKind::Release;
+    assert!(on_key(&e, &m).is_none());
+}
+
+#[test]
+fn pki_on_basic_is_refused_inline() {
+    let mut m = started();
+    press(&mut m, &[k(KeyCode::Enter), k(KeyCode::Right)]); // basic
+    press(
+        &mut m,
+        &[k(KeyCode::Down), k(KeyCode::Down), k(KeyCode::Right)],
+    );
+    assert_eq!(
+        m.guide.mode,
+        Mode::MtlsToken,
+        "recommend falls back on Basic"
+    );
+    press(
+        &mut m,
+        &[k(KeyCode::Down), k(KeyCode::Right), k(KeyCode::Right)],
+    );
+    assert_eq!(m.guide.mode, Mode::Pki);
+    press(&mut m, &[k(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Guide);
+    assert!(m.guide.error.as_deref().unwrap_or("").contains("basic"));
+}
+
+#[test]
+fn invalid_input_stays_with_the_reason_until_fixed() {
+    let mut m = at_steps();
+    press(&mut m, &[k(KeyCode::Enter)]);
+    assert_eq!(m.steps.step, 1);
+    // to the days field, clear, type 0
+    press(&mut m, &[k(KeyCode::Tab); 6]);
+    press(&mut m, &[ctrl('u'), ch('0'), k(KeyCode::Enter)]);
+    assert_eq!(m.steps.step, 1);
+    let (at, msg) = m.steps.error.clone().unwrap();
+    assert_eq!(at, Some(6));
+    assert!(!msg.is_empty());
+    press(&mut m, &[k(KeyCode::Backspace)]);
+    press(&mut m, &typing("30"));
+    press(&mut m, &[k(KeyCode::Enter)]);
+    assert_eq!(m.steps.step, 2);
+    assert_eq!(m.answers.client_certificate.days, 30);
+}
+
+#[test]
+fn letters_type_in_text_fields() {
+    let mut m = at_steps();
+    press(
+        &mut m,
+        &[
+            k(KeyCode::Enter),
+            k(KeyCode::Down),
+            k(KeyCode::Down),
+            k(KeyCode::Down),
+        ],
+    );
+    press(&mut m, &[ctrl('u')]);
+    press(&mut m, &typing("q?jk"));
+    assert_eq!(m.steps.values[3], "q?jk");
+    assert_eq!((m.exit, m.overlay), (None, None));
+}
+
+#[test]
+fn esc_walks_back_through_the_steps() {
+    let mut m = at_steps();
+    press(&mut m, &[k(KeyCode::Enter), k(KeyCode::Enter)]);
+    assert_eq!(m.steps.step, 2);
+    press(&mut m, &[k(KeyCode::Esc), k(KeyCode::Esc), k(KeyCode::Esc)]);
+    assert_eq!(m.screen, Screen::Guide);
+}
+
+#[test]
+fn the_last_step_asks_for_the_plan_and_review_confirms() {
+    let mut m = at_steps();
+    let cmds = press(&mut m, &[k(KeyCode::Enter); 10]);
+    assert_eq!(m.screen, Screen::Review);
+    assert!(m.busy);
+    assert!(matches!(cmds.as_slice(), [Cmd::Plan(a)] if a.mode == Mode::Pki));
+    press(&mut m, &[k(KeyCode::Esc)]);
+    assert_eq!(m.screen, Screen::Review, "no going back while planning");
+    update(&mut m, Msg::Planned(Err("refused".into())));
+    assert_eq!(m.review.error.as_deref(), Some("refused"));
+    assert!(press(&mut m, &[k(KeyCode::Enter)]).is_empty());
+    press(&mut m, &[k(KeyCode::Esc)]);
+    assert_eq!((m.screen, m.steps.step), (Screen::Steps, 9));
+}
+
+#[test]
+fn ctrl_c_during_apply_is_an_interruption() {
+    let (mut m, _tmp) = super::snapshots::at_review();
+    let cmds = press(&mut m, &[ch('j'), k(KeyCode::Enter)]);
+    assert!(matches!(cmds.as_slice(), [Cmd::Apply(_)]));
+    assert_eq!(m.screen, Screen::Apply);
+    press(&mut m, &[ch('q')]);
+    assert_eq!(m.exit, None, "q does nothing while applying");
+    press(&mut m, &[ctrl('c')]);
+    assert_eq!(m.exit, Some(Exit::Interrupted));
+}
+
+#[test]
+fn saved_answers_are_offered_and_resumed() {
+    let mut m = Model::new(Theme { color: false }, None);
+    let mut saved = esmtls::plan::Answers::new(Mode::MtlsToken);
+    saved.client_certificate.name = "kibana-7".into();
+    update(
+        &mut m,
+        Msg::Detected(Ok(Box::new(DetectInfo {
+            summary: SUMMARY.into(),
+            saved: Some((saved, "/state/wizard-answers.yml".into())),
+            license: None,
+        }))),
+    );
+    press(&mut m, &[k(KeyCode::Down), k(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Guide);
+    assert_eq!(m.guide.mode, Mode::MtlsToken);
+    assert!(m.guide.require_mtls);
+    press(&mut m, &[k(KeyCode::Enter), k(KeyCode::Enter)]);
+    assert_eq!((m.screen, m.steps.step), (Screen::Steps, 1));
+    assert_eq!(m.steps.values[3], "kibana-7");
+}
+
+#[test]
+fn the_guide_explanation_scrolls() {
+    let mut m = started();
+    press(
+        &mut m,
+        &[
+            k(KeyCode::Enter),
+            k(KeyCode::PageDown),
+            k(KeyCode::PageDown),
+        ],
+    );
+    assert_eq!(m.guide.scroll, 8);
+    press(&mut m, &[k(KeyCode::PageUp)]);
+    assert_eq!(m.guide.scroll, 4);
+}
+
+#[test]
+fn a_detected_license_preselects_the_guide() {
+    let mut m = Model::new(Theme { color: false }, None);
+    update(
+        &mut m,
+        Msg::Detected(Ok(Box::new(DetectInfo {
+            summary: SUMMARY.into(),
+            saved: None,
+            license: Some(esmtls::plan::License::Trial),
+        }))),
+    );
+    press(
+        &mut m,
+        &[
+            k(KeyCode::Enter),
+            k(KeyCode::Down),
+            k(KeyCode::Down),
+            k(KeyCode::Right),
+        ],
+    );
+    assert_eq!(m.guide.license(), Some(esmtls::plan::License::Trial));
+    assert_eq!(m.guide.mode, Mode::Pki);
+}

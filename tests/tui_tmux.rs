@@ -1,0 +1,376 @@
+//! The wizard in a real terminal: tmux runs `esmtls setup` against seeded
+//! config directories (an auto-configured Elasticsearch, Kibana after its
+//! enrollment setup; no cluster reachable), keys are sent with `send-keys`
+//! to complete the `pki` scenario with defaults plus a few typed answers, and
+//! the files on disk must equal what `esmtls apply --answers` writes for the
+//! same answers on a second copy of the same seeds.
+//!
+//! Waiting is a bounded poll of `capture-pane` for the text of the next
+//! screen, never a fixed sleep; the tmux server is killed by a guard on every
+//! exit path.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use esmtls::keystore::{EsKeystore, KibanaKeystore};
+use esmtls::plan::Answers;
+use esmtls::secret::Secret;
+
+const ANSWERS: &str = "mode: pki\nlicense: platinum\nclient_certificate:\n  name: kibana-prod\n  dns: [kibana.example.com]\npki:\n  realm: pki1\n  role_mapping: kibana-prod-map\n";
+
+/// A tmux server on its own socket, killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let ok = self
+            .cmd()
+            .args(["send-keys", "-t", "w"])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "send-keys {keys:?}");
+    }
+
+    fn type_text(&self, text: &str) {
+        let ok = self
+            .cmd()
+            .args(["send-keys", "-t", "w", "-l", text])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "send-keys -l {text}");
+    }
+
+    fn resize(&self, w: u16, h: u16) {
+        let ok = self
+            .cmd()
+            .args([
+                "resize-window",
+                "-t",
+                "w",
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+            ])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "resize-window");
+    }
+
+    fn capture(&self) -> String {
+        let o = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "w"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// Polls the screen until it shows `text` (at most 60 s).
+    #[track_caller]
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let screen = self.capture();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+struct Seeded {
+    root: PathBuf,
+    es: PathBuf,
+    kb: PathBuf,
+}
+
+fn seed(root: &Path) -> Seeded {
+    let es = root.join("es/config");
+    let kb = root.join("kibana/config");
+    std::fs::create_dir_all(&es).unwrap();
+    std::fs::create_dir_all(&kb).unwrap();
+    let e = common::setups::es_autoconfigured(&es);
+    common::setups::kibana_after_setup(&kb, &e);
+    Seeded {
+        root: root.to_path_buf(),
+        es,
+        kb,
+    }
+}
+
+/// Every file under the two config dirs (backups excluded): relative path → (mode, content).
+fn files(s: &Seeded) -> BTreeMap<String, (u32, Vec<u8>)> {
+    let mut out = BTreeMap::new();
+    for top in [&s.es, &s.kb] {
+        let mut stack = vec![top.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                let name = e.file_name().to_string_lossy().into_owned();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if !name.ends_with(".bak") {
+                    let rel = p.strip_prefix(&s.root).unwrap().display().to_string();
+                    let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+                    out.insert(rel, (mode, std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn keystore_names(path: &Path, content: &[u8]) -> Vec<String> {
+    let mut v: Vec<String> = if path.ends_with("kibana.keystore") {
+        let k = KibanaKeystore::load(path, Some(&Secret::empty())).unwrap();
+        k.names().map(String::from).collect()
+    } else {
+        assert!(!content.is_empty());
+        let k = EsKeystore::load(path, Some(&Secret::empty())).unwrap();
+        k.names().into_iter().map(String::from).collect()
+    };
+    v.sort();
+    v
+}
+
+#[test]
+fn the_wizard_completes_pki_and_writes_what_apply_writes() {
+    if !common::have("tmux") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // One seed, copied: the seeds' own random material (CAs) is then the same on both sides.
+    let a = seed(&tmp.path().join("wizard"));
+    let b_root = tmp.path().join("apply");
+    let cp = Command::new("cp")
+        .arg("-a")
+        .arg(&a.root)
+        .arg(&b_root)
+        .status()
+        .unwrap();
+    assert!(cp.success(), "cp -a");
+    let b = Seeded {
+        es: b_root.join("es/config"),
+        kb: b_root.join("kibana/config"),
+        root: b_root,
+    };
+    let home = tmp.path().join("wizard-home");
+    std::fs::create_dir_all(&home).unwrap();
+
+    let tmux = Tmux {
+        socket: format!("esmtls-tui-{}", std::process::id()),
+    };
+    let script = format!(
+        "cd '{root}' && env -i PATH=\"$PATH\" HOME='{home}' TERM=xterm-256color LANG=C.UTF-8 ESMTLS_SECRET_STORE=file '{bin}' setup --es-config '{es}' --kibana-config '{kb}'; echo \"esmtls exited with $?\"; cat",
+        root = a.root.display(),
+        home = home.display(),
+        bin = env!("CARGO_BIN_EXE_esmtls"),
+        es = a.es.display(),
+        kb = a.kb.display(),
+    );
+    let ok = tmux
+        .cmd()
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            "w",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "tmux new-session");
+
+    tmux.wait_for("config:");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Which way should Kibana authenticate?");
+    // Redrawn on resize: too small below 80x24, back to the guide above it.
+    tmux.resize(70, 20);
+    tmux.wait_for("Terminal too small");
+    tmux.resize(120, 40);
+    tmux.wait_for("Which way should Kibana authenticate?");
+    tmux.send(&["Right", "Right", "Right", "Right", "Down", "Down", "Right"]);
+    tmux.wait_for("pki ★");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("HTTPS on Elasticsearch (prerequisite)");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("1. Obtain a client certificate");
+    tmux.send(&["Down", "Down", "Down", "C-u"]);
+    tmux.type_text("kibana-prod");
+    tmux.send(&["Down"]);
+    tmux.type_text("kibana.example.com");
+    tmux.wait_for("kibana.example.com");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("2. Obtain the CA certificate chain");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("3. Configure Elasticsearch with a PKI realm");
+    tmux.send(&["C-u"]);
+    tmux.type_text("pki1");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("4. Configure Elasticsearch to request");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("5. Restart Elasticsearch");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("6. Create a role mapping");
+    tmux.send(&["C-u"]);
+    tmux.type_text("kibana-prod-map");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("7. Configure Kibana to use");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("8. Configure Kibana not to use");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("9. Restart Kibana");
+    tmux.send(&["Enter"]);
+    let review = tmux.wait_for("Nothing has been written yet");
+    assert!(review.contains("Mode: pki"), "{review}");
+    tmux.send(&["Enter"]);
+    let fin = tmux.wait_for("Finished");
+    assert!(fin.contains("created") || fin.contains("changed"), "{fin}");
+    tmux.send(&["Enter"]);
+    let end = tmux.wait_for("esmtls exited with");
+    assert!(end.contains("esmtls exited with 0"), "{end}");
+
+    // The saved answers are the answers typed.
+    let saved = home.join(".local/state/esmtls/wizard-answers.yml");
+    let got = Answers::parse(&saved, &std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let want = Answers::parse(Path::new("answers.yml"), ANSWERS).unwrap();
+    assert_eq!(got, want);
+
+    // The same answers through `esmtls apply` on the second copy.
+    let answers = b.root.join("answers.yml");
+    std::fs::write(&answers, ANSWERS).unwrap();
+    let mut c = common::esmtls(&b.root);
+    c.env("ESMTLS_SECRET_STORE", "file")
+        .args(["apply", "--yes", "--answers"])
+        .arg(&answers)
+        .arg("--es-config")
+        .arg(&b.es)
+        .arg("--kibana-config")
+        .arg(&b.kb);
+    common::ok(common::run(&mut c));
+
+    let (fa, fb) = (files(&a), files(&b));
+    let names = |m: &BTreeMap<String, (u32, Vec<u8>)>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&fa), names(&fb));
+    let norm = |bytes: &[u8], root: &Path| {
+        String::from_utf8_lossy(bytes).replace(&root.display().to_string(), "<ROOT>")
+    };
+    for (rel, (mode, content)) in &fa {
+        let (mode_b, content_b) = &fb[rel];
+        assert_eq!(mode, mode_b, "mode of {rel}");
+        let textual =
+            rel.ends_with(".yml") || rel.ends_with(".json") || rel.contains("role_mapping");
+        if textual {
+            assert_eq!(norm(content, &a.root), norm(content_b, &b.root), "{rel}");
+        } else if rel.ends_with(".keystore") {
+            assert_eq!(
+                keystore_names(&a.root.join(rel), content),
+                keystore_names(&b.root.join(rel), content_b),
+                "entries of {rel}"
+            );
+        }
+    }
+    assert!(
+        fa.keys().any(|k| k.ends_with("kibana-client.p12")),
+        "{:?}",
+        names(&fa)
+    );
+    assert!(
+        fa.keys().any(|k| k.ends_with("role_mapping.yml")),
+        "{:?}",
+        names(&fa)
+    );
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    if !common::have("tmux") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let s = seed(&tmp.path().join("root"));
+    let tmux = Tmux {
+        socket: format!("esmtls-tui-panic-{}", std::process::id()),
+    };
+    let script = format!(
+        "cd '{root}' && env -i PATH=\"$PATH\" HOME='{root}' TERM=xterm-256color ESMTLS_FAULT=tui-panic '{bin}' setup --es-config '{es}' --kibana-config '{kb}'; echo \"esmtls exited with $?\"; cat",
+        root = s.root.display(),
+        bin = env!("CARGO_BIN_EXE_esmtls"),
+        es = s.es.display(),
+        kb = s.kb.display(),
+    );
+    let ok = tmux
+        .cmd()
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            "w",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let screen = tmux.wait_for("esmtls exited with");
+    assert!(screen.contains("injected panic"), "{screen}");
+    assert!(screen.contains("esmtls exited with 101"), "{screen}");
+    let o = tmux
+        .cmd()
+        .args([
+            "display-message",
+            "-p",
+            "-t",
+            "w",
+            "#{alternate_on} #{cursor_flag}",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "0 1",
+        "alternate screen left, cursor shown"
+    );
+    // Raw mode is off again: the shell's `cat` echoes a typed line.
+    tmux.type_text("still-cooked");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("still-cooked");
+    assert!(screen.matches("still-cooked").count() >= 2, "{screen}");
+}
