@@ -1,0 +1,310 @@
+//! Which files a setup uses for TLS, read from the settings in both yml
+//! files, with the password each PKCS#12 needs taken from the keystores.
+//!
+//! Elasticsearch: `xpack.security.{http,transport}.ssl.{keystore.path,
+//! truststore.path, certificate, key, certificate_authorities}` and every PKI
+//! realm's `certificate_authorities` / `truststore.path`, resolved against the
+//! config directory. Kibana: `elasticsearch.ssl.*` and `server.ssl.*`,
+//! relative paths resolved against Kibana's home (its working directory as a
+//! service), else the config directory's parent.
+//!
+//! Invariant: a password is looked up in the keystore first, then in the yml
+//! (plain-text settings still work, the doctor reports them); a PKCS#12 with
+//! no password setting is opened with the empty password, as both products do.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::Context;
+use crate::keystore::{EsKeystore, KibanaKeystore};
+use crate::secret::Secret;
+use crate::yaml::YamlFile;
+
+/// Which product uses a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// Elasticsearch.
+    Elasticsearch,
+    /// Kibana.
+    Kibana,
+}
+
+/// What a file is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Elasticsearch's HTTP server certificate (and its chain).
+    EsHttp,
+    /// CAs Elasticsearch's HTTP layer trusts for client certificates.
+    EsHttpTrust,
+    /// Elasticsearch's transport certificate.
+    EsTransport,
+    /// CAs the transport layer trusts.
+    EsTransportTrust,
+    /// CAs a PKI realm trusts.
+    PkiRealmTrust,
+    /// Kibana's client certificate towards Elasticsearch.
+    KibanaClient,
+    /// CAs Kibana trusts for Elasticsearch's server certificate.
+    KibanaEsTrust,
+    /// Kibana's own HTTPS server certificate.
+    KibanaServer,
+    /// CAs Kibana's server trusts for browsers' client certificates.
+    KibanaServerTrust,
+    /// Reported by `GET /_ssl/certificates` only.
+    Cluster,
+}
+
+impl Role {
+    /// The name in tables and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::EsHttp => "es-http",
+            Role::EsHttpTrust => "es-http-trust",
+            Role::EsTransport => "es-transport",
+            Role::EsTransportTrust => "es-transport-trust",
+            Role::PkiRealmTrust => "pki-realm-trust",
+            Role::KibanaClient => "kibana-client",
+            Role::KibanaEsTrust => "kibana-es-trust",
+            Role::KibanaServer => "kibana-server",
+            Role::KibanaServerTrust => "kibana-server-trust",
+            Role::Cluster => "cluster",
+        }
+    }
+}
+
+/// How a file holds its certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Form {
+    /// A PKCS#12 keystore (key entries and their chains).
+    Keystore,
+    /// A PKCS#12 truststore (trusted certificates).
+    Truststore,
+    /// A PEM certificate (chain) with its PEM key file, if set.
+    PemPair {
+        /// The key file.
+        key: Option<PathBuf>,
+    },
+    /// PEM CA certificates.
+    PemCas,
+}
+
+/// One file named by one setting.
+pub struct Source {
+    /// Elasticsearch or Kibana.
+    pub side: Side,
+    /// What it is for.
+    pub role: Role,
+    /// The setting that names it.
+    pub setting: String,
+    /// The yml file and line of that setting.
+    pub yml: PathBuf,
+    /// 1-based line of the setting.
+    pub line: Option<usize>,
+    /// The file, resolved.
+    pub path: PathBuf,
+    /// How it holds certificates.
+    pub form: Form,
+    /// The PKCS#12 password (or the PEM key's passphrase); never printed.
+    pub password: Option<Secret>,
+    /// Where that password lives (setting name), for messages.
+    pub password_setting: Option<String>,
+}
+
+type Lookup<'a> = dyn Fn(&str) -> Option<Secret> + 'a;
+
+fn push_layer(
+    out: &mut Vec<Source>,
+    yml: &YamlFile,
+    side: Side,
+    prefix: &str,
+    names: [&str; 5],
+    roles: (Role, Role),
+    resolve: &dyn Fn(&str) -> PathBuf,
+    secret: &Lookup<'_>,
+) {
+    let [ks, ts, cert, key, cas] = names;
+    let get = |k: &str| yml.get(&format!("{prefix}.{k}"));
+    let mk = |setting: String, line, path, form, pw: Option<String>| Source {
+        side,
+        role: if matches!(form, Form::Truststore | Form::PemCas) {
+            roles.1
+        } else {
+            roles.0
+        },
+        yml: yml.path().to_path_buf(),
+        line: Some(line),
+        setting,
+        path,
+        form,
+        password: pw.as_deref().and_then(secret),
+        password_setting: pw,
+    };
+    let pw_name = |what: &str| match side {
+        Side::Elasticsearch => format!("{prefix}.{what}.secure_password"),
+        Side::Kibana => format!("{prefix}.{what}.password"),
+    };
+    if let Some(s) = get(ks).filter(|s| s.value.as_text().is_some()) {
+        let p = resolve(s.value.as_text().unwrap_or_default());
+        out.push(mk(
+            s.key,
+            s.line,
+            p,
+            Form::Keystore,
+            Some(pw_name("keystore")),
+        ));
+    }
+    if let Some(s) = get(ts).filter(|s| s.value.as_text().is_some()) {
+        let p = resolve(s.value.as_text().unwrap_or_default());
+        out.push(mk(
+            s.key,
+            s.line,
+            p,
+            Form::Truststore,
+            Some(pw_name("truststore")),
+        ));
+    }
+    if let Some(s) = get(cert).filter(|s| s.value.as_text().is_some()) {
+        let keyp = get(key).and_then(|k| k.value.as_text().map(resolve));
+        let p = resolve(s.value.as_text().unwrap_or_default());
+        let pass = match side {
+            Side::Elasticsearch => format!("{prefix}.secure_key_passphrase"),
+            Side::Kibana => format!("{prefix}.keyPassphrase"),
+        };
+        out.push(mk(
+            s.key,
+            s.line,
+            p,
+            Form::PemPair { key: keyp },
+            Some(pass),
+        ));
+    }
+    if let Some(s) = get(cas) {
+        for v in s.value.as_list() {
+            out.push(mk(s.key.clone(), s.line, resolve(&v), Form::PemCas, None));
+        }
+    }
+}
+
+const ES_NAMES: [&str; 5] = [
+    "keystore.path",
+    "truststore.path",
+    "certificate",
+    "key",
+    "certificate_authorities",
+];
+const KB_NAMES: [&str; 5] = [
+    "keystore.path",
+    "truststore.path",
+    "certificate",
+    "key",
+    "certificateAuthorities",
+];
+
+/// Every TLS file both yml files name, in setting order (Elasticsearch first).
+pub fn sources(ctx: &Context) -> Vec<Source> {
+    let mut out = Vec::new();
+    if let Some(es) = &ctx.detected.es
+        && let Ok(yml) = YamlFile::read(&es.yml)
+    {
+        let ks = EsKeystore::load(&es.keystore.path, ctx.es_keystore_password.as_ref()).ok();
+        let secret = |name: &str| {
+            ks.as_ref()
+                .and_then(|k| k.get_string(name))
+                .or_else(|| plain(&yml, name))
+        };
+        let dir = es.config_dir.clone();
+        let resolve = |p: &str| resolve_in(&dir, p);
+        let layers = [
+            ("xpack.security.http.ssl", (Role::EsHttp, Role::EsHttpTrust)),
+            (
+                "xpack.security.transport.ssl",
+                (Role::EsTransport, Role::EsTransportTrust),
+            ),
+        ];
+        for (prefix, roles) in layers {
+            push_layer(
+                &mut out,
+                &yml,
+                Side::Elasticsearch,
+                prefix,
+                ES_NAMES,
+                roles,
+                &resolve,
+                &secret,
+            );
+        }
+        for realm in es.realms.iter().filter(|r| r.realm_type == "pki") {
+            let prefix = format!("xpack.security.authc.realms.pki.{}", realm.name);
+            let names = ["-", "truststore.path", "-", "-", "certificate_authorities"];
+            let roles = (Role::PkiRealmTrust, Role::PkiRealmTrust);
+            push_layer(
+                &mut out,
+                &yml,
+                Side::Elasticsearch,
+                &prefix,
+                names,
+                roles,
+                &resolve,
+                &secret,
+            );
+        }
+    }
+    if let Some(kb) = &ctx.detected.kibana
+        && let Ok(yml) = YamlFile::read(&kb.yml)
+    {
+        let ks =
+            KibanaKeystore::load(&kb.keystore.path, ctx.kibana_keystore_password.as_ref()).ok();
+        let secret = |name: &str| {
+            ks.as_ref()
+                .and_then(|k| k.get(name).map(|v| Secret::new(v.expose().to_string())))
+                .or_else(|| plain(&yml, name))
+        };
+        let base = kb
+            .home
+            .clone()
+            .unwrap_or_else(|| crate::fsutil::parent_dir(&kb.config_dir));
+        let resolve = |p: &str| resolve_in(&base, p);
+        let layers = [
+            (
+                "elasticsearch.ssl",
+                (Role::KibanaClient, Role::KibanaEsTrust),
+            ),
+            ("server.ssl", (Role::KibanaServer, Role::KibanaServerTrust)),
+        ];
+        for (prefix, roles) in layers {
+            push_layer(
+                &mut out,
+                &yml,
+                Side::Kibana,
+                prefix,
+                KB_NAMES,
+                roles,
+                &resolve,
+                &secret,
+            );
+        }
+    }
+    out
+}
+
+/// A password written in plain text in the yml (`…password`, or the
+/// deprecated Elasticsearch form without `secure_`).
+fn plain(yml: &YamlFile, name: &str) -> Option<Secret> {
+    let name = name.replace("secure_password", "password");
+    let name = name.replace("secure_key_passphrase", "key_passphrase");
+    yml.get(&name)
+        .and_then(|s| s.value.as_text().map(|t| Secret::new(t.to_string())))
+}
+
+/// `p` against `base` unless absolute.
+pub fn resolve_in(base: &Path, p: &str) -> PathBuf {
+    let path = Path::new(p);
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
