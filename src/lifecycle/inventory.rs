@@ -4,7 +4,8 @@
 //!
 //! Invariants: the same certificate named by two settings (say, the CA file
 //! trusted by the HTTP layer and by the PKI realm) is one entry with both
-//! settings in `settings`; an unreadable file is one entry whose `problems`
+//! settings in `settings`, and a CA held twice in one file (in a key's chain
+//! and as a trusted entry) is listed once; an unreadable file is one entry whose `problems`
 //! say why and whose `days_left` is None; entries keep setting order.
 
 use std::path::PathBuf;
@@ -131,7 +132,10 @@ impl Inventory {
 
     fn push(&mut self, e: CertEntry) {
         let same = self.entries.iter_mut().find(|x| {
-            x.file == e.file && x.alias == e.alias && x.sha256 == e.sha256 && x.side == e.side
+            x.file == e.file
+                && x.side == e.side
+                && (x.sha256 == e.sha256 && !e.sha256.is_empty()
+                    || x.sha256.is_empty() && x.alias == e.alias)
         });
         match same {
             Some(x) => {
