@@ -52,7 +52,12 @@ fn certificate_valid_one_day_is_exit_1() {
         .unwrap()
         .clone();
     assert!(client["days_left"].as_i64().unwrap() <= 1, "{client}");
-    assert!(client["problems"][0].as_str().unwrap().starts_with("expires in"));
+    assert!(
+        client["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("expires in")
+    );
 }
 
 #[test]
@@ -70,7 +75,11 @@ fn expired_certificate_is_exit_2() {
     let k = put(&env.kb, "certs/kibana-server.key", &key);
     append(
         &env.kb.join("kibana.yml"),
-        &format!("server.ssl.enabled: true\nserver.ssl.certificate: {}\nserver.ssl.key: {}\n", c.display(), k.display()),
+        &format!(
+            "server.ssl.enabled: true\nserver.ssl.certificate: {}\nserver.ssl.key: {}\n",
+            c.display(),
+            k.display()
+        ),
     );
     let (rc, v) = json(&env, &["status", "--json"]);
     assert_eq!(rc, 2, "{v}");
@@ -83,7 +92,10 @@ fn expired_certificate_is_exit_2() {
         .unwrap()
         .clone();
     assert!(e["days_left"].as_i64().unwrap() < 0, "{e}");
-    assert!(e["problems"][0].as_str().unwrap().contains("expired"), "{e}");
+    assert!(
+        e["problems"][0].as_str().unwrap().contains("expired"),
+        "{e}"
+    );
     let _ = leaf(&ca, "unused", &[], Usage::Client);
 }
 
@@ -117,6 +129,9 @@ fn wrong_password_is_exit_2_and_names_the_setting() {
         .clone();
     let problem = e["problems"][0].as_str().unwrap();
     assert!(problem.contains("wrong password"), "{problem}");
-    assert!(problem.contains("elasticsearch.ssl.truststore.password"), "{problem}");
+    assert!(
+        problem.contains("elasticsearch.ssl.truststore.password"),
+        "{problem}"
+    );
     assert!(!problem.contains("changeme"));
 }

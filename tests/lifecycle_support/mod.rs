@@ -51,14 +51,22 @@ pub fn seed() -> Env {
     let p = es.join("elasticsearch.keystore");
     fs::write(&p, ks.encode(&mut SystemRandom).unwrap()).unwrap();
     fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
-    Env { _tmp: tmp, root, es, kb }
+    Env {
+        _tmp: tmp,
+        root,
+        es,
+        kb,
+    }
 }
 
 /// esmtls on this setup (file secret store, HOME in the temp dir).
 pub fn cmd(env: &Env, args: &[&str]) -> Command {
     let mut c = esmtls(&env.root);
     c.env("ESMTLS_SECRET_STORE", "file").args(args);
-    c.arg("--es-config").arg(&env.es).arg("--kibana-config").arg(&env.kb);
+    c.arg("--es-config")
+        .arg(&env.es)
+        .arg("--kibana-config")
+        .arg(&env.kb);
     c
 }
 
@@ -66,14 +74,25 @@ pub fn cmd(env: &Env, args: &[&str]) -> Command {
 pub fn apply(env: &Env, answers: &str) {
     let a = env.root.join("answers.yml");
     fs::write(&a, answers).unwrap();
-    let o = run(&mut cmd(env, &["apply", "--yes", "--answers", a.to_str().unwrap()]));
-    assert!(o.status.success(), "apply failed:\n{}\n{}", stdout(&o), stderr(&o));
+    let o = run(&mut cmd(
+        env,
+        &["apply", "--yes", "--answers", a.to_str().unwrap()],
+    ));
+    assert!(
+        o.status.success(),
+        "apply failed:\n{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
 }
 
 /// A healthy mtls-token setup made by `esmtls apply`, plus `extra` answers.
 pub fn healthy(extra: &str) -> Env {
     let env = seed();
-    apply(&env, &format!("mode: mtls-token\nlicense: platinum\n{extra}"));
+    apply(
+        &env,
+        &format!("mode: mtls-token\nlicense: platinum\n{extra}"),
+    );
     env
 }
 
@@ -113,13 +132,29 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 /// The password of Kibana's PKCS#12, from kibana.keystore.
 pub fn kb_p12_password(env: &Env) -> String {
     let ks = KibanaKeystore::load(&env.kb.join("kibana.keystore"), None).unwrap();
-    ks.get("elasticsearch.ssl.keystore.password").unwrap().expose().to_string()
+    ks.get("elasticsearch.ssl.keystore.password")
+        .unwrap()
+        .expose()
+        .to_string()
+}
+
+/// The password of Elasticsearch's HTTP PKCS#12, from elasticsearch.keystore.
+pub fn es_p12_password(env: &Env) -> String {
+    let ks = EsKeystore::load(&env.es.join("elasticsearch.keystore"), None).unwrap();
+    ks.get_string("xpack.security.http.ssl.keystore.secure_password")
+        .unwrap()
+        .expose()
+        .to_string()
 }
 
 /// Replaces `from` by `to` in a file (which must contain it).
 pub fn replace(path: &Path, from: &str, to: &str) {
     let t = fs::read_to_string(path).unwrap();
-    assert!(t.contains(from), "{} does not contain {from:?}:\n{t}", path.display());
+    assert!(
+        t.contains(from),
+        "{} does not contain {from:?}:\n{t}",
+        path.display()
+    );
     fs::write(path, t.replacen(from, to, 1)).unwrap();
 }
 
@@ -131,8 +166,17 @@ pub fn append(path: &Path, text: &str) {
 
 /// A CA made by esmtls's own builder.
 pub fn ca(dn: &str) -> CaMaterial {
-    let i = new_ca(&CaSpec { dn: dn.into(), days: 3650, key: KeyType::Rsa2048 }).unwrap();
-    CaMaterial { cert_der: i.cert_der, key: i.key, chain_der: Vec::new() }
+    let i = new_ca(&CaSpec {
+        dn: dn.into(),
+        days: 3650,
+        key: KeyType::Rsa2048,
+    })
+    .unwrap();
+    CaMaterial {
+        cert_der: i.cert_der,
+        key: i.key,
+        chain_der: Vec::new(),
+    }
 }
 
 /// A leaf from `ca` as (certificate PEM, key PEM).
@@ -150,12 +194,21 @@ pub fn leaf(ca: &CaMaterial, name: &str, dns: &[&str], usage: Usage) -> (String,
 }
 
 /// A leaf that expired `ago` days ago (validity set in the past with rcgen).
-pub fn expired_leaf(ca: &CaMaterial, cn: &str, dns: &[&str], eku: ExtendedKeyUsagePurpose, ago: i64) -> (String, String) {
+pub fn expired_leaf(
+    ca: &CaMaterial,
+    cn: &str,
+    dns: &[&str],
+    eku: ExtendedKeyUsagePurpose,
+    ago: i64,
+) -> (String, String) {
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, cn);
     p.distinguished_name = dn;
-    p.subject_alt_names = dns.iter().map(|d| SanType::DnsName((*d).try_into().unwrap())).collect();
+    p.subject_alt_names = dns
+        .iter()
+        .map(|d| SanType::DnsName((*d).try_into().unwrap()))
+        .collect();
     p.extended_key_usages = vec![eku];
     p.is_ca = IsCa::ExplicitNoCa;
     let now = OffsetDateTime::now_utc();
@@ -177,12 +230,19 @@ pub fn intermediate(root: &CaMaterial, cn: &str) -> CaMaterial {
     dn.push(DnType::CommonName, cn);
     p.distinguished_name = dn;
     p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    p.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+    p.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
     p.use_authority_key_identifier_extension = true;
     let key = KeyType::Rsa2048.generate().unwrap();
     let issuer = Issuer::from_ca_cert_der(&root.cert_der.as_slice().into(), &root.key).unwrap();
     let c = p.signed_by(&key, &issuer).unwrap();
-    CaMaterial { cert_der: c.der().to_vec(), key, chain_der: vec![root.cert_der.clone()] }
+    CaMaterial {
+        cert_der: c.der().to_vec(),
+        key,
+        chain_der: vec![root.cert_der.clone()],
+    }
 }
 
 /// Writes text into `dir/name` and returns the path.
