@@ -7,7 +7,6 @@ mod common;
 mod lifecycle_support;
 
 use common::{run, stdout};
-use esmtls::pki::build::Usage;
 use lifecycle_support::*;
 
 #[test]
@@ -96,7 +95,6 @@ fn expired_certificate_is_exit_2() {
         e["problems"][0].as_str().unwrap().contains("expired"),
         "{e}"
     );
-    let _ = leaf(&ca, "unused", &[], Usage::Client);
 }
 
 #[test]
