@@ -129,9 +129,8 @@ impl<'a> Cas<'a> {
                 };
             }
             match &self.slots[i] {
-                Slot::Loaded(ca, name) if i == 0 || signed_by(leaf, &ca.cert_der) => {
+                Slot::Loaded(ca, _) if i == 0 || signed_by(leaf, &ca.cert_der) => {
                     found = Some(i);
-                    let _ = name;
                     break;
                 }
                 Slot::Loaded(_, name) => tried.push(format!("{name} did not sign it")),

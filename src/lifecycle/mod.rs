@@ -28,8 +28,6 @@ pub mod sources;
 
 use std::path::PathBuf;
 
-use serde::Serialize;
-
 use crate::detect::{DetectError, DetectOptions, Detected};
 use crate::secret::Secret;
 
@@ -108,17 +106,6 @@ pub fn days_until(date: &str) -> Option<i64> {
     let date = time::Date::from_calendar_date(y, month, day).ok()?;
     let today = time::OffsetDateTime::now_utc().date();
     Some((date - today).whole_days())
-}
-
-/// Serializes a [`Role`] or [`Side`] list for JSON output.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    /// Certificates found.
-    pub certificates: usize,
-    /// Of which expire within the warning window.
-    pub expiring: usize,
-    /// Of which are expired or unreadable.
-    pub broken: usize,
 }
 
 #[cfg(test)]

@@ -115,16 +115,27 @@ pub struct Source {
 
 type Lookup<'a> = dyn Fn(&str) -> Option<Secret> + 'a;
 
+/// One TLS context's settings: `<prefix>.{keystore.path, ...}` on one side.
+struct Layer<'p> {
+    side: Side,
+    prefix: &'p str,
+    names: [&'static str; 5],
+    roles: (Role, Role),
+}
+
 fn push_layer(
     out: &mut Vec<Source>,
     yml: &YamlFile,
-    side: Side,
-    prefix: &str,
-    names: [&str; 5],
-    roles: (Role, Role),
+    layer: Layer<'_>,
     resolve: &dyn Fn(&str) -> PathBuf,
     secret: &Lookup<'_>,
 ) {
+    let Layer {
+        side,
+        prefix,
+        names,
+        roles,
+    } = layer;
     let [ks, ts, cert, key, cas] = names;
     let get = |k: &str| yml.get(&format!("{prefix}.{k}"));
     let mk = |setting: String, line, path, form, pw: Option<String>| Source {
@@ -225,31 +236,25 @@ pub fn sources(ctx: &Context) -> Vec<Source> {
             ),
         ];
         for (prefix, roles) in layers {
-            push_layer(
-                &mut out,
-                &yml,
-                Side::Elasticsearch,
+            let layer = Layer {
+                side: Side::Elasticsearch,
                 prefix,
-                ES_NAMES,
+                names: ES_NAMES,
                 roles,
-                &resolve,
-                &secret,
-            );
+            };
+            push_layer(&mut out, &yml, layer, &resolve, &secret);
         }
         for realm in es.realms.iter().filter(|r| r.realm_type == "pki") {
             let prefix = format!("xpack.security.authc.realms.pki.{}", realm.name);
             let names = ["-", "truststore.path", "-", "-", "certificate_authorities"];
             let roles = (Role::PkiRealmTrust, Role::PkiRealmTrust);
-            push_layer(
-                &mut out,
-                &yml,
-                Side::Elasticsearch,
-                &prefix,
+            let layer = Layer {
+                side: Side::Elasticsearch,
+                prefix: &prefix,
                 names,
                 roles,
-                &resolve,
-                &secret,
-            );
+            };
+            push_layer(&mut out, &yml, layer, &resolve, &secret);
         }
     }
     if let Some(kb) = &ctx.detected.kibana
@@ -275,16 +280,13 @@ pub fn sources(ctx: &Context) -> Vec<Source> {
             ("server.ssl", (Role::KibanaServer, Role::KibanaServerTrust)),
         ];
         for (prefix, roles) in layers {
-            push_layer(
-                &mut out,
-                &yml,
-                Side::Kibana,
+            let layer = Layer {
+                side: Side::Kibana,
                 prefix,
-                KB_NAMES,
+                names: KB_NAMES,
                 roles,
-                &resolve,
-                &secret,
-            );
+            };
+            push_layer(&mut out, &yml, layer, &resolve, &secret);
         }
     }
     out
