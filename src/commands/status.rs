@@ -49,7 +49,18 @@ pub fn run(args: StatusArgs) -> Result<u8> {
     let ctx = context(args.es_config.as_deref(), args.kibana_config.as_deref())?;
     let mut inv = Inventory::collect(&ctx, args.warn_days);
     if let (Some(url), Some(es)) = (&args.es_url, ctx.detected.es.as_ref()) {
-        match node_certificates(url, es) {
+        let kibana_cas: Vec<PathBuf> = ctx
+            .detected
+            .kibana
+            .iter()
+            .flat_map(|k| {
+                k.elasticsearch
+                    .certificate_authorities
+                    .iter()
+                    .map(|f| f.path.clone())
+            })
+            .collect();
+        match node_certificates(url, es, &kibana_cas) {
             Ok(certs) => inv.merge_cluster(&certs, &es.config_dir),
             Err(e) => eprintln!("warning: GET /_ssl/certificates on {url} failed: {e}"),
         }
@@ -84,14 +95,17 @@ pub fn run(args: StatusArgs) -> Result<u8> {
 fn node_certificates(
     url: &str,
     es: &esmtls::detect::EsSide,
+    kibana_cas: &[PathBuf],
 ) -> Result<Vec<esmtls::es::responses::SslCertificate>> {
     let mut ep = esmtls::es::Endpoint::new(url);
-    for ca in es
+    // The CA files that may have signed the node's HTTP certificate: Kibana's
+    // trust for it, the auto-configured http_ca, esmtls's CA.
+    let es_cas = es
         .http
         .certificate_authorities
         .iter()
-        .chain(es.http.http_ca_crt.iter())
-    {
+        .chain(es.http.http_ca_crt.iter());
+    for ca in kibana_cas.iter().chain(es_cas) {
         let _ = ep.add_ca_pem_file(ca);
     }
     let _ = ep.add_ca_pem_file(&es.config_dir.join("certs/esmtls-ca.crt"));
