@@ -219,3 +219,15 @@ fn expiring_ca_gets_a_transition_plan_not_a_renewal() {
     assert!(out.contains("Trust both"), "{out}");
     assert!(out.contains("CN=esmtls CA"), "{out}");
 }
+
+#[test]
+fn only_with_a_file_the_setup_does_not_use_is_an_error() {
+    let env = healthy("");
+    let o = run(&mut cmd(&env, &["renew", "--yes", "--only", "nope.p12"]));
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("no setting of this setup names this file"),
+        "{}",
+        stderr(&o)
+    );
+}

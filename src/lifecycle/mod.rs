@@ -24,6 +24,7 @@ pub mod inventory;
 pub mod material;
 pub mod reissue;
 pub mod renew;
+pub mod roles;
 pub mod sources;
 
 use std::path::PathBuf;

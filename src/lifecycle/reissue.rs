@@ -174,3 +174,51 @@ fn san(n: &GeneralName<'_>) -> Result<SanType, String> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lifecycle::cas::signed_by;
+    use crate::pki::build::{LeafSpec, Usage, issue, new_ca};
+    use crate::pki::{CaSpec, inspect::cert_info};
+
+    fn ca(key: KeyType) -> CaMaterial {
+        let c = new_ca(&CaSpec {
+            dn: "CN=Test CA,O=Example".into(),
+            days: 100,
+            key,
+        })
+        .unwrap();
+        CaMaterial {
+            cert_der: c.cert_der,
+            key: c.key,
+            chain_der: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn successor_keeps_subject_sans_eku_and_key_type() {
+        for key in [KeyType::Rsa2048, KeyType::EcP256] {
+            let ca = ca(key);
+            let spec = LeafSpec {
+                name: "CN=kibana,OU=ops,O=Example,C=DE".into(),
+                dns: vec!["kibana.example.com".into()],
+                ips: vec!["10.0.0.5".parse().unwrap()],
+                usage: Usage::Client,
+                days: 1,
+                key,
+            };
+            let old = issue(&spec, &ca).unwrap().cert_der;
+            let (new, _) = reissue(&old, &ca, 90).unwrap();
+            let (a, b) = (cert_info(&old).unwrap(), cert_info(&new).unwrap());
+            assert_eq!(a.subject, b.subject);
+            assert_eq!(a.subject_rfc2253, b.subject_rfc2253);
+            assert_eq!(a.sans, b.sans);
+            assert_eq!(a.eku, b.eku);
+            assert_eq!((a.key_type, a.key_bits), (b.key_type, b.key_bits));
+            assert_ne!(a.serial, b.serial);
+            assert!(b.days_left >= 89);
+            assert!(signed_by(&new, &ca.cert_der));
+        }
+    }
+}

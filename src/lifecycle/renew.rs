@@ -114,6 +114,19 @@ pub fn plan(ctx: &Context, opts: &RenewOptions) -> Result<RenewPlan> {
         next_steps: Vec::new(),
         batch: WriteBatch::new(),
     };
+    if let Some(o) = &opts.only
+        && !loaded
+            .iter()
+            .any(|l| matches_only(&opts.only, &l.source.path))
+    {
+        return Err(LifecycleError::Unsupported {
+            file: o.clone(),
+            reason: "no setting of this setup names this file (see `esmtls status`)".into(),
+        });
+    }
+    if let Some(d) = opts.days {
+        crate::pki::build::check_days(d)?;
+    }
     let mut seen: Vec<(PathBuf, Option<String>)> = Vec::new();
     for l in &loaded {
         if l.error.is_some() || !matches!(l.source.form, Form::Keystore | Form::PemPair { .. }) {
@@ -138,6 +151,17 @@ pub fn plan(ctx: &Context, opts: &RenewOptions) -> Result<RenewPlan> {
             }
             seen.push(id);
             let (ca, ca_name) = cas.for_leaf(leaf, &l.source.path)?;
+            if let Ok(ci) = cert_info(&ca.cert_der)
+                && ci.days_left < 0
+            {
+                return Err(LifecycleError::NoCa {
+                    file: l.source.path.clone(),
+                    reason: format!(
+                        "its CA {} expired on {}; a certificate re-issued from it would not be trusted — replace the CA first (the transition plan is printed with `esmtls renew --dry-run`)",
+                        ci.subject, ci.not_after
+                    ),
+                });
+            }
             let days = opts
                 .days
                 .unwrap_or_else(|| lifetime(&info.not_before, &info.not_after, opts.within));
