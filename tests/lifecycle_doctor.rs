@@ -282,3 +282,17 @@ fn human_output_names_check_file_and_fix() {
     assert!(out.contains("kibana.yml:"), "{out}");
     assert!(out.contains("  fix: "), "{out}");
 }
+
+#[test]
+fn foreign_owner() {
+    // chown needs root; elsewhere there is nothing to set up.
+    let root = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&root.stdout).trim() != "0" {
+        eprintln!("not root: ownership fixture skipped");
+        return;
+    }
+    let env = healthy("");
+    let p = env.kb.join("certs/kibana-client.p12");
+    std::os::unix::fs::chown(&p, Some(4242), Some(4242)).unwrap();
+    reports(&env, "ownership");
+}
