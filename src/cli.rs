@@ -42,6 +42,12 @@ pub enum Command {
     Plan(crate::commands::plan::PlanArgs),
     /// Execute the plan for an answers file: backups, atomic writes, API calls, verification.
     Apply(crate::commands::plan::ApplyArgs),
+    /// List every certificate the setup uses with its expiry; exit 0 fine, 1 expiring soon, 2 expired or broken.
+    Status(crate::commands::status::StatusArgs),
+    /// Re-issue certificates that expire soon, from the same CA, into the same files with the same passwords.
+    Renew(crate::commands::renew::RenewArgs),
+    /// Check the whole setup (certificates, trust, SANs, role mapping, settings) and say how to fix each problem.
+    Doctor(crate::commands::doctor::DoctorArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
         /// The shell.

@@ -10,6 +10,7 @@ pub mod detect;
 pub mod es;
 pub mod fsutil;
 pub mod keystore;
+pub mod lifecycle;
 pub mod pki;
 pub mod plan;
 pub mod secret;

@@ -17,8 +17,8 @@ use cli::{Cli, Command, Shell};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    match run_code(cli) {
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             let broken_pipe = |c: &(dyn std::error::Error + 'static)| {
                 c.downcast_ref::<std::io::Error>()
@@ -46,6 +46,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Commands whose exit code carries a result (status, doctor) return it;
+/// the others succeed with 0.
+fn run_code(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Some(Command::Status(a)) => commands::status::run(a),
+        Some(Command::Doctor(a)) => commands::doctor::run(a),
+        Some(Command::Renew(a)) => commands::renew::run(a).map(|()| 0),
+        _ => run(cli).map(|()| 0),
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => wizard(cli::SetupArgs::default()),
@@ -55,6 +66,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Keystore(k)) => commands::keystore::run(k),
         Some(Command::Plan(a)) => commands::plan::run_plan(a),
         Some(Command::Apply(a)) => commands::plan::run_apply(a),
+        Some(Command::Status(_) | Command::Doctor(_) | Command::Renew(_)) => {
+            anyhow::bail!("internal: handled by run_code")
+        }
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             let mut out = std::io::stdout().lock();

@@ -4,6 +4,9 @@
 pub mod cert;
 pub mod common;
 pub mod context;
+pub mod doctor;
 pub mod guide;
 pub mod keystore;
 pub mod plan;
+pub mod renew;
+pub mod status;

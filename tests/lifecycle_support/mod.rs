@@ -1,0 +1,254 @@
+//! Shared by the lifecycle tests (status, renew, doctor): a package-like
+//! seed that `esmtls apply` turns into a healthy setup, the binary run on it,
+//! and a small PKI made in the test (rcgen) for certificates esmtls would
+//! never issue: expired ones, wrong EKU, intermediates.
+//!
+//! Expired certificates are generated here with rcgen parameters (not_before
+//! and not_after in the past), signed by a CA made with `esmtls::pki`.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use esmtls::keystore::{EsKeystore, KibanaKeystore, SystemRandom};
+use esmtls::pki::build::{CaMaterial, LeafSpec, Usage, issue, new_ca};
+use esmtls::pki::{CaSpec, KeyType, pem};
+use esmtls::secret::Secret;
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, SanType,
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::common::{esmtls, run, stderr, stdout};
+
+pub const ES_YML: &str = "cluster.name: test\n#network.host: 192.168.0.1\n";
+pub const KB_YML: &str =
+    "# Kibana\nelasticsearch.username: \"kibana_system\"\nelasticsearch.password: \"pass\"\n";
+
+pub struct Env {
+    pub _tmp: tempfile::TempDir,
+    pub root: PathBuf,
+    pub es: PathBuf,
+    pub kb: PathBuf,
+}
+
+/// A package-like install: elasticsearch.yml and a fresh keystore (0600, as
+/// packages make it unreadable for others), kibana.yml with username/password.
+pub fn seed() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let es = root.join("etc/elasticsearch");
+    let kb = root.join("etc/kibana");
+    fs::create_dir_all(&es).unwrap();
+    fs::create_dir_all(&kb).unwrap();
+    fs::write(es.join("elasticsearch.yml"), ES_YML).unwrap();
+    fs::write(kb.join("kibana.yml"), KB_YML).unwrap();
+    let ks = EsKeystore::create(7, Secret::new(String::new()), &mut SystemRandom).unwrap();
+    let p = es.join("elasticsearch.keystore");
+    fs::write(&p, ks.encode(&mut SystemRandom).unwrap()).unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+    Env {
+        _tmp: tmp,
+        root,
+        es,
+        kb,
+    }
+}
+
+/// esmtls on this setup (file secret store, HOME in the temp dir).
+pub fn cmd(env: &Env, args: &[&str]) -> Command {
+    let mut c = esmtls(&env.root);
+    c.env("ESMTLS_SECRET_STORE", "file").args(args);
+    c.arg("--es-config")
+        .arg(&env.es)
+        .arg("--kibana-config")
+        .arg(&env.kb);
+    c
+}
+
+/// `esmtls apply --yes` with these answers; panics on failure.
+pub fn apply(env: &Env, answers: &str) {
+    let a = env.root.join("answers.yml");
+    fs::write(&a, answers).unwrap();
+    let o = run(&mut cmd(
+        env,
+        &["apply", "--yes", "--answers", a.to_str().unwrap()],
+    ));
+    assert!(
+        o.status.success(),
+        "apply failed:\n{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+}
+
+/// A healthy mtls-token setup made by `esmtls apply`, plus `extra` answers.
+pub fn healthy(extra: &str) -> Env {
+    let env = seed();
+    apply(
+        &env,
+        &format!("mode: mtls-token\nlicense: platinum\n{extra}"),
+    );
+    env
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// `esmtls <args>` as JSON, with its exit code.
+pub fn json(env: &Env, args: &[&str]) -> (i32, serde_json::Value) {
+    let o = run(&mut cmd(env, args));
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}):\n{}\n{}", stdout(&o), stderr(&o)));
+    (code(&o), v)
+}
+
+/// Every regular file under `dir` (backups and dot-dirs excluded), with its content.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with('.') || name.ends_with(".bak") {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The password of Kibana's PKCS#12, from kibana.keystore.
+pub fn kb_p12_password(env: &Env) -> String {
+    let ks = KibanaKeystore::load(&env.kb.join("kibana.keystore"), None).unwrap();
+    ks.get("elasticsearch.ssl.keystore.password")
+        .unwrap()
+        .expose()
+        .to_string()
+}
+
+/// The password of Elasticsearch's HTTP PKCS#12, from elasticsearch.keystore.
+pub fn es_p12_password(env: &Env) -> String {
+    let ks = EsKeystore::load(&env.es.join("elasticsearch.keystore"), None).unwrap();
+    ks.get_string("xpack.security.http.ssl.keystore.secure_password")
+        .unwrap()
+        .expose()
+        .to_string()
+}
+
+/// Replaces `from` by `to` in a file (which must contain it).
+pub fn replace(path: &Path, from: &str, to: &str) {
+    let t = fs::read_to_string(path).unwrap();
+    assert!(
+        t.contains(from),
+        "{} does not contain {from:?}:\n{t}",
+        path.display()
+    );
+    fs::write(path, t.replacen(from, to, 1)).unwrap();
+}
+
+pub fn append(path: &Path, text: &str) {
+    let mut t = fs::read_to_string(path).unwrap_or_default();
+    t.push_str(text);
+    fs::write(path, t).unwrap();
+}
+
+/// A CA made by esmtls's own builder.
+pub fn ca(dn: &str) -> CaMaterial {
+    let i = new_ca(&CaSpec {
+        dn: dn.into(),
+        days: 3650,
+        key: KeyType::Rsa2048,
+    })
+    .unwrap();
+    CaMaterial {
+        cert_der: i.cert_der,
+        key: i.key,
+        chain_der: Vec::new(),
+    }
+}
+
+/// A leaf from `ca` as (certificate PEM, key PEM).
+pub fn leaf(ca: &CaMaterial, name: &str, dns: &[&str], usage: Usage) -> (String, String) {
+    let spec = LeafSpec {
+        name: name.into(),
+        dns: dns.iter().map(|s| s.to_string()).collect(),
+        ips: Vec::new(),
+        usage,
+        days: 365,
+        key: KeyType::Rsa2048,
+    };
+    let i = issue(&spec, ca).unwrap();
+    (pem::cert(&i.cert_der), pem::key(&i.key))
+}
+
+/// A leaf that expired `ago` days ago (validity set in the past with rcgen).
+pub fn expired_leaf(
+    ca: &CaMaterial,
+    cn: &str,
+    dns: &[&str],
+    eku: ExtendedKeyUsagePurpose,
+    ago: i64,
+) -> (String, String) {
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, cn);
+    p.distinguished_name = dn;
+    p.subject_alt_names = dns
+        .iter()
+        .map(|d| SanType::DnsName((*d).try_into().unwrap()))
+        .collect();
+    p.extended_key_usages = vec![eku];
+    p.is_ca = IsCa::ExplicitNoCa;
+    let now = OffsetDateTime::now_utc();
+    p.not_before = now - Duration::days(400);
+    p.not_after = now - Duration::days(ago);
+    p.use_authority_key_identifier_extension = true;
+    let key = KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)
+        .or_else(|_| KeyType::Rsa2048.generate())
+        .unwrap();
+    let issuer = Issuer::from_ca_cert_der(&ca.cert_der.as_slice().into(), &ca.key).unwrap();
+    let c = p.signed_by(&key, &issuer).unwrap();
+    (pem::cert(c.der()), key.serialize_pem())
+}
+
+/// An intermediate CA signed by `root`.
+pub fn intermediate(root: &CaMaterial, cn: &str) -> CaMaterial {
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, cn);
+    p.distinguished_name = dn;
+    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    p.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    p.use_authority_key_identifier_extension = true;
+    let key = KeyType::Rsa2048.generate().unwrap();
+    let issuer = Issuer::from_ca_cert_der(&root.cert_der.as_slice().into(), &root.key).unwrap();
+    let c = p.signed_by(&key, &issuer).unwrap();
+    CaMaterial {
+        cert_der: c.der().to_vec(),
+        key,
+        chain_der: vec![root.cert_der.clone()],
+    }
+}
+
+/// Writes text into `dir/name` and returns the path.
+pub fn put(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(&p, text).unwrap();
+    p
+}
