@@ -65,6 +65,13 @@ pub fn setup(a: &Answers, es_flag: Option<&Path>, kb_flag: Option<&Path>) -> Res
 /// The cluster: the Elasticsearch client with the admin credentials from
 /// the environment, trusting the CA files found on the Elasticsearch side.
 pub fn cluster(a: &Answers, setup: &Setup) -> Result<Box<dyn plan::Cluster>> {
+    cluster_with(a, setup, false)
+}
+
+/// [`cluster`], asking for admin credentials on a terminal when `prompt` is
+/// set and the environment has none (the line-mode commands; never the wizard,
+/// which owns the terminal).
+pub fn cluster_with(a: &Answers, setup: &Setup, prompt: bool) -> Result<Box<dyn plan::Cluster>> {
     let url = a
         .elasticsearch
         .url
@@ -74,7 +81,8 @@ pub fn cluster(a: &Answers, setup: &Setup) -> Result<Box<dyn plan::Cluster>> {
         .unwrap_or_else(|| "https://localhost:9200".into());
     let auth = match esmtls::es::Auth::from_env()? {
         Some(a) => Some(a),
-        None => prompt_admin()?,
+        None if prompt => prompt_admin()?,
+        None => None,
     };
     let es = &setup.es_config;
     let mut cas: Vec<PathBuf> = a.elasticsearch.server_ca.iter().cloned().collect();
