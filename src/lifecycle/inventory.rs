@@ -168,27 +168,8 @@ impl Inventory {
 }
 
 fn describe(l: &Loaded, alias: Option<String>, der: &[u8], warn_days: i64) -> CertEntry {
-    let s = &l.source;
-    let mut e = CertEntry {
-        file: s.path.clone(),
-        alias,
-        side: s.side,
-        role: s.role,
-        settings: vec![s.setting.clone()],
-        subject: String::new(),
-        issuer: String::new(),
-        sans: Vec::new(),
-        eku: Vec::new(),
-        not_after: String::new(),
-        days_left: None,
-        is_ca: false,
-        has_key: false,
-        sha256: String::new(),
-        serial: String::new(),
-        in_cluster: false,
-        problems: Vec::new(),
-        broken: false,
-    };
+    let mut e = blank(l);
+    e.alias = alias;
     match cert_info(der) {
         Ok(i) => {
             e.subject = i.subject;
@@ -218,6 +199,14 @@ fn describe(l: &Loaded, alias: Option<String>, der: &[u8], warn_days: i64) -> Ce
 }
 
 fn entry_broken(l: &Loaded, problem: String) -> CertEntry {
+    let mut e = blank(l);
+    e.problems = vec![problem];
+    e.broken = true;
+    e
+}
+
+/// An entry for `l`'s file with nothing read from it yet.
+fn blank(l: &Loaded) -> CertEntry {
     let s = &l.source;
     CertEntry {
         file: s.path.clone(),
@@ -236,7 +225,7 @@ fn entry_broken(l: &Loaded, problem: String) -> CertEntry {
         sha256: String::new(),
         serial: String::new(),
         in_cluster: false,
-        problems: vec![problem],
-        broken: true,
+        problems: Vec::new(),
+        broken: false,
     }
 }
