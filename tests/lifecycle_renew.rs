@@ -10,7 +10,7 @@ mod lifecycle_support;
 use std::fs;
 use std::process::Command;
 
-use common::{have, node_modules, ok, run, stderr, stdout};
+use common::{have, node_modules, ok, run, snapshot, stderr, stdout};
 use lifecycle_support::*;
 
 fn inspect(env: &Env, file: &str, pw: Option<&str>) -> serde_json::Value {

@@ -7,10 +7,10 @@ use anyhow::{Result, bail};
 use esmtls::detect::{DetectOptions, Detected, RestartMethod};
 use esmtls::plan::{self, Answers, Setup};
 
-fn state_dir() -> PathBuf {
-    directories::ProjectDirs::from("", "", "esmtls")
-        .map(|p| p.data_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".esmtls"))
+/// esmtls's data directory (its file secret store and apply journal), the
+/// same for every command.
+pub fn state_dir() -> PathBuf {
+    esmtls::keystore::secrets_store::default_data_dir().unwrap_or_else(|| PathBuf::from(".esmtls"))
 }
 
 /// The setup for these answers: detection (flags, answers, ES_PATH_CONF /

@@ -31,17 +31,10 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-/// esmtls's state directory (its file secret store), as `esmtls apply` uses it.
-pub fn state_dir() -> PathBuf {
-    directories::ProjectDirs::from("", "", "esmtls")
-        .map(|p| p.data_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".esmtls"))
-}
-
 /// Detection for the lifecycle commands.
 pub fn context(es: Option<&Path>, kb: Option<&Path>) -> Result<Context> {
     let opts = DetectOptions::from_env(es.map(Path::to_path_buf), kb.map(Path::to_path_buf))?;
-    Ok(Context::detect(&opts, state_dir())?)
+    Ok(Context::detect(&opts, super::context::state_dir())?)
 }
 
 /// `esmtls status`; returns the exit code.

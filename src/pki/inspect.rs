@@ -43,6 +43,29 @@ pub struct CertInfo {
     pub sha256: String,
 }
 
+/// True when `host` is one of `sans` (as [`CertInfo::sans`] spells them):
+/// an `IP:` entry equal to it, or a `DNS:` entry equal to it ignoring case,
+/// where a leading `*.` stands for exactly one non-empty label.
+pub fn san_matches(sans: &[String], host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return sans.iter().any(|s| {
+            s.strip_prefix("IP:")
+                .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+                == Some(ip)
+        });
+    }
+    sans.iter().filter_map(|s| s.strip_prefix("DNS:")).any(|d| {
+        let d = d.to_ascii_lowercase();
+        match d.strip_prefix("*.") {
+            Some(base) => host
+                .split_once('.')
+                .is_some_and(|(first, rest)| !first.is_empty() && rest == base),
+            None => d == host,
+        }
+    })
+}
+
 /// Reads one DER certificate.
 pub fn cert_info(der: &[u8]) -> Result<CertInfo> {
     let (_, c) = build::parse(der)?;

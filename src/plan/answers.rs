@@ -501,6 +501,14 @@ pub fn check_host_url(u: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The host of `https://host:port/...` (or of `host:port` alone), brackets
+/// removed from an IPv6 address.
+pub fn url_host(url: &str) -> String {
+    let rest = url.strip_prefix("https://").unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    split_host_port(authority).0.to_string()
+}
+
 /// Splits `host:port`, `[v6]:port`, `host` into the host (brackets removed) and the port.
 pub fn split_host_port(s: &str) -> (&str, Option<&str>) {
     if let Some(rest) = s.strip_prefix('[') {

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::answers::{Answers, CertFormat, Generate, split_host_port};
+use super::answers::{Answers, CertFormat, Generate, url_host};
 use super::certs::{self, CaKind, Want};
 use super::edits::{self, Edits};
 use super::facts::{self, Facts};
@@ -70,6 +70,23 @@ impl Ctx<'_> {
             unchanged,
             diff: None,
         });
+    }
+}
+
+impl Ctx<'_> {
+    /// Adds an edited yml file with its diff (see [`Ctx::file`]).
+    pub fn yaml(&mut self, n: u8, ch: &crate::yaml::Changes, what: &str) {
+        let diff = ch.diff();
+        self.file(
+            n,
+            ch.path().to_path_buf(),
+            what,
+            ch.after().as_bytes().to_vec(),
+            false,
+        );
+        if let Some(f) = self.files.last_mut() {
+            f.diff = (!diff.is_empty()).then_some(diff);
+        }
     }
 }
 
@@ -405,13 +422,7 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         if ch.is_unchanged() && !ch.path().exists() && ch.after().is_empty() {
             continue;
         }
-        let diff = ch.diff();
-        let path = ch.path().to_path_buf();
-        ctx.file(n, path, what, ch.after().as_bytes().to_vec(), false);
-        if let Some(f) = ctx.files.last_mut() {
-            f.diff = (!diff.is_empty()).then_some(diff);
-            // Settings files keep their own mode; a new one is group/world readable like the packages'.
-        }
+        ctx.yaml(n, &ch, what);
         ctx.step(n).changes.pop();
         let line = format!(
             "{} {}",
@@ -596,7 +607,6 @@ fn client_cert(
         }
     }
     let dir = ctx.setup.kibana_config.join("certs");
-    let ca_chain = vec![ca.material.cert_der.clone()];
     match cc.format {
         CertFormat::P12 => {
             let path = dir.join("kibana-client.p12");
@@ -641,7 +651,6 @@ fn client_cert(
                     value: EntryValue::Known(pw),
                 });
             }
-            let _ = ca_chain;
             Ok(ClientFiles {
                 p12: Some(kb_real.join("certs/kibana-client.p12")),
                 pem: None,
@@ -735,17 +744,12 @@ fn hosts(a: &Answers, f: &Facts) -> Vec<String> {
     }
 }
 
-fn host_of(url: &str) -> String {
-    let rest = url.trim_start_matches("https://").trim_end_matches('/');
-    split_host_port(rest).0.to_string()
-}
-
 fn server_names(a: &Answers, hosts: &[String]) -> (Vec<String>, Vec<std::net::IpAddr>) {
     let mut dns: Vec<String> = Vec::new();
     let mut ips: Vec<std::net::IpAddr> = Vec::new();
     let names = hosts
         .iter()
-        .map(|h| host_of(h))
+        .map(|h| url_host(h))
         .chain(["localhost".to_string()]);
     for n in names {
         match n.parse::<std::net::IpAddr>() {
@@ -775,19 +779,8 @@ fn server_names(a: &Answers, hosts: &[String]) -> (Vec<String>, Vec<std::net::Ip
 /// Every host of `elasticsearch.hosts` must be in the server certificate's SANs.
 fn check_hosts_in_sans(hosts: &[String], sans: &[String]) -> Result<(), PlanError> {
     for h in hosts {
-        let host = host_of(h);
-        let ok = match host.parse::<std::net::IpAddr>() {
-            Ok(ip) => sans.iter().any(|s| {
-                s.strip_prefix("IP:")
-                    .and_then(|x| x.parse::<std::net::IpAddr>().ok())
-                    == Some(ip)
-            }),
-            Err(_) => sans
-                .iter()
-                .filter_map(|s| s.strip_prefix("DNS:"))
-                .any(|d| dns_matches(d, &host)),
-        };
-        if !ok {
+        let host = url_host(h);
+        if !inspect::san_matches(sans, &host) {
             return Err(PlanError::Answer {
                 key: "kibana.hosts".into(),
                 message: format!(
@@ -802,16 +795,6 @@ fn check_hosts_in_sans(hosts: &[String], sans: &[String]) -> Result<(), PlanErro
         }
     }
     Ok(())
-}
-
-fn dns_matches(pattern: &str, host: &str) -> bool {
-    let (p, h) = (pattern.to_ascii_lowercase(), host.to_ascii_lowercase());
-    match p.strip_prefix("*.") {
-        Some(suffix) => h
-            .split_once('.')
-            .is_some_and(|(first, rest)| !first.is_empty() && rest == suffix),
-        None => p == h,
-    }
 }
 
 /// Where Kibana's config directory is on the host Kibana runs on: the real
@@ -853,9 +836,10 @@ mod tests {
 
     #[test]
     fn wildcard_sans() {
-        assert!(dns_matches("*.example.com", "es01.example.com"));
-        assert!(!dns_matches("*.example.com", "a.b.example.com"));
-        assert!(dns_matches("LOCALHOST", "localhost"));
+        let wild = vec!["DNS:*.example.com".to_string(), "DNS:LOCALHOST".to_string()];
+        assert!(inspect::san_matches(&wild, "es01.example.com"));
+        assert!(!inspect::san_matches(&wild, "a.b.example.com"));
+        assert!(inspect::san_matches(&wild, "localhost"));
         let sans = vec!["DNS:localhost".to_string(), "IP:127.0.0.1".to_string()];
         assert!(check_hosts_in_sans(&["https://localhost:9200".into()], &sans).is_ok());
         let e = check_hosts_in_sans(&["https://es01:9200".into()], &sans)
@@ -869,7 +853,6 @@ mod tests {
 
     #[test]
     fn path_helper() {
-        assert_eq!(host_of("https://[::1]:9200"), "::1");
-        let _ = Path::new("x");
+        assert_eq!(url_host("https://[::1]:9200"), "::1");
     }
 }

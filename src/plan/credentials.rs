@@ -147,7 +147,6 @@ pub(super) fn plan(
             }
         }
         Credential::Password => {
-            let why = "Kibana authenticates as kibana_system";
             drop(
                 kb,
                 ks,
@@ -179,7 +178,6 @@ pub(super) fn plan(
                 }
                 (None, _) => false,
             };
-            let _ = why;
             if works {
                 if from_ks.is_none()
                     && let Some(p) = from_yml
@@ -255,17 +253,11 @@ fn role_mapping(
             YamlFile::parse(&path, "")?
         };
         let ch = file.apply(&[Edit::list_add("kibana_system", &dn)])?;
-        let diff = ch.diff();
-        ctx.file(
+        ctx.yaml(
             6,
-            path,
+            &ch,
             "file-based role mapping (Elasticsearch reloads it; the API is the alternative)",
-            ch.after().as_bytes().to_vec(),
-            false,
         );
-        if let Some(f) = ctx.files.last_mut() {
-            f.diff = (!diff.is_empty()).then_some(diff);
-        }
     }
     let r = crate::es::requests::put_role_mapping(&name, &body);
     api.push(call(

@@ -12,7 +12,7 @@ use super::answers::Answers;
 use super::build::{ClientFiles, KB_P12_PASSWORD};
 use super::facts::{self, Facts};
 use super::mode::Mode;
-use super::types::{EntryValue, KeystoreOp};
+use super::types::KeystoreOp;
 use crate::yaml::{Changes, Edit, Value, YamlFile};
 
 /// Edits to one yml file, collected across steps.
@@ -356,5 +356,4 @@ pub fn kibana_tls(
             Value::Bool(true),
         ),
     }
-    let _ = EntryValue::FromApi(0);
 }

@@ -7,7 +7,6 @@
 //! and not_after in the past), signed by a CA made with `esmtls::pki`.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -106,27 +105,6 @@ pub fn json(env: &Env, args: &[&str]) -> (i32, serde_json::Value) {
     let v = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}):\n{}\n{}", stdout(&o), stderr(&o)));
     (code(&o), v)
-}
-
-/// Every regular file under `dir` (backups and dot-dirs excluded), with its content.
-pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if name.starts_with('.') || name.ends_with(".bak") {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.clone(), fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// The password of Kibana's PKCS#12, from kibana.keystore.

@@ -9,14 +9,12 @@
 //! CAs); Elasticsearch's HTTP layer trusts `certificate_authorities` or the
 //! truststore, or — when neither is set — the CAs in its own key's chain.
 
-use std::net::IpAddr;
-
 use super::{Finding, Severity, leaf_of};
 use crate::lifecycle::Context;
 use crate::lifecycle::cas::signed_by;
 use crate::lifecycle::material::Loaded;
 use crate::lifecycle::sources::Role;
-use crate::pki::inspect::cert_info;
+use crate::pki::inspect::{cert_info, san_matches};
 
 /// Where a chain walk ended.
 enum Walk {
@@ -137,14 +135,7 @@ fn hosts(kb: &crate::detect::KibanaSide, chain: &[Vec<u8>], out: &mut Vec<Findin
         let Some(rest) = h.strip_prefix("https://") else {
             continue;
         };
-        let authority = rest.split('/').next().unwrap_or(rest);
-        let host = match authority.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(v6).to_string(),
-            None => authority
-                .rsplit_once(':')
-                .map_or(authority, |(h, _)| h)
-                .to_string(),
-        };
+        let host = crate::plan::answers::url_host(rest);
         if !san_matches(&info.sans, &host) {
             let line = kb
                 .elasticsearch
@@ -161,23 +152,6 @@ fn hosts(kb: &crate::detect::KibanaSide, chain: &[Vec<u8>], out: &mut Vec<Findin
             ).at(line));
         }
     }
-}
-
-/// True when `host` is one of the SANs (`DNS:` with a leading wildcard label, or `IP:`).
-pub(crate) fn san_matches(sans: &[String], host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return sans
-            .iter()
-            .any(|s| s.strip_prefix("IP:").and_then(|v| v.parse::<IpAddr>().ok()) == Some(ip));
-    }
-    sans.iter().filter_map(|s| s.strip_prefix("DNS:")).any(|d| {
-        let d = d.to_ascii_lowercase();
-        match d.strip_prefix("*.") {
-            Some(base) => host.split_once('.').is_some_and(|(_, rest)| rest == base),
-            None => d == host,
-        }
-    })
 }
 
 #[cfg(test)]
