@@ -233,7 +233,7 @@ pub fn apply(
         }
     }
     if cluster.reachable() && (opts.restart || !es_changed) {
-        report.verified = Some(verify(plan, cluster));
+        report.verified = Some(verify(plan, &setup.kibana_keystore_password, cluster));
     } else if !plan.is_noop() {
         report.notes.push("Not verified yet: restart Elasticsearch and Kibana (or pass --restart), then run `esmtls apply` again — it changes nothing and verifies the connection as Kibana makes it.".into());
     }
@@ -387,10 +387,15 @@ fn keystore_bytes(
     }
 }
 
-/// `_authenticate` with Kibana's identity; the result must be the plan's expectation.
-pub fn verify(plan: &Plan, cluster: &mut dyn Cluster) -> Result<WhoAmI, String> {
+/// `_authenticate` with Kibana's identity (its credential read from its
+/// keystore, which `keystore_password` opens); the result must be the plan's expectation.
+pub fn verify(
+    plan: &Plan,
+    keystore_password: &Secret,
+    cluster: &mut dyn Cluster,
+) -> Result<WhoAmI, String> {
     let kb = crate::keystore::kibana::path_in(&plan.kibana_config);
-    let ks = KibanaKeystore::load(&kb, Some(&Secret::new(String::new()))).ok();
+    let ks = KibanaKeystore::load(&kb, Some(keystore_password)).ok();
     let get = |n: &str| {
         ks.as_ref()
             .and_then(|k| k.get(n))
