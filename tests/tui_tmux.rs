@@ -15,94 +15,14 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use esmtls::keystore::{EsKeystore, KibanaKeystore};
 use esmtls::plan::Answers;
 use esmtls::secret::Secret;
 
+use common::tmux::Tmux;
+
 const ANSWERS: &str = "mode: pki\nlicense: platinum\nclient_certificate:\n  name: kibana-prod\n  dns: [kibana.example.com]\npki:\n  realm: pki1\n  role_mapping: kibana-prod-map\n";
-
-/// A tmux server on its own socket, killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    fn send(&self, keys: &[&str]) {
-        let ok = self
-            .cmd()
-            .args(["send-keys", "-t", "w"])
-            .args(keys)
-            .status()
-            .unwrap();
-        assert!(ok.success(), "send-keys {keys:?}");
-    }
-
-    fn type_text(&self, text: &str) {
-        let ok = self
-            .cmd()
-            .args(["send-keys", "-t", "w", "-l", text])
-            .status()
-            .unwrap();
-        assert!(ok.success(), "send-keys -l {text}");
-    }
-
-    fn resize(&self, w: u16, h: u16) {
-        let ok = self
-            .cmd()
-            .args([
-                "resize-window",
-                "-t",
-                "w",
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-            ])
-            .status()
-            .unwrap();
-        assert!(ok.success(), "resize-window");
-    }
-
-    fn capture(&self) -> String {
-        let o = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", "w"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    /// Polls the screen until it shows `text` (at most 60 s).
-    #[track_caller]
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let screen = self.capture();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {text:?}; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
 
 struct Seeded {
     root: PathBuf,
@@ -183,9 +103,6 @@ fn the_wizard_completes_pki_and_writes_what_apply_writes() {
     let home = tmp.path().join("wizard-home");
     std::fs::create_dir_all(&home).unwrap();
 
-    let tmux = Tmux {
-        socket: format!("esmtls-tui-{}", std::process::id()),
-    };
     let script = format!(
         "cd '{root}' && env -i PATH=\"$PATH\" HOME='{home}' TERM=xterm-256color LANG=C.UTF-8 ESMTLS_SECRET_STORE=file '{bin}' setup --es-config '{es}' --kibana-config '{kb}'; echo \"esmtls exited with $?\"; cat",
         root = a.root.display(),
@@ -194,24 +111,7 @@ fn the_wizard_completes_pki_and_writes_what_apply_writes() {
         es = a.es.display(),
         kb = a.kb.display(),
     );
-    let ok = tmux
-        .cmd()
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            "w",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "sh",
-            "-c",
-            &script,
-        ])
-        .status()
-        .unwrap();
-    assert!(ok.success(), "tmux new-session");
+    let tmux = Tmux::start("esmtls-tui", 120, 40, &script);
 
     tmux.wait_for("config:");
     tmux.send(&["Enter"]);
@@ -321,9 +221,6 @@ fn a_panic_restores_the_terminal() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let s = seed(&tmp.path().join("root"));
-    let tmux = Tmux {
-        socket: format!("esmtls-tui-panic-{}", std::process::id()),
-    };
     let script = format!(
         "cd '{root}' && env -i PATH=\"$PATH\" HOME='{root}' TERM=xterm-256color ESMTLS_FAULT=tui-panic '{bin}' setup --es-config '{es}' --kibana-config '{kb}'; echo \"esmtls exited with $?\"; cat",
         root = s.root.display(),
@@ -331,24 +228,7 @@ fn a_panic_restores_the_terminal() {
         es = s.es.display(),
         kb = s.kb.display(),
     );
-    let ok = tmux
-        .cmd()
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            "w",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "sh",
-            "-c",
-            &script,
-        ])
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    let tmux = Tmux::start("esmtls-tui-panic", 100, 30, &script);
     let screen = tmux.wait_for("esmtls exited with");
     assert!(screen.contains("injected panic"), "{screen}");
     assert!(screen.contains("esmtls exited with 101"), "{screen}");
