@@ -2,7 +2,8 @@
 //! certificates: subject, SANs, file names and passwords are kept (checked
 //! with `esmtls cert inspect`, keytool and node-forge), the new not-after is
 //! in the future, unrelated files are untouched, a second run does nothing,
-//! `--dry-run` writes nothing; a leaf from an unknown CA asks for `--ca`.
+//! `--dry-run` writes nothing; a leaf from an unknown CA asks for `--ca`; a
+//! leaf whose CA has expired is refused and nothing is written.
 
 mod common;
 mod lifecycle_support;
@@ -209,6 +210,67 @@ fn expired_leaf_from_an_unknown_ca_needs_ca_and_is_renewed_with_it() {
     assert_eq!(new["sans"], serde_json::json!(["DNS:kibana.example.com"]));
     assert_eq!(new["eku"], serde_json::json!(["serverAuth"]));
     assert!(new["days_left"].as_i64().unwrap() > 30);
+}
+
+#[test]
+fn a_leaf_whose_ca_has_expired_is_refused_and_nothing_is_written() {
+    let env = healthy("");
+    let ca = expired_ca("Old Corp CA", 3);
+    let (crt, key) = expired_leaf(
+        &ca,
+        "kibana",
+        &["kibana.example.com"],
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        5,
+    );
+    let c = put(&env.kb, "certs/kibana-server.crt", &crt);
+    let k = put(&env.kb, "certs/kibana-server.key", &key);
+    append(
+        &env.kb.join("kibana.yml"),
+        &format!(
+            "server.ssl.enabled: true\nserver.ssl.certificate: {}\nserver.ssl.key: {}\n",
+            c.display(),
+            k.display()
+        ),
+    );
+    let ca_crt = put(
+        &env.root,
+        "old-ca.crt",
+        &esmtls::pki::pem::cert(&ca.cert_der),
+    );
+    let ca_key = put(&env.root, "old-ca.key", &ca.key.serialize_pem());
+    let kb_yml = fs::read(env.kb.join("kibana.yml")).unwrap();
+    let o = run(&mut cmd(
+        &env,
+        &[
+            "renew",
+            "--yes",
+            "--ca",
+            ca_crt.to_str().unwrap(),
+            "--ca-key",
+            ca_key.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code(&o), 1, "{}\n{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("CN=Old Corp CA") && err.contains("expired"),
+        "{err}"
+    );
+    assert!(err.contains("replace the CA first"), "{err}");
+    assert_eq!(
+        fs::read_to_string(&c).unwrap(),
+        crt,
+        "certificate rewritten"
+    );
+    assert_eq!(fs::read_to_string(&k).unwrap(), key, "key rewritten");
+    assert_eq!(fs::read(env.kb.join("kibana.yml")).unwrap(), kb_yml);
+    let backups: Vec<_> = fs::read_dir(env.kb.join("certs"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("bak"))
+        .collect();
+    assert!(backups.is_empty(), "backups left: {backups:?}");
 }
 
 #[test]

@@ -201,6 +201,29 @@ pub fn expired_leaf(
     (pem::cert(c.der()), key.serialize_pem())
 }
 
+/// A self-signed CA that expired `ago` days ago.
+pub fn expired_ca(dn: &str, ago: i64) -> CaMaterial {
+    let mut p = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, dn);
+    p.distinguished_name = name;
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    let now = OffsetDateTime::now_utc();
+    p.not_before = now - Duration::days(800);
+    p.not_after = now - Duration::days(ago);
+    let key = KeyType::Rsa2048.generate().unwrap();
+    let c = p.self_signed(&key).unwrap();
+    CaMaterial {
+        cert_der: c.der().to_vec(),
+        key,
+        chain_der: Vec::new(),
+    }
+}
+
 /// An intermediate CA signed by `root`.
 pub fn intermediate(root: &CaMaterial, cn: &str) -> CaMaterial {
     let mut p = CertificateParams::default();
