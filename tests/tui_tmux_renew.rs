@@ -64,7 +64,10 @@ fn the_wizard_renews_a_certificate_that_expires_in_three_days() {
     tmux.send(&["Enter"]);
     let done = tmux.wait_for("Renewed 1 certificate(s)");
     assert!(done.contains("backup:"), "{done}");
-    assert!(done.contains("Kibana: it reads its certificates only"), "{done}");
+    assert!(
+        done.contains("Kibana: it reads its certificates only"),
+        "{done}"
+    );
     assert!(!done.contains(&pw), "a password was shown");
     // Back to the start: the list is read again and nothing is due now.
     tmux.send(&["Enter"]);
