@@ -88,7 +88,7 @@ pub fn run(args: RenewArgs) -> Result<()> {
     };
     let opts = RenewOptions {
         within: args.within,
-        only: args.only.clone(),
+        only: args.only.iter().cloned().collect(),
         days: args.days,
         ca,
     };

@@ -34,8 +34,8 @@ pub const DEFAULT_DAYS: u32 = 1095;
 pub struct RenewOptions {
     /// Renew what expires within this many days.
     pub within: i64,
-    /// Renew only this file (path or file name).
-    pub only: Option<PathBuf>,
+    /// Renew only these files (paths or file names); empty: every file.
+    pub only: Vec<PathBuf>,
     /// Validity of the new certificates (default: the old lifetime).
     pub days: Option<u32>,
     /// A CA given on the command line.
@@ -94,13 +94,18 @@ impl RenewPlan {
     }
 }
 
-fn matches_only(only: &Option<PathBuf>, file: &std::path::Path) -> bool {
-    let Some(o) = only else { return true };
+/// True when `file` is `o` (a path, or a bare file name).
+fn is_file(o: &std::path::Path, file: &std::path::Path) -> bool {
     if o.components().count() == 1 {
         return file.file_name() == o.file_name();
     }
     let canon = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     canon(o) == canon(file)
+}
+
+/// True when `file` is one of `only` (or `only` is empty).
+fn matches_only(only: &[PathBuf], file: &std::path::Path) -> bool {
+    only.is_empty() || only.iter().any(|o| is_file(o, file))
 }
 
 /// Computes the renewal: which leaves are due, their successors, the files.
@@ -114,10 +119,10 @@ pub fn plan(ctx: &Context, opts: &RenewOptions) -> Result<RenewPlan> {
         next_steps: Vec::new(),
         batch: WriteBatch::new(),
     };
-    if let Some(o) = &opts.only
-        && !loaded
-            .iter()
-            .any(|l| matches_only(&opts.only, &l.source.path))
+    if let Some(o) = opts
+        .only
+        .iter()
+        .find(|o| !loaded.iter().any(|l| is_file(o, &l.source.path)))
     {
         return Err(LifecycleError::Unsupported {
             file: o.clone(),

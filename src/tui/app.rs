@@ -8,11 +8,13 @@
 
 use esmtls::plan::{Answers, Mode, Plan, Setup};
 
-pub use super::reports::{DetectInfo, Planned, Summary};
+pub use super::reports::{
+    Checked, DetectInfo, Planned, RenewPreview, RenewRequest, Renewed, Summary,
+};
 use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
 
 use super::keys::{self, Action, Ctx};
-use super::screens::{apply, finish, guide, review, start, steps};
+use super::screens::{apply, doctor, finish, guide, renew, renew_review, review, start, steps};
 use super::theme::Theme;
 
 /// The screens, in order.
@@ -30,6 +32,14 @@ pub enum Screen {
     Apply,
     /// The report.
     Finish,
+    /// The certificate table (renew).
+    Renew,
+    /// What would be renewed, before anything is written.
+    RenewReview,
+    /// What the renewal wrote.
+    Renewed,
+    /// Check my setup: the doctor's findings.
+    Doctor,
 }
 
 impl Screen {
@@ -51,6 +61,24 @@ impl Screen {
             Screen::Review => "Review",
             Screen::Apply => "Apply",
             Screen::Finish => "Finish",
+            Screen::Renew => "Renew",
+            Screen::RenewReview => "Review",
+            Screen::Renewed => "Done",
+            Screen::Doctor => "Check my setup",
+        }
+    }
+
+    /// The screens of this screen's flow, for the progress line.
+    pub fn flow(self) -> &'static [Screen] {
+        match self {
+            Screen::Renew | Screen::RenewReview | Screen::Renewed => &[
+                Screen::Start,
+                Screen::Renew,
+                Screen::RenewReview,
+                Screen::Renewed,
+            ],
+            Screen::Doctor => &[Screen::Start, Screen::Doctor],
+            _ => &Screen::ALL,
         }
     }
 }
@@ -92,6 +120,14 @@ pub enum Msg {
     Applied(Result<Box<Summary>, String>),
     /// A worker panicked (a bug): shown on the finish screen.
     Failed(String),
+    /// The certificate inventory (as `esmtls status`) was read.
+    Inventoried(Result<Box<esmtls::lifecycle::Inventory>, String>),
+    /// The renewal is planned (nothing written).
+    RenewPlanned(Result<Box<RenewPreview>, String>),
+    /// The renewal was written (or not).
+    Renewed(Result<Box<Renewed>, String>),
+    /// The doctor's findings.
+    Checked(Result<Box<Checked>, String>),
 }
 
 /// An effect for `effects.rs` to run.
@@ -103,6 +139,14 @@ pub enum Cmd {
     Plan(Box<Answers>),
     /// Execute the reviewed plan.
     Apply(Box<(Plan, Setup, Answers)>),
+    /// Read every certificate of the setup (`esmtls status`'s inventory).
+    Inventory,
+    /// Plan the renewal of these files (`esmtls renew --dry-run`).
+    RenewPlan(Box<RenewRequest>),
+    /// Plan again and write, if it renews what was reviewed.
+    RenewWrite(Box<RenewPreview>),
+    /// Run the doctor's offline and online checks.
+    Check,
 }
 
 /// The whole state.
@@ -138,6 +182,14 @@ pub struct Model {
     pub apply: apply::State,
     /// Finish.
     pub finish: finish::State,
+    /// Renew: the inventory and the selection.
+    pub renew: renew::State,
+    /// Renew: review and result.
+    pub renew_review: renew_review::State,
+    /// Check my setup.
+    pub doctor: doctor::State,
+    /// Printed on stderr once the terminal is restored.
+    pub farewell: Option<String>,
 }
 
 impl Model {
@@ -163,6 +215,10 @@ impl Model {
             review: review::State::default(),
             apply: apply::State::default(),
             finish: finish::State::default(),
+            renew: renew::State::default(),
+            renew_review: renew_review::State::default(),
+            doctor: doctor::State::default(),
+            farewell: None,
         }
     }
 
@@ -173,6 +229,8 @@ impl Model {
             (Some(Overlay::Help), _) => Ctx::Nav,
             (None, Screen::Steps) if self.steps.text_focused(self.answers.mode) => Ctx::Text,
             (None, Screen::Review | Screen::Finish) => Ctx::Scroll,
+            (None, Screen::Renew) => Ctx::Select,
+            (None, Screen::RenewReview | Screen::Renewed | Screen::Doctor) => Ctx::Scroll,
             _ => Ctx::Nav,
         }
     }
@@ -223,6 +281,19 @@ pub fn update(m: &mut Model, msg: Msg) -> Option<Cmd> {
             m.finish = finish::State::from(Err(e));
             m.screen = Screen::Finish;
         }
+        Msg::Inventoried(r) => renew::inventoried(m, r),
+        Msg::RenewPlanned(r) => {
+            m.busy = false;
+            renew_review::planned(m, r);
+        }
+        Msg::Renewed(r) => {
+            m.busy = false;
+            renew_review::written(m, r);
+        }
+        Msg::Checked(r) => {
+            m.busy = false;
+            doctor::checked(m, r);
+        }
         Msg::Type(c) if m.overlay.is_none() && m.screen == Screen::Steps => steps::typed(m, c),
         Msg::Type(_) => {}
         Msg::Act(a) => return act(m, a),
@@ -231,6 +302,11 @@ pub fn update(m: &mut Model, msg: Msg) -> Option<Cmd> {
 }
 
 fn act(m: &mut Model, a: Action) -> Option<Cmd> {
+    if a == Action::Abort && renew_review::writing(m) {
+        // The batch is all or nothing and takes milliseconds: let it finish.
+        m.renew_review.quit_after = true;
+        return None;
+    }
     if a == Action::Abort {
         let running = m.screen == Screen::Apply && m.busy;
         m.exit = Some(if running {
@@ -260,7 +336,7 @@ fn act(m: &mut Model, a: Action) -> Option<Cmd> {
             m.overlay = Some(Overlay::Help);
             return None;
         }
-        Action::Quit if m.screen == Screen::Apply => return None,
+        Action::Quit if m.screen == Screen::Apply || renew_review::writing(m) => return None,
         Action::Quit if m.dirty => {
             m.overlay = Some(Overlay::Quit);
             return None;
@@ -278,5 +354,8 @@ fn act(m: &mut Model, a: Action) -> Option<Cmd> {
         Screen::Review => review::update(m, a),
         Screen::Apply => None,
         Screen::Finish => finish::update(m, a),
+        Screen::Renew => renew::update(m, a),
+        Screen::RenewReview | Screen::Renewed => renew_review::update(m, a),
+        Screen::Doctor => doctor::update(m, a),
     }
 }

@@ -1,7 +1,9 @@
 //! The one place the wizard's effects run: detection, saving the answers,
 //! planning and applying, each on a worker thread that reports back as a
 //! [`Msg`] on the event loop's channel. They call exactly what `esmtls plan`
-//! and `esmtls apply` call (`commands::context`, `plan::build`, `apply::apply`).
+//! and `esmtls apply` call (`commands::context`, `plan::build`, `apply::apply`),
+//! and what `esmtls status`, `renew` and `doctor` call (`commands::status::context`,
+//! `Inventory::collect`, `renew::plan`, `RenewPlan::write`, `doctor::offline`/`online`).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
@@ -12,7 +14,9 @@ use esmtls::plan::{self, Answers};
 use esmtls::{apply, fsutil};
 
 use super::Event;
-use super::app::{Cmd, DetectInfo, Msg, Planned, Summary};
+use super::app::{
+    Checked, Cmd, DetectInfo, Msg, Planned, RenewPreview, RenewRequest, Renewed, Summary,
+};
 
 /// Where the wizard keeps the last answers.
 pub fn saved_answers_path() -> PathBuf {
@@ -53,6 +57,27 @@ impl Effects {
                     let (p, setup, a) = *b;
                     Msg::Applied(run_apply(&p, &setup, &a).map(Box::new).map_err(text))
                 }
+                Cmd::Inventory => Msg::Inventoried(
+                    inventory(es.as_deref(), kb.as_deref())
+                        .map(Box::new)
+                        .map_err(text),
+                ),
+                Cmd::RenewPlan(r) => Msg::RenewPlanned(
+                    crate::commands::status::context(es.as_deref(), kb.as_deref())
+                        .and_then(|ctx| renew_plan(&r, &ctx))
+                        .map(|(p, _)| Box::new(p))
+                        .map_err(text),
+                ),
+                Cmd::RenewWrite(p) => Msg::Renewed(
+                    renew_write(&p, es.as_deref(), kb.as_deref())
+                        .map(Box::new)
+                        .map_err(text),
+                ),
+                Cmd::Check => Msg::Checked(
+                    check(es.as_deref(), kb.as_deref())
+                        .map(Box::new)
+                        .map_err(text),
+                ),
             });
             let msg = std::panic::catch_unwind(work).unwrap_or_else(|p| {
                 let why = p
@@ -178,4 +203,90 @@ fn run_apply(p: &plan::Plan, setup: &plan::Setup, a: &Answers) -> Result<Summary
         lines,
         commands,
     })
+}
+
+/// The certificates, as `esmtls status` lists them (warning window 30 days).
+fn inventory(es: Option<&Path>, kb: Option<&Path>) -> Result<esmtls::lifecycle::Inventory> {
+    let ctx = crate::commands::status::context(es, kb)?;
+    Ok(esmtls::lifecycle::Inventory::collect(
+        &ctx,
+        super::screens::renew::WITHIN,
+    ))
+}
+
+/// `esmtls renew --only FILE… --within N --dry-run`: the preview, and the plan
+/// itself (whose files are in memory) for the write.
+fn renew_plan(
+    r: &RenewRequest,
+    ctx: &esmtls::lifecycle::Context,
+) -> Result<(RenewPreview, esmtls::lifecycle::RenewPlan)> {
+    use esmtls::lifecycle::{RenewOptions, renew};
+    let opts = RenewOptions {
+        within: r.within,
+        only: r.files.clone(),
+        ..RenewOptions::default()
+    };
+    let plan = renew::plan(ctx, &opts)?;
+    let preview = RenewPreview {
+        request: r.clone(),
+        renewals: plan.renewals.clone(),
+        ca_notices: plan.ca_notices.clone(),
+        warnings: plan.warnings.clone(),
+        next_steps: plan.next_steps.clone(),
+    };
+    Ok((preview, plan))
+}
+
+/// Plans again and writes when the plan renews what was reviewed.
+fn renew_write(reviewed: &RenewPreview, es: Option<&Path>, kb: Option<&Path>) -> Result<Renewed> {
+    let ctx = crate::commands::status::context(es, kb)?;
+    let (now, plan) = renew_plan(&reviewed.request, &ctx)?;
+    if now.targets() != reviewed.targets() {
+        anyhow::bail!(
+            "the certificates changed since the review (another renewal?); nothing was written — go back and review again"
+        );
+    }
+    let kibana = now
+        .renewals
+        .iter()
+        .any(|r| r.side == esmtls::lifecycle::Side::Kibana);
+    let restart = if kibana {
+        ctx.detected
+            .kibana
+            .as_ref()
+            .map(|k| k.restart.command())
+            .filter(|argv| !argv.is_empty())
+            .map(|argv| argv.join(" "))
+    } else {
+        None
+    };
+    let written = plan
+        .write()?
+        .into_iter()
+        .filter_map(|(p, o)| match o {
+            fsutil::Outcome::Replaced { backup } => Some((p, Some(backup))),
+            fsutil::Outcome::Created => Some((p, None)),
+            fsutil::Outcome::Unchanged => None,
+        })
+        .collect();
+    Ok(Renewed {
+        written,
+        next_steps: now.next_steps,
+        restart,
+    })
+}
+
+/// `esmtls doctor`: the offline checks, then the online ones with the admin
+/// credentials from the environment.
+fn check(es: Option<&Path>, kb: Option<&Path>) -> Result<Checked> {
+    use esmtls::lifecycle::doctor::{self, OnlineOptions};
+    let ctx = crate::commands::status::context(es, kb)?;
+    let mut findings = doctor::offline(&ctx);
+    let opts = OnlineOptions {
+        url: None,
+        admin: esmtls::es::Auth::from_env()?,
+    };
+    let (online, notes) = doctor::online(&ctx, &opts);
+    findings.extend(online);
+    Ok(Checked { findings, notes })
 }

@@ -48,6 +48,8 @@ pub enum Action {
     Yes,
     /// Answer no in a question.
     No,
+    /// Select or unselect the row (lists with a selection).
+    Toggle,
 }
 
 /// Which set of keys is live.
@@ -61,13 +63,16 @@ pub enum Ctx {
     Scroll,
     /// The "quit?" question.
     Confirm,
+    /// A list whose rows are selected with Space (the renew table).
+    Select,
 }
 
 const NAV: u8 = 1;
 const TEXT: u8 = 2;
 const SCROLL: u8 = 4;
 const CONFIRM: u8 = 8;
-const ALL: u8 = NAV | TEXT | SCROLL;
+const SELECT: u8 = 16;
+const ALL: u8 = NAV | TEXT | SCROLL | SELECT;
 
 fn bit(c: Ctx) -> u8 {
     match c {
@@ -75,6 +80,7 @@ fn bit(c: Ctx) -> u8 {
         Ctx::Text => TEXT,
         Ctx::Scroll => SCROLL,
         Ctx::Confirm => CONFIRM,
+        Ctx::Select => SELECT,
     }
 }
 
@@ -115,14 +121,15 @@ macro_rules! b {
 pub const TABLE: &[Binding] = &[
     b!(&[(KeyCode::Enter, N)], "Enter", Confirm, "continue / choose", "continue", ALL),
     b!(&[(KeyCode::Esc, N)], "Esc", Back, "go back", "back", ALL),
-    b!(&[(KeyCode::Up, N), (KeyCode::Char('k'), N)], "↑↓/jk", Up, "move up", "move", NAV | SCROLL),
-    b!(&[(KeyCode::Down, N), (KeyCode::Char('j'), N)], "", Down, "move down", "", NAV | SCROLL),
+    b!(&[(KeyCode::Up, N), (KeyCode::Char('k'), N)], "↑↓/jk", Up, "move up", "move", NAV | SCROLL | SELECT),
+    b!(&[(KeyCode::Down, N), (KeyCode::Char('j'), N)], "", Down, "move down", "", NAV | SCROLL | SELECT),
     b!(&[(KeyCode::Up, N)], "↑↓", Up, "previous field", "field", TEXT),
     b!(&[(KeyCode::Down, N)], "", Down, "next field", "", TEXT),
     b!(&[(KeyCode::Left, N), (KeyCode::Char('h'), N)], "←→", Left, "previous choice", "choose", NAV),
     b!(&[(KeyCode::Right, N), (KeyCode::Char('l'), N)], "", Right, "next choice", "", NAV),
     b!(&[(KeyCode::Tab, N)], "Tab", NextField, "next field", "", NAV | TEXT),
     b!(&[(KeyCode::BackTab, S), (KeyCode::BackTab, N)], "S-Tab", PrevField, "previous field", "", NAV | TEXT),
+    b!(&[(KeyCode::Char(' '), N)], "Space", Toggle, "select / unselect the row", "select", SELECT),
     b!(&[(KeyCode::PageUp, N)], "PgUp/PgDn", PageUp, "scroll a page up", "page", SCROLL),
     b!(&[(KeyCode::PageDown, N), (KeyCode::Char(' '), N)], "", PageDown, "scroll a page down", "", SCROLL),
     b!(&[(KeyCode::PageUp, N)], "PgUp", PageUp, "scroll the explanation up", "", NAV),
@@ -131,8 +138,8 @@ pub const TABLE: &[Binding] = &[
     b!(&[(KeyCode::End, N), (KeyCode::Char('G'), S), (KeyCode::Char('G'), N)], "", Bottom, "bottom", "", SCROLL),
     b!(&[(KeyCode::Backspace, N)], "Bksp", Backspace, "delete a character", "", TEXT),
     b!(&[(KeyCode::Char('u'), C)], "C-u", Clear, "clear the field", "clear", TEXT),
-    b!(&[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)], "?", Help, "this help", "help", NAV | SCROLL),
-    b!(&[(KeyCode::Char('q'), N)], "q", Quit, "quit (asks if answers would be lost)", "quit", NAV | SCROLL),
+    b!(&[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)], "?", Help, "this help", "help", NAV | SCROLL | SELECT),
+    b!(&[(KeyCode::Char('q'), N)], "q", Quit, "quit (asks if answers would be lost)", "quit", NAV | SCROLL | SELECT),
     b!(&[(KeyCode::Char('c'), C)], "C-c", Abort, "abort now; nothing more is written", "", ALL | CONFIRM),
     b!(&[(KeyCode::Char('y'), N), (KeyCode::Char('Y'), S)], "y", Yes, "yes, quit", "quit", CONFIRM),
     b!(&[(KeyCode::Char('n'), N), (KeyCode::Esc, N)], "n/Esc", No, "no, stay", "stay", CONFIRM),
@@ -235,5 +242,15 @@ mod tests {
         assert!(f.iter().any(|(k, _)| *k == "?"));
         assert!(!footer(Ctx::Text).iter().any(|(k, _)| *k == "q"));
         assert!(help(Ctx::Scroll).iter().any(|(k, _)| k.contains("PgDn")));
+    }
+
+    #[test]
+    fn space_selects_only_in_selection_lists() {
+        let sp = k(KeyCode::Char(' '));
+        assert_eq!(action(Ctx::Select, &sp), Some(Action::Toggle));
+        assert_eq!(action(Ctx::Scroll, &sp), Some(Action::PageDown));
+        assert_eq!(action(Ctx::Nav, &sp), None);
+        assert!(footer(Ctx::Select).iter().any(|(k, _)| *k == "Space"));
+        assert!(!footer(Ctx::Nav).iter().any(|(k, _)| *k == "Space"));
     }
 }

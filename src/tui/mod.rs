@@ -23,6 +23,8 @@ pub mod view;
 mod snapshots;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_renew;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -82,8 +84,12 @@ pub fn run(opts: Options) -> Result<()> {
         }
     });
     fx.run(Cmd::Detect);
+    fx.run(Cmd::Inventory);
     let result = event_loop(&mut terminal, &mut model, &rx, &fx);
     ratatui::restore();
+    if let Some(t) = &model.farewell {
+        eprintln!("{t}");
+    }
     result?;
     if model.exit == Some(Exit::Interrupted) {
         let setup = crate::commands::context::setup(

@@ -1,5 +1,6 @@
 //! What the workers report back to the event loop (inside [`Msg`](super::app::Msg)s):
-//! detection, a plan ready for review, apply's outcome — plain values,
+//! detection, a plan ready for review, apply's outcome, the renewal and the
+//! doctor's findings — plain values,
 //! already worded for the screens, with no secret in them.
 
 use esmtls::plan::{Answers, License, Plan, Setup};
@@ -37,4 +38,61 @@ pub struct Summary {
     pub lines: Vec<String>,
     /// Commands left to the operator.
     pub commands: Vec<String>,
+}
+
+/// Which certificates to renew, as the renew screen chose them: the same
+/// inputs give the same renewals (files and aliases; the new keys differ).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenewRequest {
+    /// The files (`RenewOptions::only`).
+    pub files: Vec<std::path::PathBuf>,
+    /// The window (`RenewOptions::within`): at least 30 days, and wide
+    /// enough for every selected certificate.
+    pub within: i64,
+}
+
+/// A renewal ready for review (`RenewPlan` without its in-memory files).
+#[derive(Debug, Clone)]
+pub struct RenewPreview {
+    /// What was asked.
+    pub request: RenewRequest,
+    /// The certificates re-issued.
+    pub renewals: Vec<esmtls::lifecycle::renew::Renewal>,
+    /// CAs that expire: a transition, not a renewal.
+    pub ca_notices: Vec<esmtls::lifecycle::renew::CaNotice>,
+    /// Things to know.
+    pub warnings: Vec<String>,
+    /// What happens next on each side.
+    pub next_steps: Vec<String>,
+}
+
+impl RenewPreview {
+    /// What the write must renew to match this review: (file, alias) in order.
+    pub fn targets(&self) -> Vec<(std::path::PathBuf, Option<String>)> {
+        self.renewals
+            .iter()
+            .map(|r| (r.file.clone(), r.alias.clone()))
+            .collect()
+    }
+}
+
+/// What a renewal wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renewed {
+    /// Each file written, with its backup when one was replaced.
+    pub written: Vec<(std::path::PathBuf, Option<std::path::PathBuf>)>,
+    /// What happens next on each side.
+    pub next_steps: Vec<String>,
+    /// The command that restarts Kibana, when a Kibana file was renewed and
+    /// the restart method is known.
+    pub restart: Option<String>,
+}
+
+/// The doctor's findings, for "Check my setup".
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Offline and online findings, in that order.
+    pub findings: Vec<esmtls::lifecycle::doctor::Finding>,
+    /// What the online checks could not do, and why.
+    pub notes: Vec<String>,
 }

@@ -172,3 +172,33 @@ fn bench_render() {
         println!("bench render_200x60_{name}_us {}", per.as_micros());
     }
 }
+
+#[test]
+fn snapshots_renew_and_check() {
+    use super::tests_renew::{findings, preview, renewed, with_inventory};
+    let mut m = with_inventory(true);
+    snap("start_renew_first", &m, None);
+    press(&mut m, &[k(KeyCode::Enter), ch('j')]);
+    snap("renew_table", &m, None);
+    press(&mut m, &[k(KeyCode::Enter)]);
+    update(&mut m, Msg::RenewPlanned(Ok(Box::new(preview()))));
+    snap("renew_review", &m, None);
+    press(&mut m, &[k(KeyCode::Enter)]);
+    update(&mut m, Msg::Renewed(Ok(Box::new(renewed()))));
+    snap("renew_done", &m, None);
+
+    let mut m = with_inventory(false);
+    press(&mut m, &[ch('j'), ch('j'), k(KeyCode::Enter)]);
+    update(&mut m, Msg::Checked(Ok(Box::new(findings()))));
+    snap("check_findings", &m, None);
+    let mut m = with_inventory(false);
+    press(&mut m, &[ch('j'), ch('j'), k(KeyCode::Enter)]);
+    update(
+        &mut m,
+        Msg::Checked(Ok(Box::new(super::app::Checked {
+            findings: Vec::new(),
+            notes: Vec::new(),
+        }))),
+    );
+    snap("check_healthy", &m, None);
+}

@@ -18,8 +18,14 @@ pub const START_SETUP: &str = "Set up a connection between Kibana and Elasticsea
 pub fn start_saved(path: &str) -> String {
     format!("Continue with the answers saved last time ({path})")
 }
-/// Start screen: renew (issue 8).
-pub const START_RENEW: &str = "Renew certificates (coming)";
+/// Start screen: renew, when nothing is due.
+pub const START_RENEW: &str = "Renew certificates (choose which)";
+/// Start screen: renew, offered first when something is due.
+pub fn start_renew_due(n: usize) -> String {
+    format!("Renew {n} certificate(s) that expire within 30 days")
+}
+/// Start screen: the doctor.
+pub const START_CHECK: &str = "Check my setup (what is wrong, and how to fix it)";
 /// Start screen: quit.
 pub const START_QUIT: &str = "Quit";
 /// Guide questions' title.
@@ -106,3 +112,113 @@ pub fn why(step: u8) -> &'static str {
         _ => STEP0_WHY,
     }
 }
+
+/// Start: the certificates section.
+pub const CERTS_TITLE: &str = "Certificates (days left):";
+/// Start: while the inventory is read.
+pub const CERTS_READING: &str = "Reading the certificates…";
+/// Start: no certificate configured.
+pub const CERTS_NONE: &str = "No certificate is configured in either yml file yet.";
+/// Start: the inventory failed.
+pub const CERTS_FAILED: &str = "The certificates could not be read:";
+/// Start: the warning above the choices.
+pub fn certs_due(n: usize) -> String {
+    format!("⚠ {n} certificate(s) expired or expire within 30 days (marked ✗ and ! above).")
+}
+/// Days left, in words.
+pub fn days_left(d: Option<i64>) -> String {
+    match d {
+        None => "unreadable".into(),
+        Some(d) if d < 0 => format!("expired {} day(s) ago", -d),
+        Some(d) => format!("{d} day(s)"),
+    }
+}
+/// Renew: the table's title.
+pub const RENEW_TITLE: &str =
+    "Renew certificates — same subject, SANs, key type, CA, files and passwords";
+/// Renew: the table's columns.
+pub const RENEW_COLUMNS: [&str; 6] = ["", "FILE", "SUBJECT", "EXPIRES", "DAYS", "SIDE"];
+/// Renew: why a row cannot be selected.
+pub const NOT_RENEWABLE_CA: &str =
+    "A CA: renewing it is a CA transition, not a renewal (see the review's CA notices).";
+/// Renew: a certificate without its key in the file.
+pub const NOT_RENEWABLE_NO_KEY: &str =
+    "A trusted certificate without its private key here: nothing to re-issue in this file.";
+/// Renew: an unreadable entry.
+pub const NOT_RENEWABLE_BROKEN: &str =
+    "Cannot be renewed until this is fixed (`esmtls doctor` explains):";
+/// Renew: the selection line.
+pub fn renew_selected(n: usize) -> String {
+    format!(
+        "{n} selected. Space selects; Enter shows what would be renewed — nothing is written yet."
+    )
+}
+/// Renew: Enter with nothing selected.
+pub const RENEW_NONE_SELECTED: &str = "Select at least one certificate with Space first.";
+/// Renew review: the title.
+pub const RENEW_REVIEW: &str = "What would be renewed";
+/// Renew review: building.
+pub const RENEW_PLANNING: &str = "Re-issuing in memory (reading the files, finding each CA)…";
+/// Renew review: writing.
+pub const RENEW_WRITING: &str = "Writing: backups first, then atomic renames; all files or none…";
+/// Renew review: the plan failed.
+pub const RENEW_FAILED: &str = "The renewal cannot be made:";
+/// Renew review: back.
+pub const RENEW_BACK: &str = "Esc goes back to the selection; nothing was written.";
+/// Renew review: the heading.
+pub fn renew_heading(n: usize) -> String {
+    format!(
+        "Renew {n} certificate(s): re-issued with the same subject, SANs, key type and extensions, from the same CA, into the same files with the same passwords."
+    )
+}
+/// Renew review: nothing due in the selection.
+pub const RENEW_NOTHING: &str = "Nothing to renew in the selected files.";
+/// Renew review: one CA notice.
+pub fn ca_notice(subject: &str, file: &str, date: &str, days: i64) -> String {
+    format!(
+        "CA {subject} ({file}) expires on {date} ({days} days left) — this needs a CA transition, not a renewal:"
+    )
+}
+/// Renew review: the CA section.
+pub const CA_NOTICES: &str = "CA notices (not renewed here):";
+/// Renew review: the warnings section.
+pub const WARNINGS: &str = "Warnings:";
+/// Renew review and result: next steps.
+pub const RENEW_NEXT: &str = "What happens next:";
+/// Renew review: the confirm line.
+pub const RENEW_CONFIRM: &str = "Nothing has been written yet. Enter renews (backups are kept); Esc goes back to the selection.";
+/// Renew result title.
+pub const RENEWED: &str = "Renewed";
+/// Renew result: the heading.
+pub fn renewed(n: usize) -> String {
+    format!("✓ Renewed {n} certificate(s). Backups are kept beside the files.")
+}
+/// Renew result: the write failed.
+pub const RENEW_WRITE_FAILED: &str =
+    "The renewal stopped; every file was restored, nothing changed:";
+/// Renew result: the restart command.
+pub const RENEW_RUN: &str = "Run next (Kibana reads its certificates only at start):";
+/// Renew result: the foot.
+pub const RENEW_DONE_FOOT: &str = "Enter or Esc goes back to the start screen; q quits.";
+/// After Ctrl-C while a renewal was being written (the batch was let finish).
+pub fn renew_interrupted(outcome: &str) -> String {
+    format!(
+        "interrupted while the renewal was being written; the write was let finish (it is all or nothing): {outcome}"
+    )
+}
+/// Check my setup: title.
+pub const CHECK_TITLE: &str = "Check my setup";
+/// Check my setup: running.
+pub const CHECKING: &str =
+    "Checking the yml files, keystores and certificates, then the connection as Kibana makes it…";
+/// Check my setup: healthy.
+pub const CHECK_HEALTHY: &str = "✓ No problem found.";
+/// Check my setup: the count.
+pub fn check_count(n: usize) -> String {
+    format!("{n} finding(s):")
+}
+/// Check my setup: the doctor failed.
+pub const CHECK_FAILED: &str = "The check could not run:";
+/// Check my setup: the foot.
+pub const CHECK_FOOT: &str =
+    "Esc or Enter goes back to the start screen. `esmtls doctor` prints the same.";

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::{Model, Overlay, Screen};
 use super::keys;
-use super::screens::{apply, finish, guide, review, start, steps};
+use super::screens::{apply, doctor, finish, guide, renew, renew_review, review, start, steps};
 use super::strings as s;
 
 /// The smallest size the wizard draws in.
@@ -38,7 +38,7 @@ pub fn view(m: &Model, f: &mut Frame) {
         s::TITLE
     };
     let mut spans = vec![Span::styled(title, t.title()), Span::raw("   ")];
-    for (i, sc) in Screen::ALL.iter().enumerate() {
+    for (i, sc) in m.screen.flow().iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" › ", t.dim()));
         }
@@ -53,6 +53,9 @@ pub fn view(m: &Model, f: &mut Frame) {
         Screen::Review => review::view(m, f, body),
         Screen::Apply => apply::view(m, f, body),
         Screen::Finish => finish::view(m, f, body),
+        Screen::Renew => renew::view(m, f, body),
+        Screen::RenewReview | Screen::Renewed => renew_review::view(m, f, body),
+        Screen::Doctor => doctor::view(m, f, body),
     }
     let mut spans = Vec::new();
     for (k, what) in keys::footer(m.ctx()) {

@@ -3,8 +3,11 @@
 //! through all of them) and change only their own state plus the answers.
 
 pub mod apply;
+pub mod doctor;
 pub mod finish;
 pub mod guide;
+pub mod renew;
+pub mod renew_review;
 pub mod review;
 pub mod start;
 pub mod steps;

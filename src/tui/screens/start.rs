@@ -1,6 +1,9 @@
 //! Start: what detection found (both config directories, versions, security
 //! auto-configuration, TLS settings, certificates with expiry) and the
-//! choice: set up, continue with saved answers, renew (coming), quit.
+//! choice: set up, continue with saved answers, renew, check my setup, quit.
+//! The certificates come from the inventory (`esmtls status`, read by its
+//! own worker); when any renewable one is expired or expires within 30 days,
+//! renewal is the first choice and selected, under a warning line.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -9,7 +12,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::tui::app::{Cmd, DetectInfo, Model, Screen};
 use crate::tui::keys::Action;
-use crate::tui::screens::guide;
+use crate::tui::screens::{doctor, guide, renew};
 use crate::tui::strings as s;
 
 /// The start screen's state.
@@ -32,20 +35,30 @@ pub enum Item {
     Setup,
     /// Set up from the saved answers.
     Saved,
-    /// Renew (issue 8: shown disabled).
+    /// Renew certificates.
     Renew,
+    /// Check my setup (the doctor).
+    Check,
     /// Quit.
     Quit,
 }
 
 impl State {
-    /// The choices, each with whether it can be chosen.
-    pub fn items(&self) -> Vec<(Item, bool)> {
-        let mut v = vec![(Item::Setup, true)];
+    /// The choices, each with whether it can be chosen: renewal first when
+    /// something is due (`due`), else after the set-up choices.
+    pub fn items(&self, due: bool, renewable: bool) -> Vec<(Item, bool)> {
+        let mut v = Vec::new();
+        if due {
+            v.push((Item::Renew, true));
+        }
+        v.push((Item::Setup, true));
         if self.saved.is_some() {
             v.push((Item::Saved, true));
         }
-        v.push((Item::Renew, false));
+        if !due {
+            v.push((Item::Renew, renewable));
+        }
+        v.push((Item::Check, true));
         v.push((Item::Quit, true));
         v
     }
@@ -66,9 +79,15 @@ pub fn detected(m: &mut Model, r: Result<Box<DetectInfo>, String>) {
     }
 }
 
+/// The start screen's choices for this model.
+pub fn items(m: &Model) -> Vec<(Item, bool)> {
+    m.start
+        .items(!m.renew.due().is_empty(), m.renew.any_renewable())
+}
+
 /// Keys on the start screen.
 pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
-    let items = m.start.items();
+    let items = items(m);
     let n = items.len();
     match a {
         Action::Up | Action::PrevField => m.start.choice = (m.start.choice + n - 1) % n,
@@ -82,6 +101,8 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
                 let saved = m.start.saved.as_ref().map(|(a, _)| a.clone());
                 enter_guide(m, saved)
             }
+            Some((Item::Renew, true)) => renew::enter(m),
+            Some((Item::Check, _)) => return doctor::start(m),
             Some((Item::Quit, _)) => m.exit = Some(crate::tui::app::Exit::Quit),
             _ => {}
         },
@@ -103,17 +124,39 @@ fn enter_guide(m: &mut Model, saved: Option<esmtls::plan::Answers>) {
 /// Draws the start screen.
 pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let t = &m.theme;
-    let items = m.start.items();
-    let [top, bottom] = Layout::vertical([
+    let items = items(m);
+    let due = m.renew.due();
+    let warning = (!due.is_empty()).then(|| s::certs_due(due.len()));
+    let warn_rows = u16::from(warning.is_some());
+    let [top, warn_area, bottom] = Layout::vertical([
         Constraint::Min(5),
+        Constraint::Length(warn_rows),
         Constraint::Length(items.len() as u16 + 2),
     ])
     .areas(area);
-    let body: Vec<Line> = match &m.start.detected {
+    let mut body: Vec<Line> = match &m.start.detected {
         None => vec![Line::from(format!("{} {}", m.spin(), s::DETECTING))],
         Some(Ok(text)) => text.lines().map(|l| Line::from(l.to_string())).collect(),
         Some(Err(e)) => vec![Line::styled(e.clone(), t.error())],
     };
+    // The certificates: before the summary when something is due, after it otherwise.
+    let certs = cert_lines(m, usize::from(top.width.saturating_sub(2)));
+    if warning.is_some() {
+        body = certs
+            .into_iter()
+            .chain([Line::from("")])
+            .chain(body)
+            .collect();
+    } else {
+        body.push(Line::from(""));
+        body.extend(certs);
+    }
+    if let Some(w) = warning {
+        f.render_widget(
+            Paragraph::new(Line::styled(w, t.warn())).wrap(Wrap { trim: true }),
+            warn_area,
+        );
+    }
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(t.border())
@@ -133,7 +176,9 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             let text = match item {
                 Item::Setup => s::START_SETUP.to_string(),
                 Item::Saved => s::start_saved(m.start.saved.as_ref().map_or("", |(_, p)| p)),
+                Item::Renew if !due.is_empty() => s::start_renew_due(due.len()),
                 Item::Renew => s::START_RENEW.to_string(),
+                Item::Check => s::START_CHECK.to_string(),
                 Item::Quit => s::START_QUIT.to_string(),
             };
             let marker = if i == m.start.choice { "› " } else { "  " };
@@ -152,4 +197,49 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         .border_style(t.border())
         .title(Span::styled(" What do you want to do? ", t.title()));
     f.render_widget(Paragraph::new(lines).block(block), bottom);
+}
+
+/// The compact certificate list, one line each (cut to `width`): mark, days
+/// left, side, file [alias], subject.
+fn cert_lines(m: &Model, width: usize) -> Vec<Line<'static>> {
+    let t = &m.theme;
+    let mut v = vec![Line::styled(s::CERTS_TITLE, t.title())];
+    match &m.renew.inventory {
+        None => v.push(Line::from(format!("  {}", s::CERTS_READING))),
+        Some(Err(e)) => {
+            v.push(Line::styled(format!("  {}", s::CERTS_FAILED), t.error()));
+            v.push(Line::from(format!("  {e}")));
+        }
+        Some(Ok(inv)) if inv.entries.is_empty() => {
+            v.push(Line::from(format!("  {}", s::CERTS_NONE)));
+        }
+        Some(Ok(inv)) => {
+            for e in &inv.entries {
+                let days = e.days_left.map_or("-".into(), |d| d.to_string());
+                let line = format!(
+                    "  {}{days:>5}  {:<6} {}  {}",
+                    renew::mark(e),
+                    renew::side(e),
+                    renew::file_name(e),
+                    if e.subject.is_empty() {
+                        "?"
+                    } else {
+                        &e.subject
+                    },
+                );
+                v.push(Line::styled(cut(&line, width), renew::urgency(e, t)));
+            }
+        }
+    }
+    v
+}
+
+/// `text` cut to `width` characters, with "…" when cut.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width || width == 0 {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(width - 1).collect();
+    s.push('…');
+    s
 }
