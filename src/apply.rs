@@ -164,6 +164,9 @@ pub fn recover(setup: &Setup) -> Result<Vec<PathBuf>, ApplyError> {
         ))
     })?;
     fsutil::restore(&undo).map_err(|e| err(format!("undoing the interrupted apply: {e}")))?;
+    for u in &undo {
+        fsutil::remove_stale_temps(&u.target);
+    }
     let _ = std::fs::remove_file(&path);
     Ok(undo.into_iter().map(|u| u.target).collect())
 }
