@@ -13,19 +13,36 @@
 //! 5. restarts (`--restart`) and the verification as Kibana would connect —
 //!    these report, they do not roll back.
 //!
+//! Each action is reported as it starts, ends, fails or is undone
+//! ([`Options::observer`], the list from [`actions`]). The operator's stop
+//! ([`Options::cancel`], Ctrl-C) is read at safe points — before each API
+//! call, after staging, between renames, before each cluster change, between
+//! restarts and while waiting: before the cluster changes it undoes
+//! everything as a failure does and returns an [`ApplyError`] whose
+//! [`ApplyError::is_cancelled`] is true; after them (a password change cannot
+//! be undone) it stops and says what is in place and what is left.
+//!
 //! Fault injection for tests: `ESMTLS_FAULT=kill-after-rename:N` aborts the
 //! process after the N-th rename (as a `kill -9` would), `fail-after-rename:N`
-//! returns an error there, `fail-before-commit` fails after staging.
+//! returns an error there, `pause-after-rename:N` says so on stderr (unless it
+//! is a terminal) and waits there for the stop (at most a minute), so a test
+//! can send a real Ctrl-C mid-write; `fail-before-commit` fails after staging.
+
+mod batch;
+mod progress;
+
+pub use progress::{Action, ActionId, ActionState, Cancel, Observer, Progress, actions};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::fsutil::{self, CommitEvent, Existing, FsError, Outcome, Undo, WriteBatch};
-use crate::keystore::{EsKeystore, KibanaKeystore, MODE_KEYSTORE, SystemRandom};
+use crate::fsutil::{self, Outcome, Undo};
+use crate::keystore::{EsKeystore, KibanaKeystore, SystemRandom};
 use crate::plan::setup::{Cluster, KibanaIdentity, Setup, WhoAmI};
 use crate::plan::types::{EntryValue, KeystoreChange, KeystoreOp, Plan, Service};
 use crate::secret::Secret;
+use progress::Reporter;
 
 /// How to apply.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +51,12 @@ pub struct Options {
     pub restart: bool,
     /// How long to wait for Elasticsearch after a restart.
     pub wait: Option<Duration>,
+    /// Told each action's progress (see [`actions`]).
+    pub observer: Observer,
+    /// When set, apply stops at its next safe point: before the cluster
+    /// changes it undoes everything (as a failure does); after them it stops
+    /// waiting and says what is in place and what is left.
+    pub cancel: Cancel,
 }
 
 /// What happened.
@@ -53,14 +76,43 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+/// How apply ended without finishing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Something failed; what was changed is undone.
+    Failed,
+    /// The operator asked it to stop before the cluster changes; what was
+    /// changed is undone.
+    Cancelled,
+    /// The operator asked it to stop after the cluster changes: those and the
+    /// files stay (a password change cannot be undone); restarts or the
+    /// verification are left.
+    CancelledAfterChanges,
+}
+
 /// Why apply stopped. `restored` lists what was put back.
 #[derive(Debug, thiserror::Error)]
-#[error("{what}{}", restored_text(.restored))]
+#[error("{}", self.text())]
 pub struct ApplyError {
     /// What failed and what to do.
     pub what: String,
     /// Files restored from their backups (or removed, when new).
     pub restored: Vec<PathBuf>,
+    /// Failed, or stopped by the operator.
+    pub stop: Stop,
+}
+
+impl ApplyError {
+    /// True when the operator asked apply to stop (Ctrl-C).
+    pub fn is_cancelled(&self) -> bool {
+        self.stop != Stop::Failed
+    }
+    fn text(&self) -> String {
+        match self.stop {
+            Stop::CancelledAfterChanges => self.what.clone(),
+            _ => format!("{}{}", self.what, restored_text(&self.restored)),
+        }
+    }
 }
 
 fn restored_text(r: &[PathBuf]) -> String {
@@ -81,8 +133,12 @@ fn err(what: impl Into<String>) -> ApplyError {
     ApplyError {
         what: what.into(),
         restored: Vec::new(),
+        stop: Stop::Failed,
     }
 }
+
+/// The words that start the error of a run the operator stopped.
+pub const STOPPED: &str = "stopped by the operator";
 
 /// The journal of an apply in progress for this setup.
 pub fn journal_path(setup: &Setup) -> PathBuf {
@@ -108,12 +164,69 @@ pub fn recover(setup: &Setup) -> Result<Vec<PathBuf>, ApplyError> {
         ))
     })?;
     fsutil::restore(&undo).map_err(|e| err(format!("undoing the interrupted apply: {e}")))?;
+    for u in &undo {
+        fsutil::remove_stale_temps(&u.target);
+    }
     let _ = std::fs::remove_file(&path);
     Ok(undo.into_iter().map(|u| u.target).collect())
 }
 
-fn fault() -> Option<String> {
-    std::env::var("ESMTLS_FAULT").ok()
+/// What this run changed so far, to undo it all when something fails or the
+/// operator stops before the cluster changes.
+#[derive(Default)]
+struct Changed {
+    /// Service tokens made: (index in `plan.api`, name).
+    tokens: Vec<(usize, String)>,
+    /// How to undo the files written.
+    undo: Vec<Undo>,
+    /// Directories created.
+    dirs: Vec<PathBuf>,
+}
+
+impl Changed {
+    /// Undoes everything; the error says what was put back and what could not be.
+    fn undo(
+        &self,
+        cluster: &mut dyn Cluster,
+        rep: &Reporter<'_>,
+        what: String,
+        stop: Stop,
+    ) -> ApplyError {
+        let mut what = what;
+        let mut restored = Vec::new();
+        match fsutil::restore(&self.undo) {
+            Ok(()) => {
+                restored = self.undo.iter().map(|u| u.target.clone()).collect();
+                for u in self.undo.iter().rev() {
+                    rep.tell(&ActionId::Write(u.target.clone()), ActionState::Undone);
+                }
+            }
+            Err(e) => what.push_str(&format!(
+                "; restoring the files failed ({e}): put them back from their .esmtls-*.bak backups"
+            )),
+        }
+        for d in self.dirs.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+        for (i, t) in self.tokens.iter().rev() {
+            match cluster.delete_service_token(t) {
+                Ok(()) => {
+                    rep.tell(&ActionId::Produce(*i), ActionState::Undone);
+                    what.push_str(&format!(
+                        "; the service token {t} made by this run was deleted"
+                    ));
+                }
+                Err(e) => what.push_str(&format!(
+                    "; could not delete the service token {t} made by this run: {e}"
+                )),
+            }
+        }
+        ApplyError {
+            what,
+            restored,
+            stop,
+        }
+    }
 }
 
 /// Executes `plan`.
@@ -127,200 +240,182 @@ pub fn apply(
         recovered: recover(setup)?,
         ..Report::default()
     };
+    let rep = Reporter::new(actions(plan, opts.restart), &opts.observer);
+    let stop = &opts.cancel;
+    let mut changed = Changed::default();
 
     // 2. API answers that files need.
     let mut from_api: HashMap<usize, Secret> = HashMap::new();
-    let mut created_tokens: Vec<String> = Vec::new();
-    let needed: Vec<usize> = plan
-        .keystores
-        .iter()
-        .flat_map(|k| &k.ops)
-        .filter_map(|op| match op {
-            KeystoreOp::Set {
-                value: EntryValue::FromApi(i),
-                ..
-            } => Some(*i),
-            _ => None,
-        })
-        .collect();
-    for i in needed {
+    for i in progress::producers(plan) {
+        if stop.is_cancelled() {
+            return Err(changed.undo(cluster, &rep, STOPPED.into(), Stop::Cancelled));
+        }
         let call = &plan.api[i];
         let name = call.path.rsplit('/').next().unwrap_or_default();
-        let token = cluster
-            .create_service_token(name)
-            .map_err(|e| err(format!("{} {}: {e}", call.method, call.path)))?;
-        report.api.push(format!("{} {}", call.method, call.path));
-        created_tokens.push(name.to_string());
-        from_api.insert(i, token);
-    }
-    let compensate = |cluster: &mut dyn Cluster, notes: &mut Vec<String>| {
-        for t in &created_tokens {
-            if let Err(e) = cluster.delete_service_token(t) {
-                notes.push(format!(
-                    "could not delete the service token {t} made by this run: {e}"
-                ));
+        let id = ActionId::Produce(i);
+        rep.tell(&id, ActionState::Running);
+        match cluster.create_service_token(name) {
+            Ok(token) => {
+                rep.tell(&id, ActionState::Done);
+                report.api.push(format!("{} {}", call.method, call.path));
+                changed.tokens.push((i, name.to_string()));
+                from_api.insert(i, token);
+            }
+            Err(e) => {
+                rep.tell(&id, ActionState::Failed(e.to_string()));
+                let what = format!("{} {}: {e}", call.method, call.path);
+                return Err(changed.undo(cluster, &rep, what, Stop::Failed));
             }
         }
-    };
+    }
 
     // 3. Files and keystores, all together.
-    let result = write_all(plan, setup, &from_api);
-    let (outcomes, dirs) = match result {
-        Ok(x) => x,
-        Err(e) => {
-            compensate(cluster, &mut report.notes);
-            return Err(e);
+    match batch::write_all(plan, setup, &from_api, &rep, stop) {
+        Ok((outcomes, dirs)) => {
+            changed.undo = Undo::from_outcomes(&outcomes);
+            changed.dirs = dirs;
+            report.files = outcomes;
         }
-    };
-    let undo = Undo::from_outcomes(&outcomes);
-    report.files = outcomes;
+        Err(e) => {
+            // The batch undid its own renames; what is left are the tokens.
+            let mut e2 = changed.undo(cluster, &rep, e.what, e.stop);
+            e2.restored = e.restored;
+            return Err(e2);
+        }
+    }
 
     // 4. Cluster changes.
-    for call in plan.api.iter().filter(|c| !c.deferred) {
-        let r = if call.method == "PUT" && call.path.starts_with("/_security/role_mapping/") {
-            let name = call.path.rsplit('/').next().unwrap_or_default();
-            cluster.put_role_mapping(name, call.body.as_ref().unwrap_or(&serde_json::Value::Null))
-        } else if call.path.ends_with("/_password") {
+    for i in (0..plan.api.len()).filter(|i| progress::is_cluster_change(plan, *i)) {
+        if stop.is_cancelled() {
+            return Err(changed.undo(cluster, &rep, STOPPED.into(), Stop::Cancelled));
+        }
+        let call = &plan.api[i];
+        let id = ActionId::Cluster(i);
+        rep.tell(&id, ActionState::Running);
+        let r = if call.path.ends_with("/_password") {
             match &call.secret {
                 Some(pw) => cluster.change_password("kibana_system", pw),
                 None => Ok(()),
             }
         } else {
-            continue; // token creation ran in phase 2
+            let name = call.path.rsplit('/').next().unwrap_or_default();
+            cluster.put_role_mapping(name, call.body.as_ref().unwrap_or(&serde_json::Value::Null))
         };
         if let Err(e) = r {
-            let mut restored = Vec::new();
-            if fsutil::restore(&undo).is_ok() {
-                restored = undo.iter().map(|u| u.target.clone()).collect();
-            }
-            for d in dirs.iter().rev() {
-                let _ = std::fs::remove_dir(d);
-            }
-            compensate(cluster, &mut report.notes);
-            return Err(ApplyError {
-                what: format!("{} {}: {e}", call.method, call.path),
-                restored,
-            });
+            rep.tell(&id, ActionState::Failed(e.to_string()));
+            let what = format!("{} {}: {e}", call.method, call.path);
+            return Err(changed.undo(cluster, &rep, what, Stop::Failed));
         }
+        rep.tell(&id, ActionState::Done);
         report.api.push(format!("{} {}", call.method, call.path));
     }
 
-    // 5. Restarts and verification.
+    // 5. Restarts and verification: from here on nothing is undone.
     let es_changed = report
         .files
         .iter()
         .any(|(p, o)| *o != Outcome::Unchanged && p.starts_with(&plan.es_config));
     if opts.restart {
-        for c in &plan.commands {
+        for (i, c) in plan.commands.iter().enumerate() {
+            if stop.is_cancelled() {
+                return Err(stopped_after(plan, &report, i));
+            }
             let Some((prog, args)) = c.argv.split_first() else {
                 continue;
+            };
+            let id = ActionId::Restart(i);
+            rep.tell(&id, ActionState::Running);
+            let fail = |why: String| {
+                rep.tell(&id, ActionState::Failed(why.clone()));
+                err(why)
             };
             let st = std::process::Command::new(prog)
                 .args(args)
                 .status()
-                .map_err(|e| err(format!("cannot run `{}`: {e}", c.argv.join(" "))))?;
+                .map_err(|e| fail(format!("cannot run `{}`: {e}", c.argv.join(" "))))?;
             if !st.success() {
-                return Err(err(format!(
+                return Err(fail(format!(
                     "`{}` failed ({st}); the files are written, restart by hand",
                     c.argv.join(" ")
                 )));
             }
+            rep.tell(&id, ActionState::Done);
             report.ran.push(c.argv.join(" "));
         }
-        let deadline = Instant::now() + opts.wait.unwrap_or(Duration::from_secs(120));
+        rep.tell(&ActionId::Wait, ActionState::Running);
+        let wait = opts.wait.unwrap_or(Duration::from_secs(120));
+        let deadline = Instant::now() + wait;
         while !cluster.reachable() && Instant::now() < deadline {
+            if stop.is_cancelled() {
+                return Err(stopped_after(plan, &report, plan.commands.len()));
+            }
             std::thread::sleep(Duration::from_millis(500));
         }
+        rep.tell(
+            &ActionId::Wait,
+            if cluster.reachable() {
+                ActionState::Done
+            } else {
+                ActionState::Failed(format!("no answer within {}s", wait.as_secs()))
+            },
+        );
+    }
+    if stop.is_cancelled() {
+        return Err(stopped_after(plan, &report, plan.commands.len()));
     }
     if cluster.reachable() && (opts.restart || !es_changed) {
-        report.verified = Some(verify(plan, &setup.kibana_keystore_password, cluster));
-    } else if !plan.is_noop() {
-        report.notes.push("Not verified yet: restart Elasticsearch and Kibana (or pass --restart), then run `esmtls apply` again — it changes nothing and verifies the connection as Kibana makes it.".into());
+        rep.tell(&ActionId::Verify, ActionState::Running);
+        let v = verify(plan, &setup.kibana_keystore_password, cluster);
+        rep.tell(
+            &ActionId::Verify,
+            match &v {
+                Ok(_) => ActionState::Done,
+                Err(e) => ActionState::Failed(e.clone()),
+            },
+        );
+        report.verified = Some(v);
+    } else {
+        let why = if plan.is_noop() {
+            "Elasticsearch is not reachable"
+        } else {
+            "restart Elasticsearch and Kibana first"
+        };
+        rep.tell(&ActionId::Verify, ActionState::Skipped(why.into()));
+        if !plan.is_noop() {
+            report.notes.push("Not verified yet: restart Elasticsearch and Kibana (or pass --restart), then run `esmtls apply` again — it changes nothing and verifies the connection as Kibana makes it.".into());
+        }
     }
     Ok(report)
 }
 
-/// The files written and the directories created.
-type Written = (Vec<(PathBuf, Outcome)>, Vec<PathBuf>);
-
-fn write_all(
-    plan: &Plan,
-    setup: &Setup,
-    from_api: &HashMap<usize, Secret>,
-) -> Result<Written, ApplyError> {
-    // esmtls's own secrets first: a CA whose password is lost could not renew.
-    if !plan.remember.is_empty() {
-        let store = crate::plan::secrets::open(setup).map_err(|e| err(e.to_string()))?;
-        for (name, value) in &plan.remember {
-            store
-                .set(name, value)
-                .map_err(|e| err(format!("cannot store {name} in esmtls's secret store: {e}")))?;
-        }
-    }
-    let mut dirs = Vec::new();
-    for d in &plan.mkdirs {
-        if !d.exists() {
-            mkdir(d).map_err(|e| err(format!("cannot create {}: {e}", d.display())))?;
-            dirs.push(d.clone());
-        }
-    }
-    let cleanup = |dirs: &[PathBuf]| {
-        for d in dirs.iter().rev() {
-            let _ = std::fs::remove_dir(d);
-        }
-    };
-    let mut batch = WriteBatch::new();
-    for f in plan.files.iter().filter(|f| !f.unchanged) {
-        batch.add(&f.path, f.content.clone(), f.mode, Existing::Replace);
-    }
-    for k in &plan.keystores {
-        match keystore_bytes(k, from_api) {
-            Ok(Some(bytes)) => batch.add(&k.path, bytes, MODE_KEYSTORE, Existing::Replace),
-            Ok(None) => {}
-            Err(e) => {
-                cleanup(&dirs);
-                return Err(err(e));
-            }
-        }
-    }
-    let journal = journal_path(setup);
-    let plan_fault = fault();
-    let mut hook = |ev: CommitEvent<'_>| -> Result<(), FsError> {
-        match ev {
-            CommitEvent::Staged(undo) => {
-                if plan_fault.as_deref() == Some("fail-before-commit") {
-                    return Err(FsError::NotWritable {
-                        dir: setup.state_dir.clone(),
-                        reason: "ESMTLS_FAULT=fail-before-commit".into(),
-                    });
-                }
-                let _ = std::fs::create_dir_all(&setup.state_dir);
-                let text = serde_json::to_vec_pretty(undo).unwrap_or_default();
-                fsutil::write_file(&journal, text, fsutil::MODE_SECRET, Existing::Replace)?;
-                Ok(())
-            }
-            CommitEvent::Renamed(n) => {
-                match plan_fault.as_deref().and_then(|f| f.split_once(':')) {
-                    Some(("kill-after-rename", k)) if k.parse() == Ok(n) => std::process::abort(),
-                    Some(("fail-after-rename", k)) if k.parse() == Ok(n) => {
-                        Err(FsError::NotWritable {
-                            dir: setup.state_dir.clone(),
-                            reason: format!("ESMTLS_FAULT=fail-after-rename:{n}"),
-                        })
-                    }
-                    _ => Ok(()),
-                }
-            }
-        }
-    };
-    let r = batch.commit_with(&mut hook);
-    let _ = std::fs::remove_file(&journal);
-    match r {
-        Ok(o) => Ok((o, dirs)),
-        Err(e) => {
-            cleanup(&dirs);
-            Err(err(format!("writing the files: {e}")))
-        }
+/// The operator stopped after the cluster changes: say what stays and what is left
+/// (the restart commands from `next` on, and the verification).
+fn stopped_after(plan: &Plan, report: &Report, next: usize) -> ApplyError {
+    let mut kept: Vec<String> = report
+        .files
+        .iter()
+        .filter(|(_, o)| *o != Outcome::Unchanged)
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    kept.extend(report.api.iter().cloned());
+    kept.extend(report.ran.iter().map(|c| format!("ran {c}")));
+    let mut left: Vec<String> = plan.commands[next.min(plan.commands.len())..]
+        .iter()
+        .map(|c| c.argv.join(" "))
+        .collect();
+    left.push("the verification (`esmtls apply` again, once both are restarted)".into());
+    ApplyError {
+        what: format!(
+            "{STOPPED} after the changes were made; they stay in place (a password change cannot be undone): {}; left to do: {}",
+            if kept.is_empty() {
+                "nothing needed changing".to_string()
+            } else {
+                kept.join(", ")
+            },
+            left.join(", ")
+        ),
+        restored: Vec::new(),
+        stop: Stop::CancelledAfterChanges,
     }
 }
 

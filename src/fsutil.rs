@@ -347,6 +347,25 @@ fn restore_one(target: &Path, backup: &Path) -> Result<(), FsError> {
     Ok(())
 }
 
+/// Removes the temporary files a killed commit left beside `target`
+/// (`.<name>.*.esmtls-tmp`, see `stage`): a run undone from its journal
+/// leaves no new file.
+pub fn remove_stale_temps(target: &Path) {
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(parent_dir(target)) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with(&prefix) && n.ends_with(".esmtls-tmp") {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Convenience: write one file through a batch of one.
 pub fn write_file(
     path: &Path,

@@ -1,7 +1,8 @@
 //! The `esmtls` binary: parse, run, exit code. No logic lives here.
 //!
 //! Exit codes: 0 success (a closed stdout pipe counts as success), 1 the user's
-//! input or setup is wrong, 2 something unexpected (a bug or the crypto library).
+//! input or setup is wrong, 2 something unexpected (a bug or the crypto library),
+//! 130 `apply` stopped by Ctrl-C (as a shell reports a SIGINT).
 #![forbid(unsafe_code)]
 
 mod cli;
@@ -41,7 +42,15 @@ fn main() -> ExitCode {
                     Some(esmtls::pki::PkiError::Crypto { .. })
                 )
             });
-            ExitCode::from(if unexpected { 2 } else { 1 })
+            let stopped = e.chain().any(|c| {
+                c.downcast_ref::<esmtls::apply::ApplyError>()
+                    .is_some_and(|a| a.is_cancelled())
+            });
+            ExitCode::from(match (stopped, unexpected) {
+                (true, _) => 130,
+                (_, true) => 2,
+                _ => 1,
+            })
         }
     }
 }

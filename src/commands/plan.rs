@@ -129,6 +129,8 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
     let opts = apply::Options {
         restart: args.restart,
         wait: None,
+        observer: progress_lines(!args.plan.json && std::io::stderr().is_terminal()),
+        cancel: stop_on_ctrl_c()?,
     };
     let report = apply::apply(&p, &setup, cluster.as_mut(), &opts)?;
     let mut out = std::io::stdout().lock();
@@ -202,4 +204,38 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
         bail!("the files are written but the verification failed: {e}");
     }
     Ok(())
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM during apply sets the stop flag: apply stops at
+/// its next safe point and restores what it changed (or, after the cluster
+/// changes, says what is left). A second signal while stopping ends the
+/// process at once; the journal then restores the files on the next run.
+fn stop_on_ctrl_c() -> Result<apply::Cancel> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let cancel = apply::Cancel::new();
+    for sig in [SIGINT, SIGTERM] {
+        // Registered first, so it sees the flag as the earlier signal left it.
+        signal_hook::flag::register_conditional_shutdown(sig, 130, cancel.flag())
+            .context("installing the Ctrl-C handler")?;
+        signal_hook::flag::register(sig, cancel.flag()).context("installing the Ctrl-C handler")?;
+    }
+    Ok(cancel)
+}
+
+/// One line on stderr per action as it ends (on a terminal, without --json).
+fn progress_lines(on: bool) -> apply::Observer {
+    use apply::ActionState as S;
+    if !on {
+        return apply::Observer::default();
+    }
+    apply::Observer::new(|p| {
+        let line = match &p.state {
+            S::Pending | S::Running => return,
+            S::Done => format!("  ✓ {}", p.action.label),
+            S::Failed(why) => format!("  ✗ {}: {why}", p.action.label),
+            S::Undone => format!("  ↺ undone: {}", p.action.label),
+            S::Skipped(why) => format!("  – {} (not now: {why})", p.action.label),
+        };
+        eprintln!("{line}");
+    })
 }

@@ -97,7 +97,7 @@ pub enum Overlay {
 pub enum Exit {
     /// Normally.
     Quit,
-    /// Ctrl-C while apply was running.
+    /// Ctrl-C a second time while apply was stopping.
     Interrupted,
 }
 
@@ -118,6 +118,8 @@ pub enum Msg {
     Planned(Result<Box<Planned>, String>),
     /// Apply finished (or stopped).
     Applied(Result<Box<Summary>, String>),
+    /// The executor reports one action's state.
+    Progress(esmtls::apply::Progress),
     /// A worker panicked (a bug): shown on the finish screen.
     Failed(String),
     /// The certificate inventory (as `esmtls status`) was read.
@@ -147,6 +149,8 @@ pub enum Cmd {
     RenewWrite(Box<RenewPreview>),
     /// Run the doctor's offline and online checks.
     Check,
+    /// Ask the running apply to stop (it restores what it changed, then reports).
+    Stop,
 }
 
 /// The whole state.
@@ -276,6 +280,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Option<Cmd> {
             m.finish = finish::State::from(r.map(|b| *b));
             m.screen = Screen::Finish;
         }
+        Msg::Progress(p) => apply::progress(m, p),
         Msg::Failed(e) => {
             m.busy = false;
             m.finish = finish::State::from(Err(e));
@@ -309,6 +314,11 @@ fn act(m: &mut Model, a: Action) -> Option<Cmd> {
     }
     if a == Action::Abort {
         let running = m.screen == Screen::Apply && m.busy;
+        if running && !m.apply.stopping {
+            // Stop cleanly: the worker restores, then its report lands on Finish.
+            m.apply.stopping = true;
+            return Some(Cmd::Stop);
+        }
         m.exit = Some(if running {
             Exit::Interrupted
         } else {

@@ -1,9 +1,13 @@
-//! The one place the wizard's effects run: detection, saving the answers,
-//! planning and applying, each on a worker thread that reports back as a
-//! [`Msg`] on the event loop's channel. They call exactly what `esmtls plan`
-//! and `esmtls apply` call (`commands::context`, `plan::build`, `apply::apply`),
-//! and what `esmtls status`, `renew` and `doctor` call (`commands::status::context`,
-//! `Inventory::collect`, `renew::plan`, `RenewPlan::write`, `doctor::offline`/`online`).
+//! The one place the wizard's effects run: detection (after undoing an
+//! interrupted apply from its journal, as `esmtls apply` does first), saving
+//! the answers, planning and applying, each on a worker thread that reports
+//! back as a [`Msg`] on the event loop's channel — apply also reports each
+//! action's progress there. They call exactly what `esmtls plan` and `esmtls
+//! apply` call (`commands::context`, `plan::build`, `apply::recover`,
+//! `apply::apply`), and what `esmtls status`, `renew` and `doctor` call
+//! (`commands::status::context`, `Inventory::collect`, `renew::plan`,
+//! `RenewPlan::write`, `doctor::offline`/`online`). A stop request only sets apply's flag: the worker restores
+//! and reports.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
@@ -36,11 +40,18 @@ pub struct Effects {
     pub saved: PathBuf,
     /// Where reports go.
     pub tx: Sender<Event>,
+    /// The running apply's stop flag (one apply per wizard run).
+    pub cancel: apply::Cancel,
 }
 
 impl Effects {
     /// Starts `cmd` on a worker thread.
     pub fn run(&self, cmd: Cmd) {
+        if let Cmd::Stop = cmd {
+            self.cancel.cancel();
+            return;
+        }
+        let cancel = self.cancel.clone();
         let (es, kb, saved, tx) = (
             self.es.clone(),
             self.kb.clone(),
@@ -55,7 +66,15 @@ impl Effects {
                 }
                 Cmd::Apply(b) => {
                     let (p, setup, a) = *b;
-                    Msg::Applied(run_apply(&p, &setup, &a).map(Box::new).map_err(text))
+                    let progress = tx.clone();
+                    let opts = apply::Options {
+                        observer: apply::Observer::new(move |p| {
+                            let _ = progress.send(Event::Msg(Msg::Progress(p.clone())));
+                        }),
+                        cancel,
+                        ..apply::Options::default()
+                    };
+                    Msg::Applied(run_apply(&p, &setup, &a, &opts).map(Box::new).map_err(text))
                 }
                 Cmd::Inventory => Msg::Inventoried(
                     inventory(es.as_deref(), kb.as_deref())
@@ -78,6 +97,7 @@ impl Effects {
                         .map(Box::new)
                         .map_err(text),
                 ),
+                Cmd::Stop => Msg::Tick, // handled above, never on a worker
             });
             let msg = std::panic::catch_unwind(work).unwrap_or_else(|p| {
                 let why = p
@@ -92,6 +112,22 @@ impl Effects {
     }
 }
 
+/// Undoes an interrupted apply from its journal (the setup the saved answers
+/// or the defaults point at); what to tell on the start screen, if anything.
+fn recover_interrupted(probe: &Answers, es: Option<&Path>, kb: Option<&Path>) -> Option<String> {
+    let setup = crate::commands::context::setup(probe, es, kb).ok()?;
+    match apply::recover(&setup) {
+        Ok(files) if files.is_empty() => None,
+        Ok(files) => Some(super::strings::recovered(
+            &files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>(),
+        )),
+        Err(e) => Some(super::strings::recovery_failed(&e.to_string())),
+    }
+}
+
 fn text(e: anyhow::Error) -> String {
     e.chain()
         .map(|c| c.to_string())
@@ -101,20 +137,23 @@ fn text(e: anyhow::Error) -> String {
 
 fn detect(es: Option<PathBuf>, kb: Option<PathBuf>, saved: &Path) -> Result<DetectInfo> {
     use std::fmt::Write;
-    let opts = DetectOptions::from_env(es.clone(), kb.clone())?;
-    let d = Detected::detect(&opts)?;
-    let mut summary = d.to_string();
-    if d.nothing_found() {
-        summary.push_str("\nNeither is installed here: the files will go to an output folder (esmtls-out/), ready to copy.\n");
-    }
     let saved_answers = std::fs::read_to_string(saved)
         .ok()
         .and_then(|t| Answers::parse(saved, &t).ok());
-    // The license, when the cluster answers with the admin credentials from
-    // the environment (ELASTIC_PASSWORD, ...): the same client `esmtls plan` uses.
     let probe = saved_answers
         .clone()
         .unwrap_or_else(|| Answers::new(plan::Mode::Token));
+    // First, as `esmtls apply` does: put back what an interrupted apply changed.
+    let recovered = recover_interrupted(&probe, es.as_deref(), kb.as_deref());
+    let opts = DetectOptions::from_env(es.clone(), kb.clone())?;
+    let d = Detected::detect(&opts)?;
+    let mut summary = recovered.unwrap_or_default();
+    summary.push_str(&d.to_string());
+    if d.nothing_found() {
+        summary.push_str("\nNeither is installed here: the files will go to an output folder (esmtls-out/), ready to copy.\n");
+    }
+    // The license, when the cluster answers with the admin credentials from
+    // the environment (ELASTIC_PASSWORD, ...): the same client `esmtls plan` uses.
     let mut license = None;
     if let Ok(setup) = crate::commands::context::setup(&probe, es.as_deref(), kb.as_deref())
         && let Ok(mut c) = crate::commands::context::cluster(&probe, &setup)
@@ -163,9 +202,23 @@ fn make_plan(
     })
 }
 
-fn run_apply(p: &plan::Plan, setup: &plan::Setup, a: &Answers) -> Result<Summary> {
+fn run_apply(
+    p: &plan::Plan,
+    setup: &plan::Setup,
+    a: &Answers,
+    opts: &apply::Options,
+) -> Result<Summary> {
     let mut cluster = crate::commands::context::cluster(a, setup)?;
-    let report = apply::apply(p, setup, cluster.as_mut(), &apply::Options::default())?;
+    let report = match apply::apply(p, setup, cluster.as_mut(), opts) {
+        Ok(r) => r,
+        Err(e) if e.stop == apply::Stop::Cancelled => {
+            let restored: Vec<String> =
+                e.restored.iter().map(|r| r.display().to_string()).collect();
+            let more = e.what.strip_prefix(apply::STOPPED).unwrap_or(&e.what);
+            anyhow::bail!(super::strings::stopped_restored(&restored, more));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut lines = Vec::new();
     for r in &report.recovered {
         lines.push(format!(

@@ -140,7 +140,7 @@ pub const TABLE: &[Binding] = &[
     b!(&[(KeyCode::Char('u'), C)], "C-u", Clear, "clear the field", "clear", TEXT),
     b!(&[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)], "?", Help, "this help", "help", NAV | SCROLL | SELECT),
     b!(&[(KeyCode::Char('q'), N)], "q", Quit, "quit (asks if answers would be lost)", "quit", NAV | SCROLL | SELECT),
-    b!(&[(KeyCode::Char('c'), C)], "C-c", Abort, "abort now; nothing more is written", "", ALL | CONFIRM),
+    b!(&[(KeyCode::Char('c'), C)], "C-c", Abort, "quit; while applying: stop and restore what was changed", "", ALL | CONFIRM),
     b!(&[(KeyCode::Char('y'), N), (KeyCode::Char('Y'), S)], "y", Yes, "yes, quit", "quit", CONFIRM),
     b!(&[(KeyCode::Char('n'), N), (KeyCode::Esc, N)], "n/Esc", No, "no, stay", "stay", CONFIRM),
 ];

@@ -71,6 +71,7 @@ pub fn run(opts: Options) -> Result<()> {
         kb: opts.kibana_config.clone(),
         saved: effects::saved_answers_path(),
         tx: tx.clone(),
+        cancel: esmtls::apply::Cancel::new(),
     };
     let mut model = Model::new(theme::Theme::from_env(), opts.out.clone());
     let mut terminal = ratatui::try_init()?;

@@ -128,6 +128,46 @@ fn snapshots_review_apply_finish() {
 }
 
 #[test]
+fn snapshots_apply_progress_and_stop() {
+    use esmtls::apply::ActionState as S;
+    let (mut m, tmp, list) = super::tests::applying();
+    let last = list.len() - 1;
+    for (i, st) in [
+        (0, S::Done),
+        (1, S::Done),
+        (2, S::Done),
+        (3, S::Failed("no space left on device".into())),
+        (4, S::Running),
+        (
+            last,
+            S::Skipped("restart Elasticsearch and Kibana first".into()),
+        ),
+    ] {
+        super::tests::progress(&mut m, &list, i, st);
+    }
+    snap("apply_progress", &m, Some(tmp.path()));
+    press(&mut m, &[ctrl('c')]);
+    for i in [2, 1, 0] {
+        super::tests::progress(&mut m, &list, i, S::Undone);
+    }
+    snap("apply_stopping", &m, Some(tmp.path()));
+    let restored = vec![
+        tmp.path()
+            .join("es/elasticsearch.yml")
+            .display()
+            .to_string(),
+        tmp.path().join("kibana/kibana.yml").display().to_string(),
+    ];
+    update(
+        &mut m,
+        Msg::Applied(Err(super::super::tui::strings::stopped_restored(
+            &restored, "",
+        ))),
+    );
+    snap("finish_stopped", &m, Some(tmp.path()));
+}
+
+#[test]
 fn too_small_says_so() {
     let m = started();
     let mut t = Terminal::new(TestBackend::new(60, 20)).unwrap();

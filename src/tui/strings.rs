@@ -55,6 +55,45 @@ pub const PLAN_FAILED: &str = "The plan cannot be made with these answers:";
 /// Apply screen title.
 pub const APPLYING: &str =
     "Applying: backups first, then atomic writes; a failure restores every file";
+/// Apply screen: what Ctrl-C does.
+pub const APPLY_STOP_HINT: &str = "Ctrl-C stops and puts back everything changed so far.";
+/// Apply screen: after Ctrl-C, while the worker restores.
+pub const STOPPING: &str = "Stopping — restoring what was changed…";
+/// Apply screen: a second Ctrl-C.
+pub const STOP_AGAIN: &str =
+    "Ctrl-C again quits at once; the next run restores the files from the journal.";
+/// Finish: the operator stopped apply.
+pub const STOPPED_TITLE: &str = "Stopped (Ctrl-C):";
+/// Finish: the report of a stop before the cluster changes.
+pub fn stopped_restored(restored: &[String], more: &str) -> String {
+    let mut t = if restored.is_empty() {
+        "Nothing had been changed yet; every file is as it was.".to_string()
+    } else {
+        let mut t = "Everything this run changed was put back as it was:".to_string();
+        for r in restored {
+            t.push_str(&format!("\n  restored  {r}"));
+        }
+        t
+    };
+    for m in more.split("; ").filter(|m| !m.is_empty()) {
+        t.push_str(&format!("\n{m}"));
+    }
+    t.push_str(
+        "\nBackups (*.esmtls-*.bak) stay beside the files. Quit, or run the wizard again to retry.",
+    );
+    t
+}
+/// Start screen: what the journal recovery put back.
+pub fn recovered(files: &[String]) -> String {
+    format!(
+        "An earlier apply was interrupted; its files were restored as they were before it:\n  {}\n",
+        files.join("\n  ")
+    )
+}
+/// Start screen: the journal recovery failed.
+pub fn recovery_failed(e: &str) -> String {
+    format!("An earlier apply was interrupted and could not be undone: {e}\n")
+}
 /// Finish title.
 pub const FINISHED: &str = "Finished";
 /// Finish: the apply failed.
@@ -73,10 +112,10 @@ pub const QUIT_Q: &str = "Quit? Your answers on these screens would be lost.";
 pub const HELP_TITLE: &str = "Keys";
 /// Without a terminal.
 pub const NO_TTY: &str = "the wizard needs a terminal (stdin and stdout must be a TTY); without one, use `esmtls plan --answers FILE` to review and `esmtls apply --answers FILE --yes` to apply (see assets/answers/ for examples)";
-/// After Ctrl-C during apply.
+/// After a second Ctrl-C during apply.
 pub fn interrupted(journal: &str) -> String {
     format!(
-        "interrupted during apply: files already replaced are put back from their backups by the next `esmtls apply` or wizard run (journal {journal})"
+        "interrupted during apply (Ctrl-C twice): files already replaced are put back from their backups by the next `esmtls apply` or wizard run (journal {journal})"
     )
 }
 

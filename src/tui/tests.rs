@@ -1,6 +1,7 @@
 //! Tests of the Elm core driven by scripted key sequences: navigation,
 //! validation, the back and quit rules. The helpers serve `snapshots.rs` too.
 
+use esmtls::apply::{ActionState, Progress};
 use esmtls::plan::Mode;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -188,15 +189,96 @@ fn the_last_step_asks_for_the_plan_and_review_confirms() {
     assert_eq!((m.screen, m.steps.step), (Screen::Steps, 9));
 }
 
-#[test]
-fn ctrl_c_during_apply_is_an_interruption() {
-    let (mut m, _tmp) = super::snapshots::at_review();
+/// Review → Enter: the apply screen, every action pending.
+pub(super) fn applying() -> (Model, tempfile::TempDir, Vec<esmtls::apply::Action>) {
+    let (mut m, tmp) = super::snapshots::at_review();
     let cmds = press(&mut m, &[ch('j'), k(KeyCode::Enter)]);
     assert!(matches!(cmds.as_slice(), [Cmd::Apply(_)]));
     assert_eq!(m.screen, Screen::Apply);
+    let plan = &m.review.planned.as_ref().unwrap().plan;
+    let list = esmtls::apply::actions(plan, false);
+    (m, tmp, list)
+}
+
+pub(super) fn progress(
+    m: &mut Model,
+    list: &[esmtls::apply::Action],
+    index: usize,
+    state: ActionState,
+) {
+    update(
+        m,
+        Msg::Progress(Progress {
+            index,
+            action: list[index].clone(),
+            state,
+        }),
+    );
+}
+
+#[test]
+fn the_apply_screen_lists_every_action_and_follows_progress() {
+    let (mut m, _tmp, list) = applying();
+    let labels: Vec<&str> = m.apply.actions.iter().map(|a| a.0.as_str()).collect();
+    let want: Vec<&str> = list.iter().map(|a| a.label.as_str()).collect();
+    assert_eq!(labels, want);
+    assert!(m.apply.actions.iter().all(|a| a.1 == ActionState::Pending));
+    progress(&mut m, &list, 0, ActionState::Running);
+    assert_eq!(m.apply.actions[0].1, ActionState::Running);
+    progress(&mut m, &list, 0, ActionState::Done);
+    progress(&mut m, &list, 1, ActionState::Failed("disk full".into()));
+    progress(&mut m, &list, 0, ActionState::Undone);
+    assert_eq!(m.apply.actions[0].1, ActionState::Undone);
+    assert_eq!(
+        m.apply.actions[1].1,
+        ActionState::Failed("disk full".into())
+    );
+    assert!(
+        m.apply.actions[2..]
+            .iter()
+            .all(|a| a.1 == ActionState::Pending)
+    );
+    // An index the list does not have changes nothing.
+    let before = m.apply.clone();
+    update(
+        &mut m,
+        Msg::Progress(Progress {
+            index: 999,
+            action: list[0].clone(),
+            state: ActionState::Done,
+        }),
+    );
+    assert_eq!(m.apply, before);
+    assert_eq!((m.screen, m.exit), (Screen::Apply, None));
+}
+
+#[test]
+fn ctrl_c_during_apply_stops_and_the_report_lands_on_finish() {
+    let (mut m, _tmp, _) = applying();
     press(&mut m, &[ch('q')]);
     assert_eq!(m.exit, None, "q does nothing while applying");
-    press(&mut m, &[ctrl('c')]);
+    let cmds = press(&mut m, &[ctrl('c')]);
+    assert!(matches!(cmds.as_slice(), [Cmd::Stop]), "{cmds:?}");
+    assert_eq!(m.exit, None, "the wizard waits for the worker");
+    assert!(m.apply.stopping && m.busy);
+    assert_eq!(m.screen, Screen::Apply);
+    let report = super::strings::stopped_restored(&["/etc/kibana/kibana.yml".into()], "");
+    update(&mut m, Msg::Applied(Err(report.clone())));
+    assert_eq!((m.screen, m.busy, m.exit), (Screen::Finish, false, None));
+    assert_eq!(m.finish.result, Some(Err(report)));
+    // Then the operator quits normally.
+    press(&mut m, &[k(KeyCode::Enter)]);
+    assert_eq!(m.exit, Some(Exit::Quit));
+}
+
+#[test]
+fn a_second_ctrl_c_while_stopping_exits_at_once() {
+    let (mut m, _tmp, _) = applying();
+    assert!(matches!(
+        press(&mut m, &[ctrl('c')]).as_slice(),
+        [Cmd::Stop]
+    ));
+    assert!(press(&mut m, &[ctrl('c')]).is_empty());
     assert_eq!(m.exit, Some(Exit::Interrupted));
 }
 

@@ -1,5 +1,6 @@
 //! Finish: the report — verified or not, what was written and sent, notes,
-//! and the commands left to run, printed plainly so they can be copied.
+//! and the commands left to run, printed plainly so they can be copied; or,
+//! after Ctrl-C, what the stop restored (or what stays and is left).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -46,6 +47,10 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     match &m.finish.result {
         None => {}
+        Some(Err(e)) if m.apply.stopping => {
+            lines.push(Line::styled(s::STOPPED_TITLE, t.warn()));
+            lines.extend(e.lines().map(|l| Line::from(l.to_string())));
+        }
         Some(Err(e)) => {
             lines.push(Line::styled(s::APPLY_FAILED, t.error()));
             lines.push(Line::from(e.as_str()));

@@ -1,0 +1,186 @@
+//! Stopping the wizard's apply in a real terminal: tmux runs `esmtls setup`
+//! with `ESMTLS_FAULT=pause-after-rename:2`, so apply holds after its second
+//! rename (files half replaced); Ctrl-C must stop it, put every file back
+//! byte for byte, leave no new file (backups aside), say what was restored on
+//! the finish screen, and let the operator quit normally. And an apply killed
+//! mid-write is undone when the wizard starts, which says so.
+//!
+//! Waiting is a bounded poll of `capture-pane`, never a fixed sleep; the tmux
+//! server is killed by its guard on every exit path.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::tmux::Tmux;
+
+struct Seeded {
+    root: PathBuf,
+    es: PathBuf,
+    kb: PathBuf,
+    home: PathBuf,
+}
+
+fn seed(root: &Path) -> Seeded {
+    let es = root.join("es/config");
+    let kb = root.join("kibana/config");
+    let home = root.join("home");
+    for d in [&es, &kb, &home] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let e = common::setups::es_autoconfigured(&es);
+    common::setups::kibana_after_setup(&kb, &e);
+    Seeded {
+        root: root.to_path_buf(),
+        es,
+        kb,
+        home,
+    }
+}
+
+/// Every file under the two config dirs, backups (`*.bak`) left out.
+fn files(s: &Seeded) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for top in [&s.es, &s.kb] {
+        let mut stack = vec![top.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if !p.to_string_lossy().ends_with(".bak") {
+                    out.insert(p.clone(), std::fs::read(&p).unwrap());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn wizard(s: &Seeded, name: &str, fault: &str) -> Tmux {
+    let script = format!(
+        "cd '{root}' && env -i PATH=\"$PATH\" HOME='{home}' TERM=xterm-256color LANG=C.UTF-8 ESMTLS_SECRET_STORE=file ESMTLS_FAULT='{fault}' '{bin}' setup --es-config '{es}' --kibana-config '{kb}'; echo \"esmtls exited with $?\"; cat",
+        root = s.root.display(),
+        home = s.home.display(),
+        bin = env!("CARGO_BIN_EXE_esmtls"),
+        es = s.es.display(),
+        kb = s.kb.display(),
+    );
+    Tmux::start(name, 120, 40, &script)
+}
+
+/// Polls until `ok(screen)` (at most 60 s).
+#[track_caller]
+fn wait_until(t: &Tmux, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let screen = t.capture();
+        if ok(&screen) {
+            return screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; the screen:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ctrl_c_mid_write_restores_every_file_and_reports_it() {
+    if !common::have("tmux") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let s = seed(&tmp.path().join("root"));
+    let before = files(&s);
+    let t = wizard(&s, "esmtls-cancel", "pause-after-rename:2");
+    t.wait_for("config:");
+    t.send(&["Enter"]);
+    t.wait_for("Which way should Kibana authenticate?");
+    t.send(&["Enter"]);
+    t.wait_for("HTTPS on Elasticsearch (prerequisite)");
+    // Through the steps with their defaults (one Enter per screen seen), to the review.
+    let mut step = 0;
+    while step < 9 {
+        step += 1;
+        t.send(&["Enter"]);
+        t.wait_for(&format!("{step}. "));
+    }
+    t.send(&["Enter"]);
+    t.wait_for("Nothing has been written yet");
+    t.send(&["Enter"]);
+    // Paused after the second rename: preparing and two writes are done.
+    let applying = wait_until(&t, "two renames", |sc| sc.matches('✓').count() >= 3);
+    assert!(applying.contains("Ctrl-C stops"), "{applying}");
+    assert_ne!(before, files(&s), "two files are replaced now");
+    t.send(&["C-c"]);
+    let fin = t.wait_for("Stopped (Ctrl-C):");
+    assert!(
+        fin.contains("Everything this run changed was put back as it was"),
+        "{fin}"
+    );
+    assert_eq!(
+        fin.matches("restored  ").count(),
+        2,
+        "the two files replaced are named: {fin}"
+    );
+    t.send(&["Enter"]);
+    let end = t.wait_for("esmtls exited with");
+    assert!(end.contains("esmtls exited with 0"), "{end}");
+
+    let after = files(&s);
+    let new: Vec<_> = after.keys().filter(|p| !before.contains_key(*p)).collect();
+    assert!(new.is_empty(), "new files left behind: {new:?}");
+    for (p, v) in &before {
+        assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
+    }
+    let temps: Vec<_> = after
+        .keys()
+        .filter(|p| p.to_string_lossy().ends_with(".esmtls-tmp"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}
+
+#[test]
+fn the_wizard_first_undoes_an_apply_killed_mid_write() {
+    if !common::have("tmux") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let s = seed(&tmp.path().join("root"));
+    let before = files(&s);
+    // `esmtls apply` killed after its second rename leaves its journal.
+    let answers = s.root.join("answers.yml");
+    std::fs::write(&answers, "mode: token\n").unwrap();
+    let mut c = common::esmtls(&s.root);
+    c.env("HOME", &s.home)
+        .env("ESMTLS_SECRET_STORE", "file")
+        .env("ESMTLS_FAULT", "kill-after-rename:2")
+        .args(["apply", "--yes", "--answers"])
+        .arg(&answers)
+        .arg("--es-config")
+        .arg(&s.es)
+        .arg("--kibana-config")
+        .arg(&s.kb);
+    let o = common::run(&mut c);
+    assert!(!o.status.success(), "the process must die");
+    assert_ne!(before, files(&s), "two files were replaced before the kill");
+
+    let t = wizard(&s, "esmtls-recover", "");
+    let start = t.wait_for("config:");
+    assert!(
+        start.contains("An earlier apply was interrupted; its files were restored"),
+        "{start}"
+    );
+    t.send(&["q"]);
+    t.wait_for("esmtls exited with 0");
+    let after = files(&s);
+    for (p, v) in &before {
+        assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
+    }
+    let new: Vec<_> = after.keys().filter(|p| !before.contains_key(*p)).collect();
+    assert!(new.is_empty(), "new files left behind: {new:?}");
+}
