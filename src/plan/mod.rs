@@ -9,6 +9,7 @@
 pub mod answers;
 mod build;
 mod certs;
+pub mod choices;
 mod credentials;
 mod edits;
 mod facts;
@@ -21,6 +22,7 @@ pub mod setup;
 pub mod types;
 
 pub use answers::{Answers, AnswersError};
+pub use choices::{ClientAuth, RealmOrder, Restart, SecretStoreChoice};
 pub use build::{KB_P12_PASSWORD, build};
 pub use certs::{CA_SECRET, random_password};
 pub use credentials::role_mapping_body;
