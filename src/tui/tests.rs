@@ -4,6 +4,7 @@
 use esmtls::plan::Mode;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::reports::Restarts;
 use super::app::{Cmd, DetectInfo, Exit, Model, Msg, Overlay, Screen, on_key, update};
 use super::theme::Theme;
 
@@ -42,6 +43,13 @@ pub(super) fn started() -> Model {
             summary: SUMMARY.into(),
             saved: None,
             license: None,
+            restarts: Restarts {
+                es: Some(("systemd: systemctl restart elasticsearch.service".into(), true)),
+                kibana: Some((
+                    "unknown: esmtls could not tell how this Kibana was started; restart it the way you started it".into(),
+                    false,
+                )),
+            },
         }))),
     );
     m
@@ -211,6 +219,7 @@ fn saved_answers_are_offered_and_resumed() {
             summary: SUMMARY.into(),
             saved: Some((saved, "/state/wizard-answers.yml".into())),
             license: None,
+            restarts: Restarts::default(),
         }))),
     );
     press(&mut m, &[k(KeyCode::Down), k(KeyCode::Enter)]);
@@ -247,6 +256,7 @@ fn a_detected_license_preselects_the_guide() {
             summary: SUMMARY.into(),
             saved: None,
             license: Some(esmtls::plan::License::Trial),
+            restarts: Restarts::default(),
         }))),
     );
     press(
