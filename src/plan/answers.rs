@@ -492,7 +492,9 @@ impl Answers {
             (_, m) if !m.client_cert() => {
                 return Err(bad(
                     "elasticsearch.client_authentication",
-                    format!("mode `{m}` presents no client certificate, so there is nothing for Elasticsearch to ask for; leave it `auto`, or choose mtls-token, mtls-password or pki"),
+                    format!(
+                        "mode `{m}` presents no client certificate, so there is nothing for Elasticsearch to ask for; leave it `auto`, or choose mtls-token, mtls-password or pki"
+                    ),
                 ));
             }
             (ClientAuth::Required, Mode::Pki) => {
@@ -664,7 +666,10 @@ mod tests {
         assert_eq!(d.pki.order, RealmOrder::Auto);
         assert_eq!(d.client_authentication(), Some("required"));
         assert_eq!(d.elasticsearch.restart, Restart::Auto);
-        assert_eq!(parse("mode: token\n").unwrap().client_authentication(), None);
+        assert_eq!(
+            parse("mode: token\n").unwrap().client_authentication(),
+            None
+        );
     }
 
     #[test]
@@ -685,7 +690,11 @@ mod tests {
                 "client_authentication",
                 "sometimes",
             ),
-            ("mode: pki\npki:\n  order: first\n", "pki.order", "whole number"),
+            (
+                "mode: pki\npki:\n  order: first\n",
+                "pki.order",
+                "whole number",
+            ),
             (
                 "mode: pki\nelasticsearch:\n  restart: \"\"\n",
                 "elasticsearch.restart",
@@ -706,7 +715,9 @@ mod tests {
             assert!(e.contains(key) && e.contains(says), "{text}: {e}");
         }
         // optional on an mtls mode is allowed (the plan warns).
-        assert!(parse("mode: mtls-token\nelasticsearch:\n  client_authentication: optional\n").is_ok());
+        assert!(
+            parse("mode: mtls-token\nelasticsearch:\n  client_authentication: optional\n").is_ok()
+        );
     }
 
     #[test]

@@ -133,7 +133,9 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
     if a.mode.client_authentication() == Some("required")
         && a.client_authentication() == Some("optional")
     {
-        use super::guide::strings::{MTLS_OPTIONAL, REQUIRED_ALWAYS_PRESENT, REQUIRED_APPLIES_TO_ALL};
+        use super::guide::strings::{
+            MTLS_OPTIONAL, REQUIRED_ALWAYS_PRESENT, REQUIRED_APPLIES_TO_ALL,
+        };
         choice.retain(|w| w != REQUIRED_APPLIES_TO_ALL && w != REQUIRED_ALWAYS_PRESENT);
         choice.push(MTLS_OPTIONAL.into());
     }
@@ -550,8 +552,12 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         }
         match restart_command(answer, detected.as_ref(), key, who) {
             Ok(c) => {
-                ctx.step(n).changes.push(format!("run: {}", c.argv.join(" ")));
-                ctx.step(n).notes.push(format!("{} ({key}: {}).", c.what, answer.text()));
+                ctx.step(n)
+                    .changes
+                    .push(format!("run: {}", c.argv.join(" ")));
+                ctx.step(n)
+                    .notes
+                    .push(format!("{} ({key}: {}).", c.what, answer.text()));
                 commands.push(c);
             }
             Err(why) => ctx.step(n).notes.push(why),
@@ -616,8 +622,12 @@ fn restart_command(
             restart: true,
         }),
         (Restart::Auto, Some(c)) => Ok(c.clone()),
-        (Restart::Auto, None) => Err(format!("Restart {who} where it runs, after copying the files (see the README in the output folder).")),
-        (Restart::None, _) => Err(format!("Restart {who} yourself ({key}: none): esmtls runs nothing.")),
+        (Restart::Auto, None) => Err(format!(
+            "Restart {who} where it runs, after copying the files (see the README in the output folder)."
+        )),
+        (Restart::None, _) => Err(format!(
+            "Restart {who} yourself ({key}: none): esmtls runs nothing."
+        )),
     }
 }
 
@@ -915,7 +925,11 @@ mod tests {
         std::fs::create_dir_all(&es).unwrap();
         std::fs::create_dir_all(&kb).unwrap();
         std::fs::write(es.join("elasticsearch.yml"), es_yml).unwrap();
-        std::fs::write(kb.join("kibana.yml"), "elasticsearch.username: kibana_system\n").unwrap();
+        std::fs::write(
+            kb.join("kibana.yml"),
+            "elasticsearch.username: kibana_system\n",
+        )
+        .unwrap();
         let mut s = Setup::dirs(&es, &kb, &tmp.path().join("state"));
         s.ca_password_store = SecretStoreChoice::File;
         (tmp, s)
@@ -960,7 +974,11 @@ mod tests {
     #[test]
     fn pki_order_is_written_as_given() {
         let (_t, s) = seeded("cluster.name: demo\n");
-        let p = plan(&answers("mode: pki\nlicense: platinum\npki:\n  order: 5\n"), &s).unwrap();
+        let p = plan(
+            &answers("mode: pki\nlicense: platinum\npki:\n  order: 5\n"),
+            &s,
+        )
+        .unwrap();
         let st = step(&p, 3);
         assert!(
             st.changes
@@ -995,19 +1013,29 @@ mod tests {
         let (_t, s) = seeded(
             "xpack.security.authc.realms.ldap.corp.order: 5\nxpack.security.authc.realms.native.users.order: 7\n",
         );
-        let e = plan(&answers("mode: pki\nlicense: platinum\npki:\n  order: 5\n"), &s)
-            .err()
-            .unwrap()
-            .to_string();
+        let e = plan(
+            &answers("mode: pki\nlicense: platinum\npki:\n  order: 5\n"),
+            &s,
+        )
+        .err()
+        .unwrap()
+        .to_string();
         assert!(
             e.contains("pki.order") && e.contains("ldap.corp") && e.contains("elasticsearch.yml"),
             "{e}"
         );
         // After another realm: allowed, with a note on what that means.
-        let p = plan(&answers("mode: pki\nlicense: platinum\npki:\n  order: 6\n"), &s).unwrap();
+        let p = plan(
+            &answers("mode: pki\nlicense: platinum\npki:\n  order: 6\n"),
+            &s,
+        )
+        .unwrap();
         let notes = step(&p, 3).notes.join("\n");
         assert!(notes.contains("after ldap.corp"), "{notes}");
-        assert!(notes.contains("ldap.corp (5), pki.esmtls_pki (6), native.users (7)"), "{notes}");
+        assert!(
+            notes.contains("ldap.corp (5), pki.esmtls_pki (6), native.users (7)"),
+            "{notes}"
+        );
         // auto: before the lowest.
         let p = plan(&answers("mode: pki\nlicense: platinum\n"), &s).unwrap();
         assert!(es_yml(&p).contains("order: 4"), "{}", es_yml(&p));
@@ -1018,9 +1046,15 @@ mod tests {
         let (_t, s) = seeded("cluster.name: demo\n");
         let a = answers("mode: mtls-token\nelasticsearch:\n  client_authentication: optional\n");
         let p = plan(&a, &s).unwrap();
-        assert!(es_yml(&p).contains("client_authentication: optional"), "{}", es_yml(&p));
         assert!(
-            p.warnings.iter().any(|w| w.contains("mTLS network control is lost")),
+            es_yml(&p).contains("client_authentication: optional"),
+            "{}",
+            es_yml(&p)
+        );
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("mTLS network control is lost")),
             "{:?}",
             p.warnings
         );
@@ -1041,11 +1075,16 @@ mod tests {
         // pki: optional (auto) and the explicit optional plan the same.
         let p1 = plan(&answers("mode: pki\nlicense: trial\n"), &s).unwrap();
         let p2 = plan(
-            &answers("mode: pki\nlicense: trial\nelasticsearch:\n  client_authentication: optional\n"),
+            &answers(
+                "mode: pki\nlicense: trial\nelasticsearch:\n  client_authentication: optional\n",
+            ),
             &s,
         )
         .unwrap();
-        assert_eq!(es_yml(&p1).contains("optional"), es_yml(&p2).contains("optional"));
+        assert_eq!(
+            es_yml(&p1).contains("optional"),
+            es_yml(&p2).contains("optional")
+        );
         assert!(!p2.verify.refused_without_cert);
     }
 
@@ -1053,7 +1092,11 @@ mod tests {
     fn restart_answers_choose_the_commands() {
         let (_t, mut s) = seeded("cluster.name: demo\n");
         s.es_restart = Some(Command {
-            argv: vec!["systemctl".into(), "restart".into(), "elasticsearch.service".into()],
+            argv: vec![
+                "systemctl".into(),
+                "restart".into(),
+                "elasticsearch.service".into(),
+            ],
             what: "restart Elasticsearch (systemd)".into(),
             restart: true,
         });
@@ -1061,9 +1104,18 @@ mod tests {
         assert_eq!(p.commands.len(), 1);
         assert_eq!(p.commands[0].argv[0], "systemctl");
 
-        let p = plan(&answers("mode: token\nelasticsearch:\n  restart: none\n"), &s).unwrap();
+        let p = plan(
+            &answers("mode: token\nelasticsearch:\n  restart: none\n"),
+            &s,
+        )
+        .unwrap();
         assert!(p.commands.is_empty(), "{:?}", p.commands);
-        assert!(step(&p, 5).notes.iter().any(|n| n.contains("elasticsearch.restart: none")));
+        assert!(
+            step(&p, 5)
+                .notes
+                .iter()
+                .any(|n| n.contains("elasticsearch.restart: none"))
+        );
         assert!(!step(&p, 5).changes.iter().any(|c| c.starts_with("run:")));
 
         let p = plan(
@@ -1079,13 +1131,22 @@ mod tests {
             ["sudo", "/opt/bin/restart", "kibana", "now please"]
         );
         assert!(p.commands[0].restart);
-        assert!(step(&p, 9).changes.iter().any(|c| c.starts_with("run: sudo")));
+        assert!(
+            step(&p, 9)
+                .changes
+                .iter()
+                .any(|c| c.starts_with("run: sudo"))
+        );
     }
 
     #[test]
     fn the_ca_password_store_is_shown() {
         let (_t, s) = seeded("cluster.name: demo\n");
-        let p = plan(&answers("mode: mtls-token\nsecrets:\n  ca_password: file\n"), &s).unwrap();
+        let p = plan(
+            &answers("mode: mtls-token\nsecrets:\n  ca_password: file\n"),
+            &s,
+        )
+        .unwrap();
         let notes: Vec<&String> = p.steps.iter().flat_map(|s| &s.notes).collect();
         assert!(
             notes

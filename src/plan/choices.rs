@@ -144,13 +144,18 @@ impl Restart {
             }
             _ => {}
         }
-        let argv = shlex::split(s).ok_or_else(|| {
-            format!("`{s}` has an unclosed quote or a trailing backslash")
-        })?;
+        let argv = shlex::split(s)
+            .ok_or_else(|| format!("`{s}` has an unclosed quote or a trailing backslash"))?;
         if argv.is_empty() {
             return Err("the command is empty".into());
         }
-        if let Some(w) = argv.iter().find(|w| SHELL_WORDS.contains(&w.as_str())) {
+        let shell_like = |w: &&String| {
+            SHELL_WORDS.contains(&w.as_str())
+                || w.ends_with(';')
+                || w.starts_with(['|', '>', '<'])
+                || ["&&", "||", "$(", "`"].iter().any(|x| w.contains(x))
+        };
+        if let Some(w) = argv.iter().find(shell_like) {
             return Err(format!(
                 "`{s}`: the command is run without a shell, so `{w}` would reach the program as an argument; put the commands in a script and give its path"
             ));
@@ -163,8 +168,9 @@ impl Restart {
         match self {
             Restart::Auto => "auto".into(),
             Restart::None => "none".into(),
-            Restart::Command(argv) => shlex::try_join(argv.iter().map(String::as_str))
-                .unwrap_or_else(|_| argv.join(" ")),
+            Restart::Command(argv) => {
+                shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
+            }
         }
     }
 }
@@ -211,6 +217,9 @@ mod tests {
         assert!(Restart::parse("").unwrap_err().contains("auto"));
         assert!(Restart::parse("a 'b").unwrap_err().contains("quote"));
         assert!(Restart::parse("a && b").unwrap_err().contains("script"));
+        assert!(Restart::parse("a b; c").unwrap_err().contains("`b;`"));
+        assert!(Restart::parse("a $(b)").is_err());
+        assert!(Restart::parse("a >log").is_err());
         let r = Restart::parse("/opt/x/restart.sh \"a b\"").unwrap();
         assert_eq!(Restart::parse(&r.text()).unwrap(), r);
     }

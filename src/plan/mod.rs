@@ -22,9 +22,9 @@ pub mod setup;
 pub mod types;
 
 pub use answers::{Answers, AnswersError};
-pub use choices::{ClientAuth, RealmOrder, Restart, SecretStoreChoice};
 pub use build::{KB_P12_PASSWORD, build};
 pub use certs::{CA_SECRET, random_password};
+pub use choices::{ClientAuth, RealmOrder, Restart, SecretStoreChoice};
 pub use credentials::role_mapping_body;
 pub use guide::{
     Availability, GuideError, GuideInput, LicenseSource, ModeOption, Recommendation, check_choice,

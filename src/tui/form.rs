@@ -116,7 +116,11 @@ pub fn fields(n: u8, mode: Mode) -> Vec<Field> {
         6 if matches!(mode, Mode::Token | Mode::MtlsToken) => {
             vec![text("service_token.name", "Service token name", "")]
         }
-        8 => vec![choice("secrets.ca_password", "esmtls CA password in", STORES)],
+        8 => vec![choice(
+            "secrets.ca_password",
+            "esmtls CA password in",
+            STORES,
+        )],
         9 => vec![text(
             "kibana.restart",
             "Restart (auto/none/cmd)",
@@ -397,7 +401,10 @@ mod tests {
     #[test]
     fn info_says_where_each_secret_goes() {
         let r = Restarts {
-            es: Some(("systemd: systemctl restart elasticsearch.service".into(), true)),
+            es: Some((
+                "systemd: systemctl restart elasticsearch.service".into(),
+                true,
+            )),
             kibana: Some(("unknown: restart it the way you started it".into(), false)),
         };
         let text = |n: u8, a: &Answers| {

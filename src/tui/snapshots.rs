@@ -126,7 +126,10 @@ fn snapshots_step_forms() {
     // An order taken from the form is checked where it is typed.
     let mut m = at_steps();
     press(&mut m, &[k(KeyCode::Enter); 3]);
-    press(&mut m, &[k(KeyCode::Tab), ctrl('u'), ch('x'), k(KeyCode::Enter)]);
+    press(
+        &mut m,
+        &[k(KeyCode::Tab), ctrl('u'), ch('x'), k(KeyCode::Enter)],
+    );
     assert_eq!(m.steps.step, 3);
     snap("steps_3_invalid", &m, None);
 }

@@ -94,10 +94,10 @@ pub fn realm_order(o: esmtls::plan::RealmOrder) -> String {
     }
 }
 /// The native realm's order.
-pub const NATIVE_ORDER: &str =
-    "when no native realm is configured, one is added after every other realm (highest + 1); the plan shows the number.";
+pub const NATIVE_ORDER: &str = "when no native realm is configured, one is added after every other realm (highest + 1); the plan shows the number.";
 /// mtls-* with `optional`.
-pub const MTLS_OPTIONAL: &str = "optional accepts connections without a certificate: the mTLS network control is lost.";
+pub const MTLS_OPTIONAL: &str =
+    "optional accepts connections without a certificate: the mTLS network control is lost.";
 /// What `auto` restarts with.
 pub fn restart_auto(detected: Option<&(String, bool)>) -> String {
     match detected {
@@ -107,7 +107,8 @@ pub fn restart_auto(detected: Option<&(String, bool)>) -> String {
     }
 }
 /// `none` and a command.
-pub const RESTART_OTHERS: &str = "none: a reminder only; a command is run by `apply --restart` as given, without a shell.";
+pub const RESTART_OTHERS: &str =
+    "none: a reminder only; a command is run by `apply --restart` as given, without a shell.";
 /// Label: Kibana's PKCS#12 password.
 pub const INFO_CLIENT_P12: &str = "Client .p12 password";
 /// Where it goes.
@@ -135,7 +136,8 @@ pub const CERT_ID_GOES: &str = "its certificate (PKI realm); no password or toke
 /// Label: never in yml.
 pub const INFO_NOT_YML: &str = "Never in a .yml";
 /// Why there is no choice for those.
-pub const NOT_YML: &str = "secrets in kibana.yml or elasticsearch.yml are what `esmtls doctor` flags";
+pub const NOT_YML: &str =
+    "secrets in kibana.yml or elasticsearch.yml are what `esmtls doctor` flags";
 /// Label: the CA password's stores.
 pub const INFO_STORES: &str = "CA password choices";
 /// What they mean.

@@ -4,8 +4,8 @@
 use esmtls::plan::Mode;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::reports::Restarts;
 use super::app::{Cmd, DetectInfo, Exit, Model, Msg, Overlay, Screen, on_key, update};
+use super::reports::Restarts;
 use super::theme::Theme;
 
 pub(super) fn k(c: KeyCode) -> KeyEvent {

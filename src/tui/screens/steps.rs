@@ -13,9 +13,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::tui::app::{Cmd, DetectInfo, Model, Screen};
-use crate::tui::reports::Restarts;
 use crate::tui::form::{self, Kind};
 use crate::tui::keys::Action;
+use crate::tui::reports::Restarts;
 use crate::tui::screens::review;
 use crate::tui::strings as s;
 
