@@ -1005,7 +1005,7 @@ mod tests {
         let order = y
             .get("xpack.security.authc.realms.pki.esmtls_pki.order")
             .unwrap();
-        assert_eq!(order.value.as_text().as_deref(), Some("5"));
+        assert_eq!(order.value.as_text(), Some("5"));
     }
 
     #[test]
