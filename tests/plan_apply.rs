@@ -419,3 +419,101 @@ fn pki_goes_first_and_existing_realms_are_kept() {
     assert!(ok(apply(&env, &a)).contains("Nothing to change"));
     assert_eq!(before, snapshot(&env.root));
 }
+
+#[test]
+fn pki_order_from_the_answers_and_a_collision_refused() {
+    let env = seed();
+    let yml = format!(
+        "{ES_YML}xpack.security.authc.realms:\n  ldap.corp:\n    order: 0\n  native.users:\n    order: 1\n"
+    );
+    fs::write(env.es.join("elasticsearch.yml"), &yml).unwrap();
+    let es_yml = env.es.join("elasticsearch.yml");
+
+    // A number another realm has: refused before anything is written, naming it.
+    let a = answers(&env, "mode: pki\nlicense: enterprise\npki:\n  order: 1\n");
+    let before = snapshot(&env.root);
+    let o = run(&mut cmd(&env, &["plan", "--answers", a.to_str().unwrap()]));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("pki.order") && e.contains("native.users") && e.contains("elasticsearch.yml"),
+        "{e}"
+    );
+    let o = apply(&env, &a);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(before, snapshot(&env.root), "a refused plan writes nothing");
+
+    // A free number: written as given; the plan shows the chain in order.
+    let a = answers(&env, "mode: pki\nlicense: enterprise\npki:\n  order: 5\n");
+    let plan = ok(run(&mut cmd(
+        &env,
+        &["plan", "--answers", a.to_str().unwrap()],
+    )));
+    assert!(
+        plan.contains("set xpack.security.authc.realms.pki.esmtls_pki.order: 5"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("ldap.corp (0), native.users (1), pki.esmtls_pki (5)"),
+        "{plan}"
+    );
+    ok(apply(&env, &a));
+    assert_eq!(
+        setting(&es_yml, "xpack.security.authc.realms.pki.esmtls_pki.order").as_deref(),
+        Some("Number(\"5\")")
+    );
+    assert!(ok(apply(&env, &a)).contains("Nothing to change"));
+}
+
+#[test]
+fn restart_commands_from_the_answers() {
+    let env = seed();
+    let marker = env.root.join("restarted es");
+    let a = answers(
+        &env,
+        &format!(
+            "mode: token\nelasticsearch:\n  restart: \"touch '{}'\"\nkibana:\n  restart: none\n",
+            marker.display()
+        ),
+    );
+    let plan = ok(run(&mut cmd(
+        &env,
+        &["plan", "--answers", a.to_str().unwrap()],
+    )));
+    assert!(
+        plan.contains(&format!("run: touch {}", marker.display())),
+        "{plan}"
+    );
+    assert!(plan.contains("kibana.restart: none"), "{plan}");
+    let json = ok(run(&mut cmd(
+        &env,
+        &["plan", "--json", "--answers", a.to_str().unwrap()],
+    )));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let cmds = v["commands"].as_array().unwrap();
+    assert_eq!(cmds.len(), 1, "{json}");
+    assert_eq!(
+        cmds[0]["argv"],
+        serde_json::json!(["touch", marker.display().to_string()])
+    );
+    let out = ok(apply(&env, &a));
+    assert!(out.contains("Next, restart"), "{out}");
+    assert!(
+        out.contains(&format!("touch {}", marker.display())),
+        "{out}"
+    );
+    assert!(!marker.exists(), "without --restart nothing is run");
+
+    // A command line a shell would be needed for is refused, naming the key.
+    let a = answers(
+        &env,
+        "mode: token\nelasticsearch:\n  restart: \"systemctl restart elasticsearch; echo done\"\n",
+    );
+    let o = run(&mut cmd(&env, &["plan", "--answers", a.to_str().unwrap()]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("elasticsearch.restart"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -42,6 +42,7 @@ pub fn setup(a: &Answers, es_flag: Option<&Path>, kb_flag: Option<&Path>) -> Res
         s.out_dir = Some(a.out.clone());
     }
     s.es_version = es.version.clone();
+    s.ca_password_store = a.secrets.ca_password;
     s.detected = detected;
     let cmd = |r: &RestartMethod, who: &str| -> Option<plan::Command> {
         let argv = r.command();
@@ -88,7 +89,7 @@ pub fn cluster_with(a: &Answers, setup: &Setup, prompt: bool) -> Result<Box<dyn 
     let mut cas: Vec<PathBuf> = a.elasticsearch.server_ca.iter().cloned().collect();
     cas.extend([es.join("certs/http_ca.crt"), es.join("certs/esmtls-ca.crt")]);
     let refs: Vec<&Path> = cas.iter().map(PathBuf::as_path).collect();
-    let client = if a.mode.client_authentication() == Some("required") {
+    let client = if a.client_authentication() == Some("required") {
         kibana_identity(setup)
     } else {
         None

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use super::choices::{ClientAuth, RealmOrder, Restart, SecretStoreChoice};
 use super::mode::{License, Mode};
 use crate::pki::KeyType;
 
@@ -191,6 +192,10 @@ pub struct EsAnswers {
     pub version: Option<String>,
     /// PEM file of the CA of Elasticsearch's HTTP certificate, when esmtls cannot read it.
     pub server_ca: Option<PathBuf>,
+    /// `xpack.security.http.ssl.client_authentication` (step 4).
+    pub client_authentication: ClientAuth,
+    /// How to restart Elasticsearch (step 5): `auto`, `none` or a command.
+    pub restart: Restart,
 }
 
 /// `kibana:`.
@@ -204,6 +209,8 @@ pub struct KibanaAnswers {
     /// Where Kibana's config directory is on the real host, when writing to an output folder
     /// (paths in kibana.yml must be absolute; default `/etc/kibana`).
     pub install_config: Option<PathBuf>,
+    /// How to restart Kibana (step 9): `auto`, `none` or a command.
+    pub restart: Restart,
 }
 
 /// `pki:`.
@@ -216,6 +223,8 @@ pub struct PkiAnswers {
     pub native_realm: String,
     /// The role mapping's name.
     pub role_mapping: String,
+    /// The PKI realm's `order`.
+    pub order: RealmOrder,
 }
 
 impl Default for PkiAnswers {
@@ -224,8 +233,18 @@ impl Default for PkiAnswers {
             realm: "esmtls_pki".into(),
             native_realm: "native1".into(),
             role_mapping: "kibana-client".into(),
+            order: RealmOrder::Auto,
         }
     }
+}
+
+/// `secrets:` — where esmtls keeps its own secrets. Kibana's and
+/// Elasticsearch's secrets have no choice: they always go to their keystores.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsAnswers {
+    /// Where the password of esmtls's CA (`certs/esmtls-ca.p12`) is kept.
+    pub ca_password: SecretStoreChoice,
 }
 
 /// `service_token:`.
@@ -280,6 +299,9 @@ pub struct Answers {
     /// Service token.
     #[serde(default)]
     pub service_token: TokenAnswers,
+    /// esmtls's own secrets.
+    #[serde(default)]
+    pub secrets: SecretsAnswers,
 }
 
 fn default_out() -> PathBuf {
@@ -326,6 +348,17 @@ impl Answers {
             server_certificate: ServerCertAnswers::default(),
             pki: PkiAnswers::default(),
             service_token: TokenAnswers::default(),
+            secrets: SecretsAnswers::default(),
+        }
+    }
+
+    /// `xpack.security.http.ssl.client_authentication` as this plan sets it:
+    /// the answer, or the mode's default (None: the mode sets none).
+    pub fn client_authentication(&self) -> Option<&'static str> {
+        match self.elasticsearch.client_authentication {
+            ClientAuth::Auto => self.mode.client_authentication(),
+            ClientAuth::Required => Some("required"),
+            ClientAuth::Optional => Some("optional"),
         }
     }
 
@@ -453,6 +486,27 @@ impl Answers {
                 "pki.realm",
                 "names starting with `default_` clash with Elasticsearch's built-in realms".into(),
             ));
+        }
+        match (self.elasticsearch.client_authentication, self.mode) {
+            (ClientAuth::Auto, _) => {}
+            (_, m) if !m.client_cert() => {
+                return Err(bad(
+                    "elasticsearch.client_authentication",
+                    format!(
+                        "mode `{m}` presents no client certificate, so there is nothing for Elasticsearch to ask for; leave it `auto`, or choose mtls-token, mtls-password or pki"
+                    ),
+                ));
+            }
+            (ClientAuth::Required, Mode::Pki) => {
+                return Err(bad(
+                    "elasticsearch.client_authentication",
+                    format!(
+                        "{} Leave it `auto` (optional).",
+                        super::guide::strings::PKI_NOT_REQUIRED
+                    ),
+                ));
+            }
+            _ => {}
         }
         let t = &self.service_token.name;
         let first_ok = t
@@ -591,6 +645,79 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("free") && e.contains("platinum"), "{e}");
+    }
+
+    #[test]
+    fn the_new_keys_parse() {
+        let a = parse(
+            "mode: pki\npki:\n  order: -2\nelasticsearch:\n  client_authentication: optional\n  restart: \"systemctl restart 'my es'\"\nkibana:\n  restart: none\nsecrets:\n  ca_password: file\n",
+        )
+        .unwrap();
+        assert_eq!(a.pki.order, RealmOrder::Fixed(-2));
+        assert_eq!(a.client_authentication(), Some("optional"));
+        assert_eq!(
+            a.elasticsearch.restart,
+            Restart::Command(vec!["systemctl".into(), "restart".into(), "my es".into()])
+        );
+        assert_eq!(a.kibana.restart, Restart::None);
+        assert_eq!(a.secrets.ca_password, SecretStoreChoice::File);
+        assert_eq!(parse(&a.to_yaml()).unwrap(), a);
+        let d = parse("mode: mtls-password\npki:\n  order: auto\n").unwrap();
+        assert_eq!(d.pki.order, RealmOrder::Auto);
+        assert_eq!(d.client_authentication(), Some("required"));
+        assert_eq!(d.elasticsearch.restart, Restart::Auto);
+        assert_eq!(
+            parse("mode: token\n").unwrap().client_authentication(),
+            None
+        );
+    }
+
+    #[test]
+    fn the_new_keys_are_checked() {
+        for (text, key, says) in [
+            (
+                "mode: token\nelasticsearch:\n  client_authentication: required\n",
+                "elasticsearch.client_authentication",
+                "presents no client certificate",
+            ),
+            (
+                "mode: pki\nelasticsearch:\n  client_authentication: required\n",
+                "elasticsearch.client_authentication",
+                "choose mtls-token",
+            ),
+            (
+                "mode: pki\nelasticsearch:\n  client_authentication: sometimes\n",
+                "client_authentication",
+                "sometimes",
+            ),
+            (
+                "mode: pki\npki:\n  order: first\n",
+                "pki.order",
+                "whole number",
+            ),
+            (
+                "mode: pki\nelasticsearch:\n  restart: \"\"\n",
+                "elasticsearch.restart",
+                "empty",
+            ),
+            (
+                "mode: pki\nkibana:\n  restart: \"systemctl restart kibana && echo ok\"\n",
+                "kibana.restart",
+                "without a shell",
+            ),
+            (
+                "mode: pki\nsecrets:\n  ca_password: vault\n",
+                "ca_password",
+                "vault",
+            ),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains(says), "{text}: {e}");
+        }
+        // optional on an mtls mode is allowed (the plan warns).
+        assert!(
+            parse("mode: mtls-token\nelasticsearch:\n  client_authentication: optional\n").is_ok()
+        );
     }
 
     #[test]

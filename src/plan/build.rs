@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::answers::{Answers, CertFormat, Generate, url_host};
+use super::answers::{Answers, CertFormat, Generate, Restart, url_host};
 use super::certs::{self, CaKind, Want};
 use super::edits::{self, Edits};
 use super::facts::{self, Facts};
@@ -129,11 +129,17 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
             "Elasticsearch is not reachable ({why}); API requests go to esmtls-requests.txt"
         ));
     }
-    ctx.warnings.extend(super::guide::check_choice(
-        a.mode,
-        license,
-        a.allow_unlicensed_pki,
-    )?);
+    let mut choice = super::guide::check_choice(a.mode, license, a.allow_unlicensed_pki)?;
+    if a.mode.client_authentication() == Some("required")
+        && a.client_authentication() == Some("optional")
+    {
+        use super::guide::strings::{
+            MTLS_OPTIONAL, REQUIRED_ALWAYS_PRESENT, REQUIRED_APPLIES_TO_ALL,
+        };
+        choice.retain(|w| w != REQUIRED_APPLIES_TO_ALL && w != REQUIRED_ALWAYS_PRESENT);
+        choice.push(MTLS_OPTIONAL.into());
+    }
+    ctx.warnings.extend(choice);
 
     // Step 0 (only when needed) and the nine steps.
     let server_needed = match a.server_certificate.generate {
@@ -168,7 +174,7 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         .unwrap_or_else(|| hosts[0].clone());
 
     // The CA.
-    let store = super::secrets::open(setup)?;
+    let store = super::secrets::open_for(setup, a.secrets.ca_password)?;
     let remembered = store.get(certs::CA_SECRET).ok().flatten();
     let ca = certs::choose(a, &ctx.facts, &setup.es_config, remembered)?;
     let first_cert_step = if server_needed { 0 } else { 1 };
@@ -185,6 +191,12 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
     }
     if let Some(pw) = &ca.remember {
         ctx.remember.push((certs::CA_SECRET.into(), pw.clone()));
+        let line = format!(
+            "esmtls's CA password goes to {} (secrets.ca_password: {}).",
+            super::secrets::describe(&store),
+            a.secrets.ca_password.name()
+        );
+        ctx.step(first_cert_step).notes.push(line);
     }
 
     // Elasticsearch's HTTP certificate (step 0).
@@ -362,15 +374,24 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         || server_needed;
     if a.mode == Mode::Pki {
         let before = es_edits.len();
-        edits::realms(&mut es_edits, a, &ctx.facts);
+        let notes = edits::realms(&mut es_edits, a, &ctx.facts)?;
         let lines = es_edits.describe_from(before);
         ctx.step(3).changes.extend(lines);
+        ctx.step(3).notes.extend(notes);
     }
     if a.mode.client_cert() {
         let before = es_edits.len();
+        if a.client_authentication() != a.mode.client_authentication() {
+            let line = format!(
+                "client_authentication: {} (elasticsearch.client_authentication in the answers; the mode's default is {})",
+                a.client_authentication().unwrap_or("none"),
+                a.mode.client_authentication().unwrap_or("none")
+            );
+            ctx.step(4).notes.push(line);
+        }
         edits::client_auth(
             &mut es_edits,
-            a.mode,
+            a.client_authentication(),
             &ctx.facts,
             client_ca_trusted,
             &setup.es_config,
@@ -505,9 +526,23 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         .any(|f| !f.unchanged && f.path.starts_with(kb_dir))
         || keystores.iter().any(|k| k.service == Service::Kibana);
     let mut commands = Vec::new();
-    for (n, changed, cmd, who) in [
-        (5u8, es_changed, &setup.es_restart, "Elasticsearch"),
-        (9u8, kb_changed, &setup.kibana_restart, "Kibana"),
+    for (n, changed, answer, detected, key, who) in [
+        (
+            5u8,
+            es_changed,
+            &a.elasticsearch.restart,
+            &setup.es_restart,
+            "elasticsearch.restart",
+            "Elasticsearch",
+        ),
+        (
+            9u8,
+            kb_changed,
+            &a.kibana.restart,
+            &setup.kibana_restart,
+            "kibana.restart",
+            "Kibana",
+        ),
     ] {
         if !changed {
             ctx.step(n)
@@ -515,12 +550,17 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
                 .push(format!("Nothing changed for {who}; no restart needed."));
             continue;
         }
-        match cmd {
-            Some(c) => {
-                ctx.step(n).changes.push(format!("run: {}", c.argv.join(" ")));
-                commands.push(c.clone());
+        match restart_command(answer, detected.as_ref(), key, who) {
+            Ok(c) => {
+                ctx.step(n)
+                    .changes
+                    .push(format!("run: {}", c.argv.join(" ")));
+                ctx.step(n)
+                    .notes
+                    .push(format!("{} ({key}: {}).", c.what, answer.text()));
+                commands.push(c);
             }
-            None => ctx.step(n).notes.push(format!("Restart {who} where it runs, after copying the files (see the README in the output folder).")),
+            Err(why) => ctx.step(n).notes.push(why),
         }
     }
 
@@ -536,7 +576,7 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
             Credential::Password => "reserved".into(),
             Credential::Certificate => "pki".into(),
         },
-        refused_without_cert: a.mode.client_authentication() == Some("required"),
+        refused_without_cert: a.client_authentication() == Some("required"),
     };
 
     if let Some(out) = &setup.out_dir {
@@ -565,6 +605,30 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         server_ca_der,
         kibana_identity: client.map(|c| (c.chain, c.key)),
     })
+}
+
+/// The restart command for one side: the answer's command, the detected one
+/// (`auto`), or none — then Err holds the reminder the plan shows instead.
+fn restart_command(
+    answer: &Restart,
+    detected: Option<&Command>,
+    key: &str,
+    who: &str,
+) -> Result<Command, String> {
+    match (answer, detected) {
+        (Restart::Command(argv), _) => Ok(Command {
+            argv: argv.clone(),
+            what: format!("restart {who} with the command from the answers"),
+            restart: true,
+        }),
+        (Restart::Auto, Some(c)) => Ok(c.clone()),
+        (Restart::Auto, None) => Err(format!(
+            "Restart {who} where it runs, after copying the files (see the README in the output folder)."
+        )),
+        (Restart::None, _) => Err(format!(
+            "Restart {who} yourself ({key}: none): esmtls runs nothing."
+        )),
+    }
 }
 
 /// Kibana's client certificate as planned.
@@ -848,6 +912,247 @@ mod tests {
         assert!(
             e.contains("es01") && e.contains("DNS:localhost") && e.contains("kibana.hosts"),
             "{e}"
+        );
+    }
+
+    use crate::plan::{Answers, Offline, SecretStoreChoice};
+
+    /// A node without HTTPS and a Kibana with the classic password, in a temp dir.
+    fn seeded(es_yml: &str) -> (tempfile::TempDir, Setup) {
+        let tmp = tempfile::tempdir().unwrap();
+        let es = tmp.path().join("es");
+        let kb = tmp.path().join("kibana");
+        std::fs::create_dir_all(&es).unwrap();
+        std::fs::create_dir_all(&kb).unwrap();
+        std::fs::write(es.join("elasticsearch.yml"), es_yml).unwrap();
+        std::fs::write(
+            kb.join("kibana.yml"),
+            "elasticsearch.username: kibana_system\n",
+        )
+        .unwrap();
+        let mut s = Setup::dirs(&es, &kb, &tmp.path().join("state"));
+        s.ca_password_store = SecretStoreChoice::File;
+        (tmp, s)
+    }
+
+    fn answers(text: &str) -> Answers {
+        Answers::parse(Path::new("answers.yml"), text).unwrap()
+    }
+
+    fn plan(a: &Answers, s: &Setup) -> Result<Plan, PlanError> {
+        build(
+            a,
+            s,
+            &mut Offline {
+                url: "https://localhost:9200".into(),
+            },
+        )
+    }
+
+    fn es_yml(p: &Plan) -> String {
+        let f = p
+            .files
+            .iter()
+            .find(|f| f.path.ends_with("elasticsearch.yml"))
+            .unwrap();
+        String::from_utf8(f.content.clone()).unwrap()
+    }
+
+    fn kb_yml(p: &Plan) -> String {
+        let f = p
+            .files
+            .iter()
+            .find(|f| f.path.ends_with("kibana.yml"))
+            .unwrap();
+        String::from_utf8(f.content.clone()).unwrap()
+    }
+
+    fn step(p: &Plan, n: u8) -> &PlanStep {
+        p.steps.iter().find(|s| s.number == n).unwrap()
+    }
+
+    #[test]
+    fn pki_order_is_written_as_given() {
+        let (_t, s) = seeded("cluster.name: demo\n");
+        let p = plan(
+            &answers("mode: pki\nlicense: platinum\npki:\n  order: 5\n"),
+            &s,
+        )
+        .unwrap();
+        let st = step(&p, 3);
+        assert!(
+            st.changes
+                .iter()
+                .any(|c| c.contains("xpack.security.authc.realms.pki.esmtls_pki.order: 5")),
+            "{:?}",
+            st.changes
+        );
+        assert!(
+            st.changes
+                .iter()
+                .any(|c| c.contains("xpack.security.authc.realms.native.native1.order: 6")),
+            "{:?}",
+            st.changes
+        );
+        assert!(
+            st.notes
+                .iter()
+                .any(|n| n.contains("pki.esmtls_pki (5), native.native1 (6)")),
+            "{:?}",
+            st.notes
+        );
+        let y = crate::yaml::YamlFile::parse(Path::new("e.yml"), &es_yml(&p)).unwrap();
+        let order = y
+            .get("xpack.security.authc.realms.pki.esmtls_pki.order")
+            .unwrap();
+        assert_eq!(order.value.as_text(), Some("5"));
+    }
+
+    #[test]
+    fn pki_order_collision_names_the_realm_and_file() {
+        let (_t, s) = seeded(
+            "xpack.security.authc.realms.ldap.corp.order: 5\nxpack.security.authc.realms.native.users.order: 7\n",
+        );
+        let e = plan(
+            &answers("mode: pki\nlicense: platinum\npki:\n  order: 5\n"),
+            &s,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            e.contains("pki.order") && e.contains("ldap.corp") && e.contains("elasticsearch.yml"),
+            "{e}"
+        );
+        // After another realm: allowed, with a note on what that means.
+        let p = plan(
+            &answers("mode: pki\nlicense: platinum\npki:\n  order: 6\n"),
+            &s,
+        )
+        .unwrap();
+        let notes = step(&p, 3).notes.join("\n");
+        assert!(notes.contains("after ldap.corp"), "{notes}");
+        assert!(
+            notes.contains("ldap.corp (5), pki.esmtls_pki (6), native.users (7)"),
+            "{notes}"
+        );
+        // auto: before the lowest.
+        let p = plan(&answers("mode: pki\nlicense: platinum\n"), &s).unwrap();
+        assert!(es_yml(&p).contains("order: 4"), "{}", es_yml(&p));
+    }
+
+    #[test]
+    fn optional_on_mtls_token_is_written_and_warned() {
+        let (_t, s) = seeded("cluster.name: demo\n");
+        let a = answers("mode: mtls-token\nelasticsearch:\n  client_authentication: optional\n");
+        let p = plan(&a, &s).unwrap();
+        assert!(
+            es_yml(&p).contains("client_authentication: optional"),
+            "{}",
+            es_yml(&p)
+        );
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("mTLS network control is lost")),
+            "{:?}",
+            p.warnings
+        );
+        assert!(
+            !p.warnings
+                .iter()
+                .any(|w| w.starts_with("client_authentication: required applies")),
+            "{:?}",
+            p.warnings
+        );
+        assert!(!p.verify.refused_without_cert);
+        assert!(kb_yml(&p).contains("alwaysPresentCertificate: true"));
+        assert!(step(&p, 4).notes.iter().any(|n| n.contains("optional")));
+        // auto keeps the mode's `required`, and the check that goes with it.
+        let p = plan(&answers("mode: mtls-token\n"), &s).unwrap();
+        assert!(es_yml(&p).contains("client_authentication: required"));
+        assert!(p.verify.refused_without_cert);
+        // pki: optional (auto) and the explicit optional plan the same.
+        let p1 = plan(&answers("mode: pki\nlicense: trial\n"), &s).unwrap();
+        let p2 = plan(
+            &answers(
+                "mode: pki\nlicense: trial\nelasticsearch:\n  client_authentication: optional\n",
+            ),
+            &s,
+        )
+        .unwrap();
+        assert_eq!(
+            es_yml(&p1).contains("optional"),
+            es_yml(&p2).contains("optional")
+        );
+        assert!(!p2.verify.refused_without_cert);
+    }
+
+    #[test]
+    fn restart_answers_choose_the_commands() {
+        let (_t, mut s) = seeded("cluster.name: demo\n");
+        s.es_restart = Some(Command {
+            argv: vec![
+                "systemctl".into(),
+                "restart".into(),
+                "elasticsearch.service".into(),
+            ],
+            what: "restart Elasticsearch (systemd)".into(),
+            restart: true,
+        });
+        let p = plan(&answers("mode: token\n"), &s).unwrap();
+        assert_eq!(p.commands.len(), 1);
+        assert_eq!(p.commands[0].argv[0], "systemctl");
+
+        let p = plan(
+            &answers("mode: token\nelasticsearch:\n  restart: none\n"),
+            &s,
+        )
+        .unwrap();
+        assert!(p.commands.is_empty(), "{:?}", p.commands);
+        assert!(
+            step(&p, 5)
+                .notes
+                .iter()
+                .any(|n| n.contains("elasticsearch.restart: none"))
+        );
+        assert!(!step(&p, 5).changes.iter().any(|c| c.starts_with("run:")));
+
+        let p = plan(
+            &answers(
+                "mode: token\nelasticsearch:\n  restart: none\nkibana:\n  restart: \"sudo /opt/bin/restart kibana 'now please'\"\n",
+            ),
+            &s,
+        )
+        .unwrap();
+        assert_eq!(p.commands.len(), 1);
+        assert_eq!(
+            p.commands[0].argv,
+            ["sudo", "/opt/bin/restart", "kibana", "now please"]
+        );
+        assert!(p.commands[0].restart);
+        assert!(
+            step(&p, 9)
+                .changes
+                .iter()
+                .any(|c| c.starts_with("run: sudo"))
+        );
+    }
+
+    #[test]
+    fn the_ca_password_store_is_shown() {
+        let (_t, s) = seeded("cluster.name: demo\n");
+        let p = plan(
+            &answers("mode: mtls-token\nsecrets:\n  ca_password: file\n"),
+            &s,
+        )
+        .unwrap();
+        let notes: Vec<&String> = p.steps.iter().flat_map(|s| &s.notes).collect();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("CA password goes to the 0600 file") && n.contains("file")),
+            "{notes:?}"
         );
     }
 

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::PlanError;
-use super::answers::Answers;
+use super::answers::{Answers, RealmOrder};
 use super::build::{ClientFiles, KB_P12_PASSWORD};
 use super::facts::{self, Facts};
 use super::mode::Mode;
@@ -142,8 +142,10 @@ pub fn server_tls(e: &mut Edits, f: &Facts, p12: bool) {
     }
 }
 
-/// Step 3: the PKI realm first, a native realm after it, other realms kept.
-pub fn realms(e: &mut Edits, a: &Answers, f: &Facts) {
+/// Step 3: the PKI realm at `pki.order` (auto: first), a native realm after
+/// every other one when none is configured, other realms kept. Returns notes
+/// for the plan: the realm chain in the order Elasticsearch consults it.
+pub fn realms(e: &mut Edits, a: &Answers, f: &Facts) -> Result<Vec<String>, PlanError> {
     let y = &f.es_yml;
     let mut realms: Vec<(String, String, i64)> = Vec::new();
     for s in y.settings() {
@@ -157,19 +159,29 @@ pub fn realms(e: &mut Edits, a: &Answers, f: &Facts) {
         }
     }
     let pki = format!("xpack.security.authc.realms.pki.{}", a.pki.realm);
-    let ours = realms
-        .iter()
-        .find(|(t, n, _)| t == "pki" && *n == a.pki.realm)
-        .map(|r| r.2);
-    let others: Vec<i64> = realms
-        .iter()
-        .filter(|(t, n, _)| !(t == "pki" && *n == a.pki.realm))
-        .map(|r| r.2)
-        .collect();
-    let order = match (ours, others.iter().min()) {
-        (Some(o), min) if min.is_none_or(|m| o < *m) => o,
-        (_, Some(m)) => m - 1,
-        (_, None) => 1,
+    let is_ours = |t: &str, n: &str| t == "pki" && n == a.pki.realm;
+    let ours = realms.iter().find(|(t, n, _)| is_ours(t, n)).map(|r| r.2);
+    let others: Vec<&(String, String, i64)> =
+        realms.iter().filter(|(t, n, _)| !is_ours(t, n)).collect();
+    let lowest = others.iter().map(|r| r.2).min();
+    let order = match (a.pki.order, ours, lowest) {
+        (RealmOrder::Fixed(n), _, _) => {
+            let n = i64::from(n);
+            if let Some((t, name, _)) = others.iter().find(|r| r.2 == n) {
+                return Err(PlanError::Answer {
+                    key: "pki.order".into(),
+                    message: format!(
+                        "order {n} is already the order of realm `{t}.{name}` in {}; Elasticsearch refuses two realms with one order (\"Found multiple realms configured with the same order\"). Choose another number, or `auto` ({})",
+                        y.path().display(),
+                        lowest.map_or(1, |m| m - 1)
+                    ),
+                });
+            }
+            n
+        }
+        (RealmOrder::Auto, Some(o), min) if min.is_none_or(|m| o < m) => o,
+        (RealmOrder::Auto, _, Some(m)) => m - 1,
+        (RealmOrder::Auto, _, None) => 1,
     };
     set(e, y, &format!("{pki}.order"), Value::Int(order));
     set(
@@ -178,14 +190,14 @@ pub fn realms(e: &mut Edits, a: &Answers, f: &Facts) {
         &format!("{pki}.certificate_authorities"),
         Value::List(vec!["certs/kibana-ca.crt".into()]),
     );
+    let mut chain: Vec<(String, i64)> = others
+        .iter()
+        .map(|(t, n, o)| (format!("{t}.{n}"), *o))
+        .collect();
+    chain.push((format!("pki.{}", a.pki.realm), order));
     let has_native = realms.iter().any(|(t, _, _)| t == "native");
     if !has_native {
-        let max = realms
-            .iter()
-            .map(|r| r.2)
-            .chain([order])
-            .max()
-            .unwrap_or(order);
+        let max = chain.iter().map(|r| r.1).max().unwrap_or(order);
         set(
             e,
             y,
@@ -195,19 +207,41 @@ pub fn realms(e: &mut Edits, a: &Answers, f: &Facts) {
             ),
             Value::Int(max + 1),
         );
+        chain.push((format!("native.{}", a.pki.native_realm), max + 1));
     }
+    chain.sort_by_key(|r| r.1);
+    let mut notes = vec![format!(
+        "Realm chain, in the order Elasticsearch consults it (ascending `order`): {}.",
+        chain
+            .iter()
+            .map(|(n, o)| format!("{n} ({o})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    let before: Vec<&str> = chain
+        .iter()
+        .take_while(|r| r.1 < order)
+        .map(|r| r.0.as_str())
+        .collect();
+    if !before.is_empty() {
+        notes.push(format!(
+            "pki.order {order} puts the PKI realm after {}: a request that carries both a client certificate and a password or token is authenticated by the first of them, not by the certificate. Kibana itself presents only its certificate, so it still authenticates through the PKI realm.",
+            before.join(", ")
+        ));
+    }
+    Ok(notes)
 }
 
 /// Step 4: ask for client certificates and trust Kibana's CA on the HTTP layer.
 pub fn client_auth(
     e: &mut Edits,
-    mode: Mode,
+    client_authentication: Option<&str>,
     f: &Facts,
     ca_trusted: bool,
     es_dir: &Path,
 ) -> Result<(), PlanError> {
     let y = &f.es_yml;
-    if let Some(v) = mode.client_authentication() {
+    if let Some(v) = client_authentication {
         set(e, y, &format!("{SSL}.client_authentication"), Value::str(v));
     }
     if ca_trusted {

@@ -55,6 +55,8 @@ pub mod strings {
     pub const MTLS_TOKEN_OVER_PASSWORD: &str = "mtls-token is preferred over mtls-password for the same reasons a token is preferred over the kibana_system password: no interactive login, revocable on its own.";
     /// The cost of `required`.
     pub const REQUIRED_APPLIES_TO_ALL: &str = "client_authentication: required applies to every HTTP client of Elasticsearch, not only Kibana: Beats, Logstash, Fleet Server (8.13 or later needed), Elastic Agent and curl then all need a client certificate signed by a CA Elasticsearch trusts.";
+    /// An mtls-* mode with `client_authentication: optional`.
+    pub const MTLS_OPTIONAL: &str = "client_authentication: optional (from the answers): Elasticsearch asks for a client certificate but still accepts connections without one, so the mTLS network control is lost — any client that can reach port 9200 may connect and try credentials. Kibana still presents its certificate (alwaysPresentCertificate: true), and the verification no longer checks that a connection without one is refused. Leave `elasticsearch.client_authentication: auto` for required.";
     /// alwaysPresentCertificate for `required`.
     pub const REQUIRED_ALWAYS_PRESENT: &str = "Kibana gets elasticsearch.ssl.alwaysPresentCertificate: true, since with required it must present its certificate on every connection, including requests proxied for users.";
 

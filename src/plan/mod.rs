@@ -9,6 +9,7 @@
 pub mod answers;
 mod build;
 mod certs;
+pub mod choices;
 mod credentials;
 mod edits;
 mod facts;
@@ -23,6 +24,7 @@ pub mod types;
 pub use answers::{Answers, AnswersError};
 pub use build::{KB_P12_PASSWORD, build};
 pub use certs::{CA_SECRET, random_password};
+pub use choices::{ClientAuth, RealmOrder, Restart, SecretStoreChoice};
 pub use credentials::role_mapping_body;
 pub use guide::{
     Availability, GuideError, GuideInput, LicenseSource, ModeOption, Recommendation, check_choice,

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::choices::SecretStoreChoice;
 use super::types::Command;
 use crate::secret::Secret;
 
@@ -34,6 +35,9 @@ pub struct Setup {
     pub state_dir: PathBuf,
     /// What detection found, for humans (shown at the top of the plan).
     pub detected: String,
+    /// Where esmtls keeps its CA's password (the answers' `secrets.ca_password`;
+    /// the executor reads it from here).
+    pub ca_password_store: SecretStoreChoice,
 }
 
 impl Setup {
@@ -51,6 +55,7 @@ impl Setup {
             kibana_keystore_password: Secret::new(String::new()),
             state_dir: state_dir.to_path_buf(),
             detected: String::new(),
+            ca_password_store: SecretStoreChoice::Auto,
         }
     }
 }

@@ -268,6 +268,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Option<Cmd> {
         Msg::Tick => m.spinner = m.spinner.wrapping_add(1),
         Msg::Detected(r) => {
             m.busy = false;
+            steps::detected(m, &r);
             start::detected(m, r);
         }
         Msg::Planned(r) => {

@@ -172,10 +172,16 @@ fn detect(es: Option<PathBuf>, kb: Option<PathBuf>, saved: &Path) -> Result<Dete
         );
     }
     let saved = saved_answers.map(|a| (a, saved.display().to_string()));
+    let method = |r: &esmtls::detect::RestartMethod| (r.description(), !r.command().is_empty());
+    let restarts = super::reports::Restarts {
+        es: d.es.as_ref().map(|e| method(&e.restart)),
+        kibana: d.kibana.as_ref().map(|k| method(&k.restart)),
+    };
     Ok(DetectInfo {
         summary,
         saved,
         license,
+        restarts,
     })
 }
 

@@ -8,7 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
-use esmtls::plan::{Answers, AnswersError, Mode};
+use esmtls::plan::answers::CertFormat;
+use esmtls::plan::{Answers, AnswersError, Credential, Mode, RealmOrder, Restart};
+
+use super::reports::Restarts;
+use super::strings as s;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -53,6 +57,10 @@ const fn choice(key: &'static str, label: &'static str, v: &'static [&'static st
 }
 
 const KEY_TYPES: &[&str] = &["rsa2048", "rsa3072", "rsa4096", "ec-p256", "ec-p384"];
+/// `required` is refused with pki (see `Answers::validate`), so it is not offered.
+const CLIENT_AUTH_PKI: &[&str] = &["auto", "optional"];
+const CLIENT_AUTH_MTLS: &[&str] = &["auto", "required", "optional"];
+const STORES: &[&str] = &["auto", "keyring", "file"];
 
 /// The fields of step `n` (0..=9) for `mode`.
 pub fn fields(n: u8, mode: Mode) -> Vec<Field> {
@@ -87,12 +95,37 @@ pub fn fields(n: u8, mode: Mode) -> Vec<Field> {
         ],
         3 if mode == Mode::Pki => vec![
             text("pki.realm", "PKI realm name", ""),
+            text("pki.order", "PKI realm order", "auto or a number"),
             text("pki.native_realm", "Native realm name", ""),
         ],
+        4 if cert => vec![choice(
+            "elasticsearch.client_authentication",
+            "client_authentication",
+            if mode == Mode::Pki {
+                CLIENT_AUTH_PKI
+            } else {
+                CLIENT_AUTH_MTLS
+            },
+        )],
+        5 => vec![text(
+            "elasticsearch.restart",
+            "Restart (auto/none/cmd)",
+            "auto, none or a command",
+        )],
         6 if mode == Mode::Pki => vec![text("pki.role_mapping", "Role mapping name", "")],
         6 if matches!(mode, Mode::Token | Mode::MtlsToken) => {
             vec![text("service_token.name", "Service token name", "")]
         }
+        8 => vec![choice(
+            "secrets.ca_password",
+            "esmtls CA password in",
+            STORES,
+        )],
+        9 => vec![text(
+            "kibana.restart",
+            "Restart (auto/none/cmd)",
+            "auto, none or a command",
+        )],
         _ => Vec::new(),
     }
 }
@@ -152,6 +185,11 @@ pub fn get(a: &Answers, key: &str) -> String {
         "pki.native_realm" => a.pki.native_realm.clone(),
         "pki.role_mapping" => a.pki.role_mapping.clone(),
         "service_token.name" => a.service_token.name.clone(),
+        "pki.order" => a.pki.order.to_string(),
+        "elasticsearch.client_authentication" => word(&a.elasticsearch.client_authentication),
+        "elasticsearch.restart" => a.elasticsearch.restart.text(),
+        "kibana.restart" => a.kibana.restart.text(),
+        "secrets.ca_password" => a.secrets.ca_password.name().to_string(),
         _ => String::new(),
     }
 }
@@ -188,9 +226,81 @@ pub fn set(a: &mut Answers, key: &str, value: &str) -> Result<(), String> {
         "pki.native_realm" => a.pki.native_realm = value.trim().to_string(),
         "pki.role_mapping" => a.pki.role_mapping = value.trim().to_string(),
         "service_token.name" => a.service_token.name = value.trim().to_string(),
+        "pki.order" => a.pki.order = RealmOrder::parse(value)?,
+        "elasticsearch.client_authentication" => {
+            a.elasticsearch.client_authentication = parse(value, "auto, required, optional")?
+        }
+        "elasticsearch.restart" => a.elasticsearch.restart = Restart::parse(value)?,
+        "kibana.restart" => a.kibana.restart = Restart::parse(value)?,
+        "secrets.ca_password" => a.secrets.ca_password = parse(value, &STORES.join(", "))?,
         _ => {}
     }
     Ok(())
+}
+
+/// The answers as the form's current values would make them, for the
+/// read-only lines (values that do not parse are left as they were).
+pub fn preview(a: &Answers, fields: &[Field], values: &[String]) -> Answers {
+    let mut next = a.clone();
+    for (f, v) in fields.iter().zip(values) {
+        let _ = set(&mut next, f.key, v);
+    }
+    next
+}
+
+/// Read-only lines of step `n`: what a choice means here, and where each
+/// secret goes (names of keystore entries only, never a value).
+pub fn info(n: u8, a: &Answers, restarts: &Restarts) -> Vec<(&'static str, String)> {
+    let mode = a.mode;
+    let cert = mode.client_cert();
+    let t = |x: &str| x.to_string();
+    match n {
+        3 if mode == Mode::Pki => vec![
+            (s::INFO_ORDER, s::realm_order(a.pki.order)),
+            (s::INFO_NATIVE_ORDER, t(s::NATIVE_ORDER)),
+        ],
+        4 if cert => {
+            let mut v = vec![(
+                s::INFO_AUTO,
+                t(mode.client_authentication().unwrap_or_default()),
+            )];
+            if mode != Mode::Pki && a.client_authentication() == Some("optional") {
+                v.push((s::INFO_WARNING, t(s::MTLS_OPTIONAL)));
+            }
+            v
+        }
+        5 => vec![
+            (s::INFO_AUTO, s::restart_auto(restarts.es.as_ref())),
+            (s::INFO_OTHERS, t(s::RESTART_OTHERS)),
+        ],
+        7 => {
+            let mut v = Vec::new();
+            match (cert, a.client_certificate.format) {
+                (true, CertFormat::P12) => v.push((s::INFO_CLIENT_P12, t(s::CLIENT_P12_GOES))),
+                (true, CertFormat::Pem) => v.push((s::INFO_CLIENT_KEY, t(s::CLIENT_KEY_GOES))),
+                (false, _) => {}
+            }
+            v.push((s::INFO_HTTP_P12, t(s::HTTP_P12_GOES)));
+            v
+        }
+        8 => {
+            let cred = match mode.credential() {
+                Credential::ServiceToken => (s::INFO_TOKEN, t(s::TOKEN_GOES)),
+                Credential::Password => (s::INFO_PASSWORD, t(s::PASSWORD_GOES)),
+                Credential::Certificate => (s::INFO_CERT_ID, t(s::CERT_ID_GOES)),
+            };
+            vec![
+                cred,
+                (s::INFO_NOT_YML, t(s::NOT_YML)),
+                (s::INFO_STORES, t(s::STORES_MEAN)),
+            ]
+        }
+        9 => vec![
+            (s::INFO_AUTO, s::restart_auto(restarts.kibana.as_ref())),
+            (s::INFO_OTHERS, t(s::RESTART_OTHERS)),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 /// Writes the form's `values` for `fields` into a copy of `a` and validates
@@ -227,17 +337,95 @@ mod tests {
 
     #[test]
     fn every_field_round_trips_its_default() {
-        let a = Answers::new(Mode::Pki);
-        for n in 0..=9 {
-            let f = fields(n, Mode::Pki);
-            let v: Vec<String> = f.iter().map(|f| get(&a, f.key)).collect();
-            assert_eq!(apply(&a, &f, &v).unwrap(), a, "step {n}");
-            for f in &f {
-                if let Kind::Choice(c) = f.kind {
-                    assert!(c.contains(&get(&a, f.key).as_str()), "{}", f.key);
+        for mode in Mode::ALL {
+            let a = Answers::new(mode);
+            for n in 0..=9 {
+                let f = fields(n, mode);
+                let v: Vec<String> = f.iter().map(|f| get(&a, f.key)).collect();
+                assert_eq!(apply(&a, &f, &v).unwrap(), a, "{mode} step {n}");
+                for f in &f {
+                    if let Kind::Choice(c) = f.kind {
+                        assert!(c.contains(&get(&a, f.key).as_str()), "{}", f.key);
+                    }
                 }
             }
         }
+    }
+
+    fn at(f: &[Field], key: &str) -> usize {
+        f.iter().position(|f| f.key == key).unwrap()
+    }
+
+    #[test]
+    fn the_new_fields_write_their_answers() {
+        let a = Answers::new(Mode::Pki);
+        let f = fields(3, Mode::Pki);
+        let mut v: Vec<String> = f.iter().map(|f| get(&a, f.key)).collect();
+        let i = at(&f, "pki.order");
+        v[i] = "5".into();
+        assert_eq!(apply(&a, &f, &v).unwrap().pki.order, RealmOrder::Fixed(5));
+        v[i] = "first".into();
+        let (err_at, msg) = apply(&a, &f, &v).unwrap_err();
+        assert_eq!(err_at, Some(i));
+        assert!(msg.contains("whole number"), "{msg}");
+
+        // pki is not offered `required`; mtls is, and optional there warns.
+        assert_eq!(fields(4, Mode::Pki)[0].kind, Kind::Choice(CLIENT_AUTH_PKI));
+        assert!(fields(4, Mode::Token).is_empty());
+        let m = Answers::new(Mode::MtlsToken);
+        let f = fields(4, Mode::MtlsToken);
+        let b = apply(&m, &f, &["optional".into()]).unwrap();
+        assert_eq!(b.client_authentication(), Some("optional"));
+        let r = Restarts::default();
+        assert!(info(4, &b, &r).iter().any(|(l, _)| *l == s::INFO_WARNING));
+        assert!(!info(4, &m, &r).iter().any(|(l, _)| *l == s::INFO_WARNING));
+
+        for (n, key) in [(5, "elasticsearch.restart"), (9, "kibana.restart")] {
+            let f = fields(n, Mode::Token);
+            let a = Answers::new(Mode::Token);
+            let b = apply(&a, &f, &["sudo systemctl restart 'x y'".into()]).unwrap();
+            assert_eq!(get(&b, key), "sudo systemctl restart 'x y'");
+            let b = apply(&a, &f, &["none".into()]).unwrap();
+            assert_eq!(get(&b, key), "none");
+            let (err_at, msg) = apply(&a, &f, &["x && y".into()]).unwrap_err();
+            assert_eq!(err_at, Some(0), "{msg}");
+            let (err_at, _) = apply(&a, &f, &["".into()]).unwrap_err();
+            assert_eq!(err_at, Some(0));
+        }
+
+        let f = fields(8, Mode::Token);
+        let b = apply(&Answers::new(Mode::Token), &f, &["file".into()]).unwrap();
+        assert_eq!(b.secrets.ca_password, esmtls::plan::SecretStoreChoice::File);
+    }
+
+    #[test]
+    fn info_says_where_each_secret_goes() {
+        let r = Restarts {
+            es: Some((
+                "systemd: systemctl restart elasticsearch.service".into(),
+                true,
+            )),
+            kibana: Some(("unknown: restart it the way you started it".into(), false)),
+        };
+        let text = |n: u8, a: &Answers| {
+            info(n, a, &r)
+                .into_iter()
+                .map(|(l, v)| format!("{l}: {v}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let mut a = Answers::new(Mode::MtlsToken);
+        assert!(text(7, &a).contains("kibana.keystore: elasticsearch.ssl.keystore.password"));
+        assert!(text(7, &a).contains("elasticsearch.keystore: xpack.security.http.ssl"));
+        assert!(text(8, &a).contains("elasticsearch.serviceAccountToken"));
+        a.client_certificate.format = CertFormat::Pem;
+        assert!(text(7, &a).contains("0600"));
+        assert!(text(8, &Answers::new(Mode::MtlsPassword)).contains("elasticsearch.password"));
+        assert!(text(8, &Answers::new(Mode::Pki)).contains("no password"));
+        assert!(!text(7, &Answers::new(Mode::Token)).contains("Client"));
+        assert!(text(5, &a).contains("systemctl restart elasticsearch.service"));
+        assert!(text(9, &a).contains("a reminder only — unknown"));
+        assert!(text(3, &Answers::new(Mode::Pki)).contains("ascending"));
     }
 
     #[test]

@@ -14,6 +14,18 @@ pub struct DetectInfo {
     pub saved: Option<(Answers, String)>,
     /// The license from `GET /_license`, when the cluster answered.
     pub license: Option<License>,
+    /// How each side restarts.
+    pub restarts: Restarts,
+}
+
+/// How detection says each side restarts, for steps 5 and 9: the method's
+/// description and whether it gives a command; None when not detected.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restarts {
+    /// Elasticsearch.
+    pub es: Option<(String, bool)>,
+    /// Kibana.
+    pub kibana: Option<(String, bool)>,
 }
 
 /// A plan ready for review.

@@ -26,7 +26,9 @@ fn seeded() -> (tempfile::TempDir, Setup) {
         "server.port: 5601\nelasticsearch.username: kibana_system\n",
     )
     .unwrap();
-    let s = Setup::dirs(&es, &kb, &tmp.path().join("state"));
+    let mut s = Setup::dirs(&es, &kb, &tmp.path().join("state"));
+    // The same on every machine, with or without a Secret Service.
+    s.ca_password_store = plan::SecretStoreChoice::File;
     (tmp, s)
 }
 
@@ -71,6 +73,7 @@ fn snap(name: &str, m: &Model, tmp: Option<&Path>) {
             s.add_filter(&p.display().to_string().replace('.', r"\."), "[TMP]");
         }
         s.add_filter(r"[0-9a-f]{64}", "[FINGERPRINT]");
+        s.add_filter(r"secrets/[0-9a-f]{16}\.json", "secrets/[SETUP].json");
         s.add_filter(r"\d{4}-\d{2}-\d{2}", "[DATE]");
         s.bind(|| insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend()));
     }
@@ -104,6 +107,31 @@ fn snapshots_start_guide_steps() {
     let mut m = at_steps();
     press(&mut m, &[k(KeyCode::Enter), ch('q')]);
     snap("quit", &m, None);
+}
+
+#[test]
+fn snapshots_step_forms() {
+    // pki: steps 3 (realm order), 4 (client_authentication), 5 (restart),
+    // 7 and 8 (where each secret goes), 9 (Kibana's restart).
+    let mut m = at_steps();
+    press(&mut m, &[k(KeyCode::Enter); 3]);
+    snap("steps_3", &m, None);
+    for n in [4, 5, 6, 7, 8, 9] {
+        press(&mut m, &[k(KeyCode::Enter)]);
+        assert_eq!(m.steps.step, n);
+        if n != 6 {
+            snap(&format!("steps_{n}"), &m, None);
+        }
+    }
+    // An order taken from the form is checked where it is typed.
+    let mut m = at_steps();
+    press(&mut m, &[k(KeyCode::Enter); 3]);
+    press(
+        &mut m,
+        &[k(KeyCode::Tab), ctrl('u'), ch('x'), k(KeyCode::Enter)],
+    );
+    assert_eq!(m.steps.step, 3);
+    snap("steps_3_invalid", &m, None);
 }
 
 #[test]

@@ -119,6 +119,75 @@ pub fn interrupted(journal: &str) -> String {
     )
 }
 
+// ---- read-only lines of the steps' forms ----
+
+/// Label: what `auto` means here.
+pub const INFO_AUTO: &str = "auto here means";
+/// Label: a warning.
+pub const INFO_WARNING: &str = "Warning";
+/// Label: the other restart answers.
+pub const INFO_OTHERS: &str = "none / a command";
+/// Label: the PKI realm's order.
+pub const INFO_ORDER: &str = "The order";
+/// Label: the native realm's order.
+pub const INFO_NATIVE_ORDER: &str = "Native realm order";
+/// What the PKI realm's order answer does.
+pub fn realm_order(o: esmtls::plan::RealmOrder) -> String {
+    match o {
+        esmtls::plan::RealmOrder::Auto => "auto: just before the lowest realm in elasticsearch.yml (1 when there is none). Elasticsearch consults realms in ascending order.".into(),
+        esmtls::plan::RealmOrder::Fixed(n) => format!("{n}. Elasticsearch consults realms in ascending order; a number another realm has is refused."),
+    }
+}
+/// The native realm's order.
+pub const NATIVE_ORDER: &str = "when no native realm is configured, one is added after every other realm (highest + 1); the plan shows the number.";
+/// mtls-* with `optional`.
+pub const MTLS_OPTIONAL: &str =
+    "optional accepts connections without a certificate: the mTLS network control is lost.";
+/// What `auto` restarts with.
+pub fn restart_auto(detected: Option<&(String, bool)>) -> String {
+    match detected {
+        Some((d, true)) => d.clone(),
+        Some((d, false)) => format!("a reminder only — {d}"),
+        None => "a reminder only (detection has not run)".into(),
+    }
+}
+/// `none` and a command.
+pub const RESTART_OTHERS: &str =
+    "none: a reminder only; a command is run by `apply --restart` as given, without a shell.";
+/// Label: Kibana's PKCS#12 password.
+pub const INFO_CLIENT_P12: &str = "Client .p12 password";
+/// Where it goes.
+pub const CLIENT_P12_GOES: &str = "kibana.keystore: elasticsearch.ssl.keystore.password";
+/// Label: Kibana's PEM key.
+pub const INFO_CLIENT_KEY: &str = "Client key";
+/// Where it goes.
+pub const CLIENT_KEY_GOES: &str = "kibana-client.key, mode 0600 (no password)";
+/// Label: Elasticsearch's HTTP PKCS#12 password.
+pub const INFO_HTTP_P12: &str = "ES HTTP .p12 password";
+/// Where it goes.
+pub const HTTP_P12_GOES: &str = "elasticsearch.keystore: xpack.security.http.ssl.keystore.secure_password (when esmtls issues the certificate)";
+/// Label: the service token.
+pub const INFO_TOKEN: &str = "Service token";
+/// Where it goes.
+pub const TOKEN_GOES: &str = "kibana.keystore: elasticsearch.serviceAccountToken";
+/// Label: kibana_system's password.
+pub const INFO_PASSWORD: &str = "kibana_system password";
+/// Where it goes.
+pub const PASSWORD_GOES: &str = "kibana.keystore: elasticsearch.password";
+/// Label: pki has no secret credential.
+pub const INFO_CERT_ID: &str = "Kibana's credential";
+/// pki.
+pub const CERT_ID_GOES: &str = "its certificate (PKI realm); no password or token";
+/// Label: never in yml.
+pub const INFO_NOT_YML: &str = "Never in a .yml";
+/// Why there is no choice for those.
+pub const NOT_YML: &str =
+    "secrets in kibana.yml or elasticsearch.yml are what `esmtls doctor` flags";
+/// Label: the CA password's stores.
+pub const INFO_STORES: &str = "CA password choices";
+/// What they mean.
+pub const STORES_MEAN: &str = "auto: the OS keyring when one answers, else a 0600 file; keyring; file (~/.local/share/esmtls)";
+
 /// Why each step exists, in plain words (index 1..=9; the mode-specific part
 /// comes from `plan::applies`).
 pub fn why(step: u8) -> &'static str {

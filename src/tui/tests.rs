@@ -6,6 +6,7 @@ use esmtls::plan::Mode;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::app::{Cmd, DetectInfo, Exit, Model, Msg, Overlay, Screen, on_key, update};
+use super::reports::Restarts;
 use super::theme::Theme;
 
 pub(super) fn k(c: KeyCode) -> KeyEvent {
@@ -43,6 +44,13 @@ pub(super) fn started() -> Model {
             summary: SUMMARY.into(),
             saved: None,
             license: None,
+            restarts: Restarts {
+                es: Some(("systemd: systemctl restart elasticsearch.service".into(), true)),
+                kibana: Some((
+                    "unknown: esmtls could not tell how this Kibana was started; restart it the way you started it".into(),
+                    false,
+                )),
+            },
         }))),
     );
     m
@@ -293,6 +301,7 @@ fn saved_answers_are_offered_and_resumed() {
             summary: SUMMARY.into(),
             saved: Some((saved, "/state/wizard-answers.yml".into())),
             license: None,
+            restarts: Restarts::default(),
         }))),
     );
     press(&mut m, &[k(KeyCode::Down), k(KeyCode::Enter)]);
@@ -329,6 +338,7 @@ fn a_detected_license_preselects_the_guide() {
             summary: SUMMARY.into(),
             saved: None,
             license: Some(esmtls::plan::License::Trial),
+            restarts: Restarts::default(),
         }))),
     );
     press(

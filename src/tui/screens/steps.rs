@@ -12,9 +12,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use crate::tui::app::{Cmd, Model, Screen};
+use crate::tui::app::{Cmd, DetectInfo, Model, Screen};
 use crate::tui::form::{self, Kind};
 use crate::tui::keys::Action;
+use crate::tui::reports::Restarts;
 use crate::tui::screens::review;
 use crate::tui::strings as s;
 
@@ -29,6 +30,8 @@ pub struct State {
     pub values: Vec<String>,
     /// The field at fault (None: another step's answer) and why.
     pub error: Option<(Option<usize>, String)>,
+    /// How detection says each side restarts (kept across steps).
+    pub restarts: Restarts,
 }
 
 impl State {
@@ -62,9 +65,17 @@ pub fn applies_to(mode: Mode, n: u8) -> Applies {
     }
 }
 
+/// Keeps what detection found about restarts for steps 5 and 9.
+pub fn detected(m: &mut Model, r: &Result<Box<DetectInfo>, String>) {
+    if let Ok(d) = r {
+        m.steps.restarts = d.restarts.clone();
+    }
+}
+
 /// Opens step `n` with the answers' values.
 pub fn enter(m: &mut Model, n: u8) {
     let fields = form::fields(n, m.answers.mode);
+    let restarts = std::mem::take(&mut m.steps.restarts);
     m.steps = State {
         step: n,
         focus: 0,
@@ -73,6 +84,7 @@ pub fn enter(m: &mut Model, n: u8) {
             .map(|f| form::get(&m.answers, f.key))
             .collect(),
         error: None,
+        restarts,
     };
 }
 
@@ -200,8 +212,24 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             lines.push(Line::styled(format!("  ✗ {msg}"), t.error()));
         }
     }
-    if fields.is_empty() {
+    let info = form::info(
+        st.step,
+        &form::preview(&m.answers, &fields, &st.values),
+        &st.restarts,
+    );
+    if fields.is_empty() && info.is_empty() {
         lines.push(Line::styled(s::NOTHING_TO_ANSWER, t.dim()));
+    }
+    for (label, value) in info {
+        let style = if label == s::INFO_WARNING {
+            t.warn()
+        } else {
+            t.dim()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:<24}"), style),
+            Span::styled(value, style),
+        ]));
     }
     if let Some((None, msg)) = &st.error {
         lines.push(Line::styled(format!("✗ {msg}"), t.error()));
