@@ -320,7 +320,12 @@ pub fn apply(
             if stop.is_cancelled() {
                 return Err(stopped_after(plan, &report, i));
             }
-            let Some((prog, args)) = c.argv.split_first() else {
+            // A command esmtls cannot run as it stands (a container name to
+            // fill in, a remote host) stays a note: it is never guessed at.
+            let Some((prog, args)) = c.argv.split_first().filter(|_| c.restart) else {
+                report
+                    .notes
+                    .push(format!("run by hand: {} ({})", c.argv.join(" "), c.what));
                 continue;
             };
             let id = ActionId::Restart(i);

@@ -356,3 +356,46 @@ fn sigint_mid_write_restores_every_file() {
         "directories made by the run are removed"
     );
 }
+
+/// `--restart` runs only the commands esmtls can run as they stand; one it
+/// cannot (a container name to fill in) is not an action and becomes a note.
+#[test]
+fn restart_runs_only_runnable_commands() {
+    let env = seed();
+    let mut p = plan_for(&env, "token");
+    let (ran, guessed) = (env.root.join("ran"), env.root.join("guessed"));
+    p.commands = vec![
+        plan::Command {
+            argv: vec!["touch".into(), ran.display().to_string()],
+            what: "restart Elasticsearch (test)".into(),
+            restart: true,
+        },
+        plan::Command {
+            argv: vec!["touch".into(), guessed.display().to_string()],
+            what: "restart Kibana (docker restart <container>)".into(),
+            restart: false,
+        },
+    ];
+    let labels: Vec<String> = apply::actions(&p, true)
+        .into_iter()
+        .map(|a| a.label)
+        .collect();
+    assert!(labels.iter().any(|l| l.contains("/ran")), "{labels:?}");
+    assert!(!labels.iter().any(|l| l.contains("guessed")), "{labels:?}");
+    let opts = Options {
+        restart: true,
+        wait: Some(std::time::Duration::ZERO),
+        ..Options::default()
+    };
+    let report = apply::apply(&p, &env.setup, &mut Fake::default(), &opts).unwrap();
+    assert!(ran.exists(), "the runnable command did not run");
+    assert!(!guessed.exists(), "a command esmtls cannot run was run");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("run by hand: touch") && n.contains("guessed")),
+        "{:?}",
+        report.notes
+    );
+}

@@ -208,7 +208,7 @@ pub fn actions(plan: &Plan, restart: bool) -> Vec<Action> {
         ));
     }
     if restart {
-        for (i, c) in plan.commands.iter().enumerate() {
+        for (i, c) in plan.commands.iter().enumerate().filter(|(_, c)| c.restart) {
             v.push(act(
                 ActionId::Restart(i),
                 format!("run {}", c.argv.join(" ")),

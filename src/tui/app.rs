@@ -232,6 +232,7 @@ impl Model {
             (Some(Overlay::Quit), _) => Ctx::Confirm,
             (Some(Overlay::Help), _) => Ctx::Nav,
             (None, Screen::Steps) if self.steps.text_focused(self.answers.mode) => Ctx::Text,
+            (None, Screen::Apply) if self.busy => Ctx::Busy,
             (None, Screen::Review | Screen::Finish) => Ctx::Scroll,
             (None, Screen::Renew) => Ctx::Select,
             (None, Screen::RenewReview | Screen::Renewed | Screen::Doctor) => Ctx::Scroll,

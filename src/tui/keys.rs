@@ -65,6 +65,8 @@ pub enum Ctx {
     Confirm,
     /// A list whose rows are selected with Space (the renew table).
     Select,
+    /// Apply is running: only Ctrl-C (stop and restore) does something.
+    Busy,
 }
 
 const NAV: u8 = 1;
@@ -72,6 +74,7 @@ const TEXT: u8 = 2;
 const SCROLL: u8 = 4;
 const CONFIRM: u8 = 8;
 const SELECT: u8 = 16;
+const BUSY: u8 = 32;
 const ALL: u8 = NAV | TEXT | SCROLL | SELECT;
 
 fn bit(c: Ctx) -> u8 {
@@ -81,6 +84,7 @@ fn bit(c: Ctx) -> u8 {
         Ctx::Scroll => SCROLL,
         Ctx::Confirm => CONFIRM,
         Ctx::Select => SELECT,
+        Ctx::Busy => BUSY,
     }
 }
 
@@ -141,6 +145,7 @@ pub const TABLE: &[Binding] = &[
     b!(&[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)], "?", Help, "this help", "help", NAV | SCROLL | SELECT),
     b!(&[(KeyCode::Char('q'), N)], "q", Quit, "quit (asks if answers would be lost)", "quit", NAV | SCROLL | SELECT),
     b!(&[(KeyCode::Char('c'), C)], "C-c", Abort, "quit; while applying: stop and restore what was changed", "", ALL | CONFIRM),
+    b!(&[(KeyCode::Char('c'), C)], "C-c", Abort, "stop and restore what was changed (a second C-c quits at once)", "stop and restore", BUSY),
     b!(&[(KeyCode::Char('y'), N), (KeyCode::Char('Y'), S)], "y", Yes, "yes, quit", "quit", CONFIRM),
     b!(&[(KeyCode::Char('n'), N), (KeyCode::Esc, N)], "n/Esc", No, "no, stay", "stay", CONFIRM),
 ];
