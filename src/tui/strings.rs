@@ -1,6 +1,8 @@
 //! Every sentence the wizard shows that is not already in the core (the core's
 //! `plan::guide::strings`, `plan::applies` and `Mode::summary` are used as
-//! they are, so the wizard and the CLI say the same thing).
+//! they are, so the wizard and the CLI say the same thing). The longer
+//! "Why this step" texts are prose for editors, not code: they live in
+//! `assets/wizard/why.md` and are compiled in.
 
 /// The title bar.
 pub const TITLE: &str = "esmtls — TLS between Kibana and Elasticsearch";
@@ -38,8 +40,6 @@ pub const LICENSE_UNKNOWN: &str = "unknown";
 pub const STEPS_TITLE: &str = "The steps";
 /// The prerequisite step's title.
 pub const STEP0_TITLE: &str = "HTTPS on Elasticsearch (prerequisite)";
-/// Why step 0.
-pub const STEP0_WHY: &str = "Kibana must reach Elasticsearch over https:// for any of this to mean something. esmtls keeps the HTTP certificate Elasticsearch has (for example the one security auto-configuration made) and issues one only when there is none, or when you ask.";
 /// A step without a form.
 pub const NOTHING_TO_ANSWER: &str =
     "Nothing to answer here: esmtls does this step from your other answers. Enter continues.";
@@ -188,36 +188,31 @@ pub const INFO_STORES: &str = "CA password choices";
 /// What they mean.
 pub const STORES_MEAN: &str = "auto: the OS keyring when one answers, else a 0600 file; keyring; file (~/.local/share/esmtls)";
 
-/// Why each step exists, in plain words (index 1..=9; the mode-specific part
-/// comes from `plan::applies`).
-pub fn why(step: u8) -> &'static str {
-    match step {
-        1 => {
-            "Kibana needs its own certificate and private key to prove who it is at the TLS layer. esmtls signs it with a CA Elasticsearch will trust."
+/// The "Why this step" texts (`assets/wizard/why.md`, one `## N` section per step).
+const WHY: &str = include_str!("../../assets/wizard/why.md");
+
+/// Why step `step` (0..=9) exists, in plain words, from `assets/wizard/why.md`
+/// (the mode-specific part comes from `plan::applies`). Lines of a section are
+/// joined into one paragraph so the pane wraps them at its own width.
+pub fn why(step: u8) -> String {
+    let head = format!("## {step}\n");
+    WHY.split_once(&head)
+        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(rest))
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod why_tests {
+    #[test]
+    fn every_step_has_its_why_from_assets() {
+        for n in 0..=9u8 {
+            let w = super::why(n);
+            assert!(w.len() > 40, "step {n}: {w:?}");
+            assert!(!w.contains("##") && !w.contains('\n'), "step {n}: {w:?}");
         }
-        2 => {
-            "Elasticsearch only accepts client certificates signed by a CA it trusts, so it gets that CA as a PEM file; Kibana gets the CA of Elasticsearch's HTTP certificate."
-        }
-        3 => {
-            "The PKI realm turns a trusted client certificate into a user. The native realm stays for people who log in with a password."
-        }
-        4 => {
-            "Elasticsearch must ask for client certificates on its HTTP layer, or Kibana's certificate is never sent."
-        }
-        5 => "Realm and TLS settings are read only when Elasticsearch starts.",
-        6 => {
-            "Elasticsearch must know which roles the certificate's user gets (or Kibana's token or password must exist)."
-        }
-        7 => {
-            "kibana.yml must point at the certificate and key; their password goes into the Kibana keystore, never into kibana.yml."
-        }
-        8 => {
-            "A username or password left in kibana.yml or its keystore would be used instead of, or clash with, the new credential."
-        }
-        9 => {
-            "Kibana reads its settings and keystore only when it starts; then the connection is verified as Kibana makes it."
-        }
-        _ => STEP0_WHY,
+        assert!(super::why(0).contains("auto-configuration"));
+        assert!(super::why(9).starts_with("Kibana reads its settings"));
     }
 }
 

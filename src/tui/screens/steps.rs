@@ -61,7 +61,7 @@ pub const SHORT: [&str; 10] = [
 pub fn applies_to(mode: Mode, n: u8) -> Applies {
     match Step::ALL.get(usize::from(n).wrapping_sub(1)) {
         Some(st) if n > 0 => applies(mode, *st),
-        _ => Applies::Yes(s::STEP0_WHY.to_string()),
+        _ => Applies::Yes(s::why(0)),
     }
 }
 
