@@ -202,20 +202,6 @@ pub fn why(step: u8) -> String {
         .unwrap_or_default()
 }
 
-#[cfg(test)]
-mod why_tests {
-    #[test]
-    fn every_step_has_its_why_from_assets() {
-        for n in 0..=9u8 {
-            let w = super::why(n);
-            assert!(w.len() > 40, "step {n}: {w:?}");
-            assert!(!w.contains("##") && !w.contains('\n'), "step {n}: {w:?}");
-        }
-        assert!(super::why(0).contains("auto-configuration"));
-        assert!(super::why(9).starts_with("Kibana reads its settings"));
-    }
-}
-
 /// Start: the certificates section.
 pub const CERTS_TITLE: &str = "Certificates (days left):";
 /// Start: while the inventory is read.

@@ -274,3 +274,19 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         bottom,
     );
 }
+
+#[cfg(test)]
+mod why_tests {
+    use crate::tui::strings as s;
+
+    #[test]
+    fn every_step_has_its_why_from_assets() {
+        for n in 0..=9u8 {
+            let w = s::why(n);
+            assert!(w.len() > 40, "step {n}: {w:?}");
+            assert!(!w.contains("##") && !w.contains('\n'), "step {n}: {w:?}");
+        }
+        assert!(s::why(0).contains("auto-configuration"));
+        assert!(s::why(9).starts_with("Kibana reads its settings"));
+    }
+}
