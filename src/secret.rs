@@ -37,6 +37,37 @@ impl Secret {
         self.0.is_empty()
     }
 
+    /// Appends a typed character (a masked field). The value moves to a larger
+    /// buffer by hand so the old one is zeroed, not left behind by a realloc.
+    pub fn push(&mut self, c: char) {
+        if self.0.len() + c.len_utf8() > self.0.capacity() {
+            let mut bigger = Zeroizing::new(String::with_capacity(
+                (self.0.capacity() * 2)
+                    .max(self.0.len() + c.len_utf8())
+                    .max(32),
+            ));
+            bigger.push_str(&self.0);
+            self.0 = bigger;
+        }
+        self.0.push(c);
+    }
+
+    /// Removes the last character (Backspace in a masked field).
+    pub fn pop(&mut self) {
+        self.0.pop();
+    }
+
+    /// Empties the value, zeroing it.
+    pub fn clear(&mut self) {
+        use zeroize::Zeroize;
+        self.0.zeroize();
+    }
+
+    /// The number of characters (a masked field shows as many `•`).
+    pub fn chars(&self) -> usize {
+        self.0.chars().count()
+    }
+
     /// Reads a secret from a file (first line ending stripped).
     pub fn from_file(path: &Path) -> Result<Secret, SecretError> {
         let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| SecretError::Read {
@@ -110,6 +141,23 @@ mod tests {
     fn never_prints_its_value() {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s:?} {s}"), "*** ***");
+    }
+
+    #[test]
+    fn is_edited_character_by_character() {
+        let mut s = Secret::empty();
+        for c in "pässwörd-long-enough-to-grow-the-buffer-twice-over".chars() {
+            s.push(c);
+        }
+        assert_eq!(
+            s.expose(),
+            "pässwörd-long-enough-to-grow-the-buffer-twice-over"
+        );
+        s.pop();
+        assert_eq!(s.chars(), 49);
+        s.clear();
+        assert!(s.is_empty());
+        assert_eq!(format!("{s:?}"), "***");
     }
 
     #[test]

@@ -361,3 +361,39 @@ fn wrong_admin_credentials_defer_the_requests() {
     );
     assert!(out.contains("deferred"), "{out}");
 }
+
+#[test]
+fn explicit_admin_credentials_reach_the_cluster_and_a_401_names_their_source() {
+    // What the wizard does with the password typed on step 0
+    // (`commands::context::cluster_with` with `Admin::Given`).
+    use esmtls::es::{Auth, EsCluster};
+    use esmtls::plan::Cluster;
+    use esmtls::secret::Secret;
+    const TYPED: &str = "the admin password typed in the wizard";
+    let e = env(ClientAuth::Optional, "pki");
+    let ca = e.es.join("certs/http_ca.crt");
+    let cluster = |pw: &str| {
+        let auth = Auth::Basic {
+            username: ADMIN.into(),
+            password: Secret::new(pw),
+        };
+        EsCluster::new(&e.server.url(), &[ca.as_path()], None, Some(auth), None).auth_source(TYPED)
+    };
+    let mut c = cluster(ADMIN_PW);
+    assert!(c.reachable(), "{:?}", c.why_not());
+    assert!(!c.license().unwrap().is_empty());
+    let seen = e.server.seen();
+    assert!(!seen.is_empty());
+    for s in &seen {
+        let h = s.header("authorization").unwrap_or("");
+        assert_eq!(basic(h), Some((ADMIN.into(), ADMIN_PW.into())), "{}", s.api);
+    }
+    let mut c = cluster("Wr0ng-Pa55");
+    assert!(!c.reachable());
+    let why = c.why_not().unwrap();
+    assert!(
+        why.contains(TYPED) && why.contains("user 'elastic'"),
+        "{why}"
+    );
+    assert!(!why.contains("Wr0ng"), "{why}");
+}

@@ -63,16 +63,53 @@ pub fn setup(a: &Answers, es_flag: Option<&Path>, kb_flag: Option<&Path>) -> Res
     Ok(s)
 }
 
+/// Where the admin credentials come from when the environment has none
+/// (the environment's always win: they are what the operator set for this run).
+pub enum Admin {
+    /// None: the API requests are deferred to a file.
+    None,
+    /// Ask on the terminal (the line-mode commands; never the wizard, which
+    /// owns the terminal).
+    Prompt,
+    /// Given by the caller (the wizard asks on step 0), with the words a 401
+    /// uses to name them.
+    Given(esmtls::es::Auth, &'static str),
+}
+
+/// Where a 401 says typed-in credentials came from.
+pub const PROMPTED: &str = "the password typed at the prompt";
+
 /// The cluster: the Elasticsearch client with the admin credentials from
 /// the environment, trusting the CA files found on the Elasticsearch side.
 pub fn cluster(a: &Answers, setup: &Setup) -> Result<Box<dyn plan::Cluster>> {
-    cluster_with(a, setup, false)
+    cluster_with(a, setup, Admin::None)
 }
 
-/// [`cluster`], asking for admin credentials on a terminal when `prompt` is
-/// set and the environment has none (the line-mode commands; never the wizard,
-/// which owns the terminal).
-pub fn cluster_with(a: &Answers, setup: &Setup, prompt: bool) -> Result<Box<dyn plan::Cluster>> {
+/// The admin credentials and where they came from: the environment's, else
+/// `admin`'s (a prompt is asked only now).
+fn admin_auth(
+    env: Option<esmtls::es::Auth>,
+    admin: Admin,
+) -> Result<Option<(esmtls::es::Auth, String)>> {
+    let source = || {
+        format!(
+            "{} + {} or {}",
+            esmtls::es::ENV_USERNAME,
+            esmtls::es::ENV_PASSWORD,
+            esmtls::es::ENV_API_KEY
+        )
+    };
+    Ok(match (env, admin) {
+        (Some(a), _) => Some((a, source())),
+        (None, Admin::Given(a, from)) => Some((a, from.to_string())),
+        (None, Admin::Prompt) => prompt_admin()?.map(|a| (a, PROMPTED.to_string())),
+        (None, Admin::None) => None,
+    })
+}
+
+/// [`cluster`], with the admin credentials from `admin` when the environment
+/// has none.
+pub fn cluster_with(a: &Answers, setup: &Setup, admin: Admin) -> Result<Box<dyn plan::Cluster>> {
     let url = a
         .elasticsearch
         .url
@@ -80,10 +117,9 @@ pub fn cluster_with(a: &Answers, setup: &Setup, prompt: bool) -> Result<Box<dyn 
         .or_else(|| a.kibana.hosts.first().cloned())
         .or_else(|| kibana_host(setup))
         .unwrap_or_else(|| "https://localhost:9200".into());
-    let auth = match esmtls::es::Auth::from_env()? {
-        Some(a) => Some(a),
-        None if prompt => prompt_admin()?,
-        None => None,
+    let (auth, source) = match admin_auth(esmtls::es::Auth::from_env()?, admin)? {
+        Some((auth, source)) => (Some(auth), Some(source)),
+        None => (None, None),
     };
     let es = &setup.es_config;
     let mut cas: Vec<PathBuf> = a.elasticsearch.server_ca.iter().cloned().collect();
@@ -94,13 +130,16 @@ pub fn cluster_with(a: &Answers, setup: &Setup, prompt: bool) -> Result<Box<dyn 
     } else {
         None
     };
-    let c = esmtls::es::EsCluster::new(
+    let mut c = esmtls::es::EsCluster::new(
         &url,
         &refs,
         a.elasticsearch.ca_fingerprint.clone(),
         auth,
         client,
     );
+    if let Some(s) = source {
+        c = c.auth_source(s);
+    }
     Ok(Box::new(c))
 }
 
@@ -177,4 +216,36 @@ fn prompt_admin() -> Result<Option<esmtls::es::Auth>> {
         username: user,
         password: esmtls::secret::Secret::new(pw),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use esmtls::es::Auth;
+    use esmtls::secret::Secret;
+
+    fn basic(user: &str, pw: &str) -> Auth {
+        Auth::Basic {
+            username: user.into(),
+            password: Secret::new(pw),
+        }
+    }
+
+    #[test]
+    fn the_environment_wins_then_the_given_credentials() {
+        let typed = "the admin password typed in the wizard";
+        let (a, from) = admin_auth(
+            Some(basic("env", "e")),
+            Admin::Given(basic("w", "t"), typed),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(a, basic("env", "e"));
+        assert!(from.contains("ESMTLS_ES_USERNAME"), "{from}");
+        let (a, from) = admin_auth(None, Admin::Given(basic("w", "t"), typed))
+            .unwrap()
+            .unwrap();
+        assert_eq!((a, from.as_str()), (basic("w", "t"), typed));
+        assert!(admin_auth(None, Admin::None).unwrap().is_none());
+    }
 }

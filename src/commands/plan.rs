@@ -50,7 +50,8 @@ fn build(args: &PlanArgs) -> Result<(Plan, plan::Setup, Box<dyn plan::Cluster>)>
         args.es_config.as_deref(),
         args.kibana_config.as_deref(),
     )?;
-    let mut cluster = super::context::cluster_with(&answers, &setup, true)?;
+    let mut cluster =
+        super::context::cluster_with(&answers, &setup, super::context::Admin::Prompt)?;
     let p = plan::build(&answers, &setup, cluster.as_mut())
         .with_context(|| format!("planning from {}", args.answers.display()))?;
     Ok((p, setup, cluster))

@@ -74,6 +74,24 @@ impl Auth {
         }
     }
 
+    /// The environment variables [`Auth::from_env`] would read the admin
+    /// credentials from, when any is set (names only, never a value).
+    pub fn env_source() -> Option<&'static str> {
+        Self::source_in(|name| std::env::var(name).ok())
+    }
+
+    /// [`Auth::env_source`] with the variables looked up by `get`.
+    pub fn source_in(get: impl Fn(&str) -> Option<String>) -> Option<&'static str> {
+        let set = |name: &str| get(name).is_some_and(|v| !v.is_empty());
+        if set(ENV_API_KEY) {
+            Some(ENV_API_KEY)
+        } else if set(ENV_USERNAME) || set(ENV_PASSWORD) {
+            Some("ESMTLS_ES_USERNAME and ESMTLS_ES_PASSWORD")
+        } else {
+            None
+        }
+    }
+
     /// What these credentials are, without their value ("user 'elastic' and its password").
     pub fn describe(&self) -> String {
         match self {
@@ -134,6 +152,17 @@ mod tests {
         assert!(e.starts_with("ESMTLS_ES_USERNAME:"), "{e}");
         assert!(!e.contains("pw "));
         assert!(vars(&[(ENV_USERNAME, "u"), (ENV_API_KEY, "k")]).is_err());
+        let src = |pairs: &[(&str, &str)]| {
+            let m: HashMap<String, String> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Auth::source_in(|n| m.get(n).cloned())
+        };
+        assert_eq!(src(&[]), None);
+        assert_eq!(src(&[(ENV_PASSWORD, "")]), None);
+        assert_eq!(src(&[(ENV_API_KEY, "k")]), Some(ENV_API_KEY));
+        assert!(src(&[(ENV_PASSWORD, "pw")]).unwrap().contains(ENV_USERNAME));
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct EsCluster {
     auth: Option<Auth>,
     client: Option<Client>,
     answered: bool,
+    /// Where `auth` came from, named in a 401 (never the value).
+    auth_source: String,
     /// Why it is not reachable, for the plan's warnings.
     pub why_not: Option<String>,
 }
@@ -54,8 +56,21 @@ impl EsCluster {
             auth,
             client: None,
             answered: false,
+            auth_source: format!(
+                "{} + {} or {}",
+                super::ENV_USERNAME,
+                super::ENV_PASSWORD,
+                super::ENV_API_KEY
+            ),
             why_not: None,
         }
+    }
+
+    /// Names where the admin credentials came from, for a 401 (the default
+    /// names the environment variables).
+    pub fn auth_source(mut self, source: impl Into<String>) -> Self {
+        self.auth_source = source.into();
+        self
     }
 
     fn client(&mut self) -> Result<&Client, ClusterError> {
@@ -68,16 +83,10 @@ impl EsCluster {
                     super::ENV_API_KEY
                 ))
             })?;
-            let source = format!(
-                "{} + {} or {}",
-                super::ENV_USERNAME,
-                super::ENV_PASSWORD,
-                super::ENV_API_KEY
-            );
             self.client = Some(
                 Client::new(&self.endpoint, auth)
                     .map_err(ce)?
-                    .auth_source(source),
+                    .auth_source(self.auth_source.clone()),
             );
         }
         self.client

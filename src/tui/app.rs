@@ -6,6 +6,7 @@
 //! written before the operator confirms on the review screen; the answers
 //! are always valid (`Answers::validate`) when a step is left forward.
 
+use esmtls::es::Auth;
 use esmtls::plan::{Answers, Mode, Plan, Setup};
 
 pub use super::reports::{
@@ -13,6 +14,7 @@ pub use super::reports::{
 };
 use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
 
+use super::admin::Creds;
 use super::keys::{self, Action, Ctx};
 use super::screens::{apply, doctor, finish, guide, renew, renew_review, review, start, steps};
 use super::theme::Theme;
@@ -137,10 +139,11 @@ pub enum Msg {
 pub enum Cmd {
     /// Detect both sides and read saved answers.
     Detect,
-    /// Save the answers, then make the plan.
-    Plan(Box<Answers>),
-    /// Execute the reviewed plan.
-    Apply(Box<(Plan, Setup, Answers)>),
+    /// Save the answers, then make the plan (with the admin credentials
+    /// typed on step 0, if any — never saved).
+    Plan(Box<Answers>, Option<Auth>),
+    /// Execute the reviewed plan (with the same credentials).
+    Apply(Box<(Plan, Setup, Answers)>, Option<Auth>),
     /// Read every certificate of the setup (`esmtls status`'s inventory).
     Inventory,
     /// Plan the renewal of these files (`esmtls renew --dry-run`).
@@ -166,6 +169,8 @@ pub struct Model {
     pub theme: Theme,
     /// The answers so far (valid).
     pub answers: Answers,
+    /// The admin credentials for this run (never in the answers).
+    pub admin: Creds,
     /// True when quitting would lose answers.
     pub dirty: bool,
     /// Something runs on a worker (spinner on).
@@ -210,6 +215,7 @@ impl Model {
             theme,
             guide: guide::State::new(&answers),
             answers,
+            admin: Creds::default(),
             dirty: false,
             busy: true,
             spinner: 0,
@@ -231,7 +237,9 @@ impl Model {
         match (self.overlay, self.screen) {
             (Some(Overlay::Quit), _) => Ctx::Confirm,
             (Some(Overlay::Help), _) => Ctx::Nav,
-            (None, Screen::Steps) if self.steps.text_focused(self.answers.mode) => Ctx::Text,
+            (None, Screen::Steps) if self.steps.text_focused(self.answers.mode, &self.admin) => {
+                Ctx::Text
+            }
             (None, Screen::Apply) if self.busy => Ctx::Busy,
             (None, Screen::Review | Screen::Finish) => Ctx::Scroll,
             (None, Screen::Renew) => Ctx::Select,

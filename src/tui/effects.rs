@@ -21,6 +21,7 @@ use super::Event;
 use super::app::{
     Checked, Cmd, DetectInfo, Msg, Planned, RenewPreview, RenewRequest, Renewed, Summary,
 };
+use crate::commands::context::Admin;
 
 /// Where the wizard keeps the last answers.
 pub fn saved_answers_path() -> PathBuf {
@@ -61,10 +62,12 @@ impl Effects {
         std::thread::spawn(move || {
             let work = std::panic::AssertUnwindSafe(|| match cmd {
                 Cmd::Detect => Msg::Detected(detect(es, kb, &saved).map(Box::new).map_err(text)),
-                Cmd::Plan(a) => {
-                    Msg::Planned(make_plan(&a, es, kb, &saved).map(Box::new).map_err(text))
-                }
-                Cmd::Apply(b) => {
+                Cmd::Plan(a, auth) => Msg::Planned(
+                    make_plan(&a, admin(auth), es, kb, &saved)
+                        .map(Box::new)
+                        .map_err(text),
+                ),
+                Cmd::Apply(b, auth) => {
                     let (p, setup, a) = *b;
                     let progress = tx.clone();
                     let opts = apply::Options {
@@ -74,7 +77,11 @@ impl Effects {
                         cancel,
                         ..apply::Options::default()
                     };
-                    Msg::Applied(run_apply(&p, &setup, &a, &opts).map(Box::new).map_err(text))
+                    Msg::Applied(
+                        run_apply(&p, &setup, &a, admin(auth), &opts)
+                            .map(Box::new)
+                            .map_err(text),
+                    )
                 }
                 Cmd::Inventory => Msg::Inventoried(
                     inventory(es.as_deref(), kb.as_deref())
@@ -126,6 +133,13 @@ fn recover_interrupted(probe: &Answers, es: Option<&Path>, kb: Option<&Path>) ->
         )),
         Err(e) => Some(super::strings::recovery_failed(&e.to_string())),
     }
+}
+
+/// The credentials typed on step 0, named as such in a 401.
+fn admin(auth: Option<esmtls::es::Auth>) -> Admin {
+    auth.map_or(Admin::None, |a| {
+        Admin::Given(a, super::strings::ADMIN_TYPED)
+    })
 }
 
 fn text(e: anyhow::Error) -> String {
@@ -187,6 +201,7 @@ fn detect(es: Option<PathBuf>, kb: Option<PathBuf>, saved: &Path) -> Result<Dete
 
 fn make_plan(
     a: &Answers,
+    admin: Admin,
     es: Option<PathBuf>,
     kb: Option<PathBuf>,
     saved: &Path,
@@ -197,7 +212,7 @@ fn make_plan(
     std::fs::write(saved, a.to_yaml())
         .with_context(|| format!("saving the answers to {}", saved.display()))?;
     let setup = crate::commands::context::setup(a, es.as_deref(), kb.as_deref())?;
-    let mut cluster = crate::commands::context::cluster(a, &setup)?;
+    let mut cluster = crate::commands::context::cluster_with(a, &setup, admin)?;
     let plan = plan::build(a, &setup, cluster.as_mut())?;
     let text = plan::render::text(&plan);
     Ok(Planned {
@@ -212,9 +227,10 @@ fn run_apply(
     p: &plan::Plan,
     setup: &plan::Setup,
     a: &Answers,
+    admin: Admin,
     opts: &apply::Options,
 ) -> Result<Summary> {
-    let mut cluster = crate::commands::context::cluster(a, setup)?;
+    let mut cluster = crate::commands::context::cluster_with(a, setup, admin)?;
     let report = match apply::apply(p, setup, cluster.as_mut(), opts) {
         Ok(r) => r,
         Err(e) if e.stop == apply::Stop::Cancelled => {

@@ -23,6 +23,16 @@ pub enum Kind {
     Text,
     /// One of these values (the answers-file spellings).
     Choice(&'static [&'static str]),
+    /// A secret typed without being shown (each character is a `•`); its
+    /// value is kept outside the form (see `tui::admin`), never in `values`.
+    Masked,
+}
+
+impl Kind {
+    /// True when typing edits the field (text or masked).
+    pub fn typed(self) -> bool {
+        matches!(self, Kind::Text | Kind::Masked)
+    }
 }
 
 /// One field of a step's form.
@@ -54,6 +64,21 @@ const fn choice(key: &'static str, label: &'static str, v: &'static [&'static st
         kind: Kind::Choice(v),
         hint: "",
     }
+}
+
+/// Step 0's admin credential fields, asked when the environment has none
+/// (their keys are not answers keys: [`set`] ignores them).
+pub fn admin_fields() -> [Field; 2] {
+    use super::admin::{PASSWORD_KEY, USER_KEY};
+    [
+        text(USER_KEY, s::ADMIN_USER, s::ADMIN_USER_HINT),
+        Field {
+            key: PASSWORD_KEY,
+            label: s::ADMIN_PASSWORD,
+            kind: Kind::Masked,
+            hint: s::ADMIN_PASSWORD_HINT,
+        },
+    ]
 }
 
 const KEY_TYPES: &[&str] = &["rsa2048", "rsa3072", "rsa4096", "ec-p256", "ec-p384"];
@@ -426,6 +451,22 @@ mod tests {
         assert!(text(5, &a).contains("systemctl restart elasticsearch.service"));
         assert!(text(9, &a).contains("a reminder only — unknown"));
         assert!(text(3, &Answers::new(Mode::Pki)).contains("ascending"));
+    }
+
+    #[test]
+    fn the_admin_fields_are_no_answers() {
+        let a = Answers::new(Mode::Token);
+        let mut f = fields(0, Mode::Token);
+        f.extend(admin_fields());
+        assert_eq!(f[3].kind, Kind::Masked);
+        assert!(Kind::Masked.typed() && !Kind::Choice(&[]).typed());
+        let mut v: Vec<String> = f.iter().map(|f| get(&a, f.key)).collect();
+        assert_eq!(&v[2..], ["", ""]);
+        v[2] = "admin".into();
+        v[3] = "hunter2".into();
+        let b = apply(&a, &f, &v).unwrap();
+        assert_eq!(b, a);
+        assert!(!b.to_yaml().contains("hunter2"));
     }
 
     #[test]

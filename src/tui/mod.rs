@@ -9,6 +9,7 @@
 //! (from a thread reading crossterm events) and worker reports, and wakes on
 //! a timeout only while a spinner runs — no polling when idle.
 
+pub mod admin;
 pub mod app;
 pub mod effects;
 pub mod form;
@@ -23,6 +24,8 @@ pub mod view;
 mod snapshots;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_admin;
 #[cfg(test)]
 mod tests_renew;
 
@@ -74,6 +77,7 @@ pub fn run(opts: Options) -> Result<()> {
         cancel: esmtls::apply::Cancel::new(),
     };
     let mut model = Model::new(theme::Theme::from_env(), opts.out.clone());
+    model.admin.env = esmtls::es::Auth::env_source();
     let mut terminal = ratatui::try_init()?;
     main_thread_restores();
     let input_tx = tx.clone();

@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
 
 use super::app::{Model, Msg, Planned, Screen, Summary, update};
-use super::tests::{at_steps, ch, ctrl, k, press, started};
+use super::tests::{at_steps, ch, ctrl, k, press, started, typing};
 use super::theme::Theme;
 use super::view::view;
 
@@ -89,6 +89,18 @@ fn snapshots_start_guide_steps() {
     snap("guide", &m, None);
     let mut m = at_steps();
     snap("steps_0", &m, None);
+    // The admin password typed on step 0: only bullets are drawn.
+    press(
+        &mut m,
+        &[k(KeyCode::Down), k(KeyCode::Down), k(KeyCode::Down)],
+    );
+    press(&mut m, &typing("s3cr3t-PW"));
+    snap("steps_0_password", &m, None);
+    // With admin credentials in the environment: the line naming them instead.
+    m.admin.env = Some("ESMTLS_ES_USERNAME and ESMTLS_ES_PASSWORD");
+    super::screens::steps::enter(&mut m, 0);
+    snap("steps_0_env_admin", &m, None);
+    let mut m = at_steps();
     press(
         &mut m,
         &[

@@ -311,3 +311,19 @@ pub const CHECK_FAILED: &str = "The check could not run:";
 /// Check my setup: the foot.
 pub const CHECK_FOOT: &str =
     "Esc or Enter goes back to the start screen. `esmtls doctor` prints the same.";
+/// Step 0: the admin user field.
+pub const ADMIN_USER: &str = "Admin user";
+/// Step 0: the admin user field's hint (empty means this user).
+pub const ADMIN_USER_HINT: &str = "elastic";
+/// Step 0: the masked admin password field.
+pub const ADMIN_PASSWORD: &str = "Admin password";
+/// Step 0: the admin password field's hint.
+pub const ADMIN_PASSWORD_HINT: &str = "empty: esmtls writes the API requests to a file for later";
+/// Step 0: the read-only line when the environment holds admin credentials.
+pub const INFO_ADMIN: &str = "Admin credentials";
+/// Step 0: which environment variables hold them (names only).
+pub fn admin_from_env(names: &str) -> String {
+    format!("from the environment ({names})")
+}
+/// A 401 names where the refused credentials came from.
+pub const ADMIN_TYPED: &str = "the admin password typed in the wizard";

@@ -187,7 +187,7 @@ fn the_last_step_asks_for_the_plan_and_review_confirms() {
     let cmds = press(&mut m, &[k(KeyCode::Enter); 10]);
     assert_eq!(m.screen, Screen::Review);
     assert!(m.busy);
-    assert!(matches!(cmds.as_slice(), [Cmd::Plan(a)] if a.mode == Mode::Pki));
+    assert!(matches!(cmds.as_slice(), [Cmd::Plan(a, None)] if a.mode == Mode::Pki));
     press(&mut m, &[k(KeyCode::Esc)]);
     assert_eq!(m.screen, Screen::Review, "no going back while planning");
     update(&mut m, Msg::Planned(Err("refused".into())));
@@ -201,7 +201,7 @@ fn the_last_step_asks_for_the_plan_and_review_confirms() {
 pub(super) fn applying() -> (Model, tempfile::TempDir, Vec<esmtls::apply::Action>) {
     let (mut m, tmp) = super::snapshots::at_review();
     let cmds = press(&mut m, &[ch('j'), k(KeyCode::Enter)]);
-    assert!(matches!(cmds.as_slice(), [Cmd::Apply(_)]));
+    assert!(matches!(cmds.as_slice(), [Cmd::Apply(_, None)]));
     assert_eq!(m.screen, Screen::Apply);
     let plan = &m.review.planned.as_ref().unwrap().plan;
     let list = esmtls::apply::actions(plan, false);

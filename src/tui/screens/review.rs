@@ -35,7 +35,7 @@ pub fn start(m: &mut Model) -> Option<Cmd> {
         ..State::default()
     };
     m.busy = true;
-    Some(Cmd::Plan(Box::new(m.answers.clone())))
+    Some(Cmd::Plan(Box::new(m.answers.clone()), m.admin.auth()))
 }
 
 /// The plan arrived.
@@ -72,7 +72,10 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
                 m.apply = apply::State::from_plan(&p.plan);
                 m.screen = Screen::Apply;
                 m.busy = true;
-                return Some(Cmd::Apply(Box::new((p.plan, p.setup, m.answers.clone()))));
+                return Some(Cmd::Apply(
+                    Box::new((p.plan, p.setup, m.answers.clone())),
+                    m.admin.auth(),
+                ));
             }
         }
         _ => {}

@@ -12,8 +12,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
+use crate::tui::admin::{self, Creds};
 use crate::tui::app::{Cmd, DetectInfo, Model, Screen};
-use crate::tui::form::{self, Kind};
+use crate::tui::form::{self, Field, Kind};
 use crate::tui::keys::Action;
 use crate::tui::reports::Restarts;
 use crate::tui::screens::review;
@@ -35,11 +36,60 @@ pub struct State {
 }
 
 impl State {
-    /// True when a text field has the focus.
-    pub fn text_focused(&self, mode: Mode) -> bool {
-        form::fields(self.step, mode)
+    /// True when a text (or masked) field has the focus.
+    pub fn text_focused(&self, mode: Mode, admin: &Creds) -> bool {
+        fields(self.step, mode, admin)
             .get(self.focus)
-            .is_some_and(|f| f.kind == Kind::Text)
+            .is_some_and(|f| f.kind.typed())
+    }
+}
+
+/// Step `n`'s fields: the answers' form, and on step 0 the admin
+/// credentials when the environment has none.
+pub fn fields(n: u8, mode: Mode, admin: &Creds) -> Vec<Field> {
+    let mut f = form::fields(n, mode);
+    if n == 0 && admin.ask() {
+        f.extend(form::admin_fields());
+    }
+    f
+}
+
+/// How the form edits the focused field.
+enum Edit {
+    Push(char),
+    Pop,
+    Clear,
+}
+
+/// Edits the focused field: the masked password in the model's
+/// credentials (never in `values`), any other typed field in `values`.
+fn edit(m: &mut Model, e: Edit) {
+    let fields = fields(m.steps.step, m.answers.mode, &m.admin);
+    let Some(f) = fields.get(m.steps.focus).filter(|f| f.kind.typed()) else {
+        return;
+    };
+    m.steps.error = None;
+    if f.kind == Kind::Masked {
+        let pw = &mut m.admin.password;
+        match e {
+            Edit::Push(c) => pw.push(c),
+            Edit::Pop => pw.pop(),
+            Edit::Clear => pw.clear(),
+        }
+        return;
+    }
+    let Some(v) = m.steps.values.get_mut(m.steps.focus) else {
+        return;
+    };
+    match e {
+        Edit::Push(c) => v.push(c),
+        Edit::Pop => {
+            v.pop();
+        }
+        Edit::Clear => v.clear(),
+    }
+    if f.key == admin::USER_KEY {
+        m.admin.user = v.clone();
     }
 }
 
@@ -74,14 +124,17 @@ pub fn detected(m: &mut Model, r: &Result<Box<DetectInfo>, String>) {
 
 /// Opens step `n` with the answers' values.
 pub fn enter(m: &mut Model, n: u8) {
-    let fields = form::fields(n, m.answers.mode);
+    let fields = fields(n, m.answers.mode, &m.admin);
     let restarts = std::mem::take(&mut m.steps.restarts);
     m.steps = State {
         step: n,
         focus: 0,
         values: fields
             .iter()
-            .map(|f| form::get(&m.answers, f.key))
+            .map(|f| match f.key {
+                admin::USER_KEY => m.admin.user.clone(),
+                _ => form::get(&m.answers, f.key),
+            })
             .collect(),
         error: None,
         restarts,
@@ -90,17 +143,23 @@ pub fn enter(m: &mut Model, n: u8) {
 
 /// A character typed into the focused text field.
 pub fn typed(m: &mut Model, c: char) {
-    if m.steps.text_focused(m.answers.mode)
-        && let Some(v) = m.steps.values.get_mut(m.steps.focus)
-    {
-        v.push(c);
-        m.steps.error = None;
-    }
+    edit(m, Edit::Push(c));
 }
 
 /// Keys on the steps screen.
 pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
-    let fields = form::fields(m.steps.step, m.answers.mode);
+    match a {
+        Action::Backspace => {
+            edit(m, Edit::Pop);
+            return None;
+        }
+        Action::Clear => {
+            edit(m, Edit::Clear);
+            return None;
+        }
+        _ => {}
+    }
+    let fields = fields(m.steps.step, m.answers.mode, &m.admin);
     let st = &mut m.steps;
     let n = fields.len().max(1);
     match a {
@@ -118,18 +177,6 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
                     (i + k - 1) % k
                 };
                 *v = opts[j].to_string();
-                st.error = None;
-            }
-        }
-        Action::Backspace => {
-            if let Some(v) = st.values.get_mut(st.focus) {
-                v.pop();
-                st.error = None;
-            }
-        }
-        Action::Clear => {
-            if let Some(v) = st.values.get_mut(st.focus) {
-                v.clear();
                 st.error = None;
             }
         }
@@ -190,17 +237,21 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         ));
     f.render_widget(Paragraph::new(items).block(block), side);
 
-    let fields = form::fields(st.step, mode);
+    let fields = fields(st.step, mode, &m.admin);
     let mut lines: Vec<Line> = Vec::new();
+    let dots = "•".repeat(m.admin.password.chars());
     for (i, fl) in fields.iter().enumerate() {
-        let v = st.values.get(i).map(String::as_str).unwrap_or("");
+        let v = match fl.kind {
+            Kind::Masked => dots.as_str(),
+            _ => st.values.get(i).map(String::as_str).unwrap_or(""),
+        };
         let focused = i == st.focus;
         let vs = if focused { t.focus() } else { Style::new() };
         let value = match fl.kind {
             Kind::Choice(_) => Span::styled(format!("◂ {v} ▸"), vs),
-            Kind::Text if v.is_empty() && !focused => Span::styled(fl.hint, t.dim()),
-            Kind::Text if focused => Span::styled(format!("{v}▏"), vs),
-            Kind::Text => Span::raw(v.to_string()),
+            Kind::Text | Kind::Masked if v.is_empty() && !focused => Span::styled(fl.hint, t.dim()),
+            Kind::Text | Kind::Masked if focused => Span::styled(format!("{v}▏"), vs),
+            Kind::Text | Kind::Masked => Span::raw(v.to_string()),
         };
         lines.push(Line::from(vec![
             Span::raw(format!("{:<24}", fl.label)),
@@ -212,11 +263,14 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             lines.push(Line::styled(format!("  ✗ {msg}"), t.error()));
         }
     }
-    let info = form::info(
+    let mut info = form::info(
         st.step,
         &form::preview(&m.answers, &fields, &st.values),
         &st.restarts,
     );
+    if let (0, Some(names)) = (st.step, m.admin.env) {
+        info.push((s::INFO_ADMIN, s::admin_from_env(names)));
+    }
     if fields.is_empty() && info.is_empty() {
         lines.push(Line::styled(s::NOTHING_TO_ANSWER, t.dim()));
     }
