@@ -10,7 +10,7 @@ use esmtls::lifecycle::doctor::Severity;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::tui::app::{Checked, Cmd, Model, Screen};
 use crate::tui::keys::Action;
@@ -90,12 +90,7 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
     let last = lines_of(&m.doctor, &m.theme).len().saturating_sub(1);
     let d = &mut m.doctor;
     match a {
-        Action::Up => d.scroll = d.scroll.saturating_sub(1),
-        Action::Down => d.scroll = (d.scroll + 1).min(last),
-        Action::PageUp => d.scroll = d.scroll.saturating_sub(page),
-        Action::PageDown => d.scroll = (d.scroll + page).min(last),
-        Action::Top => d.scroll = 0,
-        Action::Bottom => d.scroll = last,
+        _ if super::scroll(&mut d.scroll, a, page, last) => {}
         Action::Back | Action::Confirm => m.screen = Screen::Start,
         _ => {}
     }
@@ -121,16 +116,6 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         ));
         all.into_iter().skip(m.doctor.scroll).collect()
     };
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        main,
-    );
-    f.render_widget(
-        Paragraph::new(Line::styled(s::CHECK_FOOT, t.dim()))
-            .wrap(Wrap { trim: true })
-            .block(Block::new().borders(Borders::TOP)),
-        bottom,
-    );
+    let foot = Line::styled(s::CHECK_FOOT, t.dim());
+    super::page_with_footer(f, (main, bottom), Paragraph::new(lines), block, foot);
 }

@@ -12,7 +12,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::tui::app::{Cmd, Exit, Model, RenewPreview, RenewRequest, Renewed, Screen};
 use crate::tui::keys::Action;
@@ -205,12 +205,7 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
     let done = m.screen == Screen::Renewed;
     let rr = &mut m.renew_review;
     match a {
-        Action::Up => rr.scroll = rr.scroll.saturating_sub(1),
-        Action::Down => rr.scroll = (rr.scroll + 1).min(last),
-        Action::PageUp => rr.scroll = rr.scroll.saturating_sub(page),
-        Action::PageDown => rr.scroll = (rr.scroll + page).min(last),
-        Action::Top => rr.scroll = 0,
-        Action::Bottom => rr.scroll = last,
+        _ if super::scroll(&mut rr.scroll, a, page, last) => {}
         _ if rr.loading || rr.writing => {}
         Action::Back | Action::Confirm if done => {
             // Back to the start, whose certificate list is read again.
@@ -270,30 +265,14 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         } else {
             Line::styled(s::RENEW_CONFIRM, t.ok())
         };
-        f.render_widget(
-            Paragraph::new(v)
-                .block(block.title_bottom(Span::styled(pos, t.dim())))
-                .wrap(Wrap { trim: false }),
-            main,
-        );
-        f.render_widget(
-            Paragraph::new(foot)
-                .wrap(Wrap { trim: true })
-                .block(Block::new().borders(Borders::TOP)),
-            bottom,
+        super::page_with_footer(
+            f,
+            (main, bottom),
+            Paragraph::new(v),
+            block.title_bottom(Span::styled(pos, t.dim())),
+            foot,
         );
         return;
     };
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        main,
-    );
-    f.render_widget(
-        Paragraph::new(foot)
-            .wrap(Wrap { trim: true })
-            .block(Block::new().borders(Borders::TOP)),
-        bottom,
-    );
+    super::page_with_footer(f, (main, bottom), Paragraph::new(lines), block, foot);
 }

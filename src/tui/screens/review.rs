@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::tui::app::{Cmd, Model, Planned, Screen};
 use crate::tui::keys::Action;
@@ -60,12 +60,7 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
     let last = line_count(m).saturating_sub(1);
     let r = &mut m.review;
     match a {
-        Action::Up => r.scroll = r.scroll.saturating_sub(1),
-        Action::Down => r.scroll = (r.scroll + 1).min(last),
-        Action::PageUp => r.scroll = r.scroll.saturating_sub(page),
-        Action::PageDown => r.scroll = (r.scroll + page).min(last),
-        Action::Top => r.scroll = 0,
-        Action::Bottom => r.scroll = last,
+        _ if super::scroll(&mut r.scroll, a, page, last) => {}
         Action::Back if !r.loading => m.screen = Screen::Steps,
         Action::Confirm => {
             if let Some(p) = r.planned.clone() {
@@ -139,17 +134,8 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                 .collect();
             let pos = format!(" line {} of {total} ", r.scroll + 1);
             let block = block.clone().title_bottom(Span::styled(pos, t.dim()));
-            f.render_widget(
-                Paragraph::new(v).block(block).wrap(Wrap { trim: false }),
-                main,
-            );
             let foot = Line::styled(s::REVIEW_CONFIRM, t.ok());
-            f.render_widget(
-                Paragraph::new(foot)
-                    .wrap(Wrap { trim: true })
-                    .block(Block::new().borders(Borders::TOP)),
-                bottom,
-            );
+            super::page_with_footer(f, (main, bottom), Paragraph::new(v), block, foot);
             return;
         }
         (None, None) => (
@@ -157,16 +143,5 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             Line::from(""),
         ),
     };
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        main,
-    );
-    f.render_widget(
-        Paragraph::new(foot)
-            .wrap(Wrap { trim: true })
-            .block(Block::new().borders(Borders::TOP)),
-        bottom,
-    );
+    super::page_with_footer(f, (main, bottom), Paragraph::new(lines), block, foot);
 }
