@@ -151,21 +151,43 @@ pub fn journal_path(setup: &Setup) -> PathBuf {
         .join(format!("apply-{}.journal.json", id.as_str()))
 }
 
+/// The journal written before the first rename: how to undo each file, and
+/// the directories this run created (removed again when empty).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Journal {
+    /// Files and the directories created for them.
+    Full {
+        files: Vec<Undo>,
+        dirs: Vec<PathBuf>,
+    },
+    /// Files only (journals written before directories were recorded).
+    Files(Vec<Undo>),
+}
+
 /// Undoes an interrupted apply, if its journal is there. Returns the files put back.
 pub fn recover(setup: &Setup) -> Result<Vec<PathBuf>, ApplyError> {
     let path = journal_path(setup);
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(Vec::new());
     };
-    let undo: Vec<Undo> = serde_json::from_str(&text).map_err(|e| {
+    let journal: Journal = serde_json::from_str(&text).map_err(|e| {
         err(format!(
             "the journal {} of an interrupted apply is damaged ({e}); restore the files from their .esmtls-*.bak backups and delete it",
             path.display()
         ))
     })?;
+    let (undo, dirs) = match journal {
+        Journal::Full { files, dirs } => (files, dirs),
+        Journal::Files(files) => (files, Vec::new()),
+    };
     fsutil::restore(&undo).map_err(|e| err(format!("undoing the interrupted apply: {e}")))?;
     for u in &undo {
         fsutil::remove_stale_temps(&u.target);
+    }
+    // Deepest first; a directory that is not empty (someone put a file there) stays.
+    for d in dirs.iter().rev() {
+        let _ = std::fs::remove_dir(d);
     }
     let _ = std::fs::remove_file(&path);
     Ok(undo.into_iter().map(|u| u.target).collect())
@@ -539,4 +561,24 @@ pub fn verify(
         }
     }
     Ok(me)
+}
+
+#[cfg(test)]
+mod journal_tests {
+    use super::Journal;
+
+    #[test]
+    fn reads_journals_with_and_without_directories() {
+        let old = r#"[{"target": "/etc/kibana/kibana.yml", "backup": null}]"#;
+        assert!(matches!(
+            serde_json::from_str::<Journal>(old).unwrap(),
+            Journal::Files(f) if f.len() == 1
+        ));
+        let new =
+            r#"{"files": [{"target": "/a", "backup": "/a.bak"}], "dirs": ["/etc/kibana/certs"]}"#;
+        assert!(matches!(
+            serde_json::from_str::<Journal>(new).unwrap(),
+            Journal::Full { files, dirs } if files.len() == 1 && dirs.len() == 1
+        ));
+    }
 }

@@ -306,6 +306,7 @@ fn killed_mid_write_is_restored_by_the_next_run() {
     let env = seed();
     let a = answers(&env, "mode: mtls-password\n");
     let before = snapshot(&env.root);
+    let dirs_before = (dirs(&env.es), dirs(&env.kb));
     let mut c = cmd(&env, &["apply", "--yes", "--answers", a.to_str().unwrap()]);
     c.env("ESMTLS_FAULT", "kill-after-rename:3");
     let o = run(&mut c);
@@ -336,6 +337,27 @@ fn killed_mid_write_is_restored_by_the_next_run() {
     for (p, v) in &before {
         assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
     }
+    assert_eq!(
+        (dirs(&env.es), dirs(&env.kb)),
+        dirs_before,
+        "the directories the killed run created are removed"
+    );
+}
+
+/// Every directory under `root`, sorted.
+fn dirs(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                out.push(e.path());
+                stack.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 #[test]

@@ -140,7 +140,11 @@ pub(super) fn write_all(
                     return stopped();
                 }
                 let _ = std::fs::create_dir_all(&setup.state_dir);
-                let text = serde_json::to_vec_pretty(undo).unwrap_or_default();
+                let text = serde_json::to_vec_pretty(&super::Journal::Full {
+                    files: undo.to_vec(),
+                    dirs: dirs.clone(),
+                })
+                .unwrap_or_default();
                 fsutil::write_file(&journal, text, fsutil::MODE_SECRET, Existing::Replace)?;
                 rep.tell(&ActionId::Prepare, ActionState::Done);
                 start(0, &targets.borrow());

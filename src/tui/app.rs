@@ -150,8 +150,9 @@ pub enum Cmd {
     RenewPlan(Box<RenewRequest>),
     /// Plan again and write, if it renews what was reviewed.
     RenewWrite(Box<RenewPreview>),
-    /// Run the doctor's offline and online checks.
-    Check,
+    /// Run the doctor's offline and online checks, with the admin
+    /// credentials typed on step 0 when the environment has none.
+    Check(Option<esmtls::es::Auth>),
     /// Ask the running apply to stop (it restores what it changed, then reports).
     Stop,
 }

@@ -99,8 +99,8 @@ impl Effects {
                         .map(Box::new)
                         .map_err(text),
                 ),
-                Cmd::Check => Msg::Checked(
-                    check(es.as_deref(), kb.as_deref())
+                Cmd::Check(auth) => Msg::Checked(
+                    check(es.as_deref(), kb.as_deref(), auth)
                         .map(Box::new)
                         .map_err(text),
                 ),
@@ -352,14 +352,14 @@ fn renew_write(reviewed: &RenewPreview, es: Option<&Path>, kb: Option<&Path>) ->
 }
 
 /// `esmtls doctor`: the offline checks, then the online ones with the admin
-/// credentials from the environment.
-fn check(es: Option<&Path>, kb: Option<&Path>) -> Result<Checked> {
+/// credentials from the environment, else the ones typed on step 0.
+fn check(es: Option<&Path>, kb: Option<&Path>, typed: Option<esmtls::es::Auth>) -> Result<Checked> {
     use esmtls::lifecycle::doctor::{self, OnlineOptions};
     let ctx = crate::commands::status::context(es, kb)?;
     let mut findings = doctor::offline(&ctx);
     let opts = OnlineOptions {
         url: None,
-        admin: esmtls::es::Auth::from_env()?,
+        admin: esmtls::es::Auth::from_env()?.or(typed),
     };
     let (online, notes) = doctor::online(&ctx, &opts);
     findings.extend(online);

@@ -134,3 +134,15 @@ fn env_credentials_replace_the_fields() {
     let cmds = press(&mut m, &[k(KeyCode::Enter); 10]);
     assert!(matches!(cmds.as_slice(), [Cmd::Plan(_, None)]), "{cmds:?}");
 }
+
+#[test]
+fn check_my_setup_uses_the_password_typed_on_step_0() {
+    let mut m = at_password();
+    press(&mut m, &typing(PW));
+    let cmd = super::screens::doctor::start(&mut m);
+    let Some(Cmd::Check(Some(Auth::Basic { username, password }))) = cmd else {
+        panic!("{cmd:?}")
+    };
+    assert_eq!((username.as_str(), password.expose()), ("elastic", PW));
+    assert!(!format!("{:?}", Cmd::Check(m.admin.auth())).contains(PW));
+}

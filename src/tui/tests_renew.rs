@@ -428,7 +428,7 @@ fn ctrl_c_while_writing_lets_the_batch_finish() {
 fn check_my_setup_runs_the_doctor_and_esc_returns() {
     let mut m = with_inventory(false);
     let cmds = press(&mut m, &[ch('j'), ch('j'), k(KeyCode::Enter)]);
-    assert!(matches!(cmds.as_slice(), [Cmd::Check]));
+    assert!(matches!(cmds.as_slice(), [Cmd::Check(None)]));
     assert_eq!(m.screen, Screen::Doctor);
     update(&mut m, Msg::Checked(Ok(Box::new(findings()))));
     assert!(!m.busy);

@@ -31,7 +31,7 @@ pub fn start(m: &mut Model) -> Option<Cmd> {
     m.doctor = State::default();
     m.screen = Screen::Doctor;
     m.busy = true;
-    Some(Cmd::Check)
+    Some(Cmd::Check(m.admin.auth()))
 }
 
 /// The report arrived.
