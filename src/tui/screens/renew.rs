@@ -203,6 +203,19 @@ pub fn side(e: &CertEntry) -> &'static str {
     }
 }
 
+/// `text` cut to `width` characters, ending in "…" when it was longer.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Draws the table, the highlighted row's details and the selection line.
 pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let t = &m.theme;
@@ -236,6 +249,9 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             f.render_widget(Paragraph::new(s::CERTS_NONE).block(block), table_area);
         }
         Some(Ok(_)) => {
+            // The two Fill columns share what the fixed ones (25), the five
+            // gaps and the borders leave; longer text ends in "…".
+            let fill = usize::from(table_area.width.saturating_sub(2 + 25 + 5) / 2);
             let rows = entries.iter().zip(&r.selected).map(|(e, on)| {
                 let check = match (not_renewable(e), on) {
                     (Some(_), _) => " - ",
@@ -245,11 +261,11 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                 let style = urgency(e, t);
                 Row::new(vec![
                     Cell::from(check),
-                    Cell::from(base_name(e)),
+                    Cell::from(fit(&base_name(e), fill)),
                     Cell::from(if e.subject.is_empty() {
                         "?".to_string()
                     } else {
-                        e.subject.clone()
+                        fit(&e.subject, fill)
                     }),
                     Cell::from(e.not_after.get(..10).unwrap_or("-").to_string()),
                     Cell::from(format!(
@@ -317,4 +333,17 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         None => Line::styled(s::renew_selected(n), t.ok()),
     };
     f.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), foot);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn long_text_ends_in_an_ellipsis() {
+        assert_eq!(fit("CN=kibana", 9), "CN=kibana");
+        assert_eq!(fit("CN=kibana-client", 9), "CN=kiban…");
+        assert_eq!(fit("CN=é", 2), "C…");
+        assert_eq!(fit("x", 0), "");
+    }
 }
