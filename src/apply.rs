@@ -185,10 +185,7 @@ pub fn recover(setup: &Setup) -> Result<Vec<PathBuf>, ApplyError> {
     for u in &undo {
         fsutil::remove_stale_temps(&u.target);
     }
-    // Deepest first; a directory that is not empty (someone put a file there) stays.
-    for d in dirs.iter().rev() {
-        let _ = std::fs::remove_dir(d);
-    }
+    fsutil::remove_created_dirs(&dirs);
     let _ = std::fs::remove_file(&path);
     Ok(undo.into_iter().map(|u| u.target).collect())
 }
@@ -227,9 +224,7 @@ impl Changed {
                 "; restoring the files failed ({e}): put them back from their .esmtls-*.bak backups"
             )),
         }
-        for d in self.dirs.iter().rev() {
-            let _ = std::fs::remove_dir(d);
-        }
+        fsutil::remove_created_dirs(&self.dirs);
         for (i, t) in self.tokens.iter().rev() {
             match cluster.delete_service_token(t) {
                 Ok(()) => {

@@ -366,6 +366,15 @@ pub fn remove_stale_temps(target: &Path) {
     }
 }
 
+/// Removes the directories a run created, the last created (the deepest)
+/// first, each only when it is empty: a file someone put there since keeps
+/// its directory.
+pub fn remove_created_dirs(dirs: &[PathBuf]) {
+    for d in dirs.iter().rev() {
+        let _ = fs::remove_dir(d);
+    }
+}
+
 /// Convenience: write one file through a batch of one.
 pub fn write_file(
     path: &Path,

@@ -63,15 +63,10 @@ pub(super) fn write_all(
         }
     }
     let mut dirs = Vec::new();
-    let cleanup = |dirs: &[PathBuf]| {
-        for d in dirs.iter().rev() {
-            let _ = std::fs::remove_dir(d);
-        }
-    };
     for d in &plan.mkdirs {
         if !d.exists() {
             if let Err(e) = mkdir(d) {
-                cleanup(&dirs);
+                fsutil::remove_created_dirs(&dirs);
                 return Err(failed(format!("cannot create {}: {e}", d.display())));
             }
             dirs.push(d.clone());
@@ -86,13 +81,13 @@ pub(super) fn write_all(
             Ok(Some(bytes)) => batch.add(&k.path, bytes, MODE_KEYSTORE, Existing::Replace),
             Ok(None) => {}
             Err(e) => {
-                cleanup(&dirs);
+                fsutil::remove_created_dirs(&dirs);
                 return Err(failed(e));
             }
         }
     }
     if stop.is_cancelled() {
-        cleanup(&dirs);
+        fsutil::remove_created_dirs(&dirs);
         rep.tell(&ActionId::Prepare, ActionState::Undone);
         return Err(ApplyError {
             what: STOPPED.into(),
@@ -181,7 +176,7 @@ pub(super) fn write_all(
         Ok(o) => return Ok((o, dirs)),
         Err(e) => e,
     };
-    cleanup(&dirs);
+    fsutil::remove_created_dirs(&dirs);
     let targets = targets.into_inner();
     let cancelled = cancelled.get();
     if let Some(i) = running.get() {
