@@ -91,16 +91,8 @@ fn admin_auth(
     env: Option<esmtls::es::Auth>,
     admin: Admin,
 ) -> Result<Option<(esmtls::es::Auth, String)>> {
-    let source = || {
-        format!(
-            "{} + {} or {}",
-            esmtls::es::ENV_USERNAME,
-            esmtls::es::ENV_PASSWORD,
-            esmtls::es::ENV_API_KEY
-        )
-    };
     Ok(match (env, admin) {
-        (Some(a), _) => Some((a, source())),
+        (Some(a), _) => Some((a, esmtls::es::Auth::env_names())),
         (None, Admin::Given(a, from)) => Some((a, from.to_string())),
         (None, Admin::Prompt) => prompt_admin()?.map(|a| (a, PROMPTED.to_string())),
         (None, Admin::None) => None,

@@ -74,6 +74,12 @@ impl Auth {
         }
     }
 
+    /// How a 401 names credentials that came from the environment: the
+    /// variables [`Auth::from_env`] reads.
+    pub fn env_names() -> String {
+        format!("{ENV_USERNAME} + {ENV_PASSWORD} or {ENV_API_KEY}")
+    }
+
     /// The environment variables [`Auth::from_env`] would read the admin
     /// credentials from, when any is set (names only, never a value).
     pub fn env_source() -> Option<&'static str> {

@@ -56,12 +56,7 @@ impl EsCluster {
             auth,
             client: None,
             answered: false,
-            auth_source: format!(
-                "{} + {} or {}",
-                super::ENV_USERNAME,
-                super::ENV_PASSWORD,
-                super::ENV_API_KEY
-            ),
+            auth_source: Auth::env_names(),
             why_not: None,
         }
     }
