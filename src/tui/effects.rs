@@ -119,11 +119,10 @@ impl Effects {
     }
 }
 
-/// Undoes an interrupted apply from its journal (the setup the saved answers
-/// or the defaults point at); what to tell on the start screen, if anything.
-fn recover_interrupted(probe: &Answers, es: Option<&Path>, kb: Option<&Path>) -> Option<String> {
-    let setup = crate::commands::context::setup(probe, es, kb).ok()?;
-    match apply::recover(&setup) {
+/// Undoes an interrupted apply from its journal; what to tell on the start
+/// screen, if anything.
+fn recover_interrupted(setup: &plan::Setup) -> Option<String> {
+    match apply::recover(setup) {
         Ok(files) if files.is_empty() => None,
         Ok(files) => Some(super::strings::recovered(
             &files
@@ -157,8 +156,12 @@ fn detect(es: Option<PathBuf>, kb: Option<PathBuf>, saved: &Path) -> Result<Dete
     let probe = saved_answers
         .clone()
         .unwrap_or_else(|| Answers::new(plan::Mode::Token));
+    // The setup the saved answers (or the defaults) point at, detected once:
+    // recovery and the license use only its directories and keystore
+    // passwords, which recovery does not change.
+    let setup = crate::commands::context::setup(&probe, es.as_deref(), kb.as_deref()).ok();
     // First, as `esmtls apply` does: put back what an interrupted apply changed.
-    let recovered = recover_interrupted(&probe, es.as_deref(), kb.as_deref());
+    let recovered = setup.as_ref().and_then(recover_interrupted);
     let opts = DetectOptions::from_env(es.clone(), kb.clone())?;
     let d = Detected::detect(&opts)?;
     let mut summary = recovered.unwrap_or_default();
@@ -169,8 +172,8 @@ fn detect(es: Option<PathBuf>, kb: Option<PathBuf>, saved: &Path) -> Result<Dete
     // The license, when the cluster answers with the admin credentials from
     // the environment (ELASTIC_PASSWORD, ...): the same client `esmtls plan` uses.
     let mut license = None;
-    if let Ok(setup) = crate::commands::context::setup(&probe, es.as_deref(), kb.as_deref())
-        && let Ok(mut c) = crate::commands::context::cluster(&probe, &setup)
+    if let Some(setup) = &setup
+        && let Ok(mut c) = crate::commands::context::cluster(&probe, setup)
     {
         if c.reachable() {
             license = c.license().ok().and_then(|l| plan::License::parse(&l));
