@@ -14,7 +14,6 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
 use esmtls::apply::{self, ActionId, ActionState, Cancel, Observer, Options, Progress};
-use esmtls::keystore::{EsKeystore, SystemRandom};
 use esmtls::plan::{self, Answers, Cluster, ClusterError, KibanaIdentity, Plan, Setup, WhoAmI};
 use esmtls::secret::Secret;
 
@@ -81,18 +80,7 @@ fn seed() -> Env {
     unsafe { std::env::set_var("ESMTLS_SECRET_STORE", "file") };
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_path_buf();
-    let es = root.join("etc/elasticsearch");
-    let kb = root.join("etc/kibana");
-    fs::create_dir_all(&es).unwrap();
-    fs::create_dir_all(&kb).unwrap();
-    fs::write(es.join("elasticsearch.yml"), ES_YML).unwrap();
-    fs::write(kb.join("kibana.yml"), KB_YML).unwrap();
-    let ks = EsKeystore::create(7, Secret::new(String::new()), &mut SystemRandom).unwrap();
-    fs::write(
-        es.join("elasticsearch.keystore"),
-        ks.encode(&mut SystemRandom).unwrap(),
-    )
-    .unwrap();
+    let (es, kb) = common::setups::package_dirs(&root, ES_YML, KB_YML);
     let setup = Setup::dirs(&es, &kb, &root.join("state"));
     Env {
         _tmp: tmp,
@@ -122,19 +110,10 @@ fn files(env: &Env) -> BTreeMap<PathBuf, Vec<u8>> {
 
 /// Hidden temporary files left by a batch (there must be none).
 fn temps(env: &Env) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![env.root.join("etc")];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(".esmtls-tmp") {
-                out.push(p);
-            }
-        }
-    }
-    out
+    common::walk(&env.root.join("etc"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".esmtls-tmp"))
+        .collect()
 }
 
 type Events = Arc<Mutex<Vec<Progress>>>;
@@ -342,14 +321,7 @@ fn sigint_mid_write_restores_every_file() {
         "{rest}"
     );
     let after = common::snapshot(&env.root);
-    for (p, v) in &before {
-        assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
-    }
-    let new: Vec<_> = after
-        .keys()
-        .filter(|p| !before.contains_key(*p) && (p.starts_with(&env.es) || p.starts_with(&env.kb)))
-        .collect();
-    assert!(new.is_empty(), "new files left behind: {new:?}");
+    common::assert_restored(&before, &after, &[&env.es, &env.kb]);
     assert!(temps(&env).is_empty(), "{:?}", temps(&env));
     assert!(
         !env.es.join("certs").exists() && !env.kb.join("certs").exists(),

@@ -126,10 +126,13 @@ fn env_with(
     }
 }
 
-fn doctor(e: &Env) -> (i32, serde_json::Value) {
+/// `esmtls ARGS --es-config … --kibana-config …` whose stdout is JSON: the
+/// exit code and the document.
+fn run_json(e: &Env, args: &[&str]) -> (i32, serde_json::Value) {
     let mut c = esmtls(&e.root);
     c.env("ESMTLS_SECRET_STORE", "file")
-        .args(["doctor", "--json", "--es-config"])
+        .args(args)
+        .arg("--es-config")
         .arg(&e.es)
         .arg("--kibana-config")
         .arg(&e.kb);
@@ -137,6 +140,10 @@ fn doctor(e: &Env) -> (i32, serde_json::Value) {
     let v = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|_| panic!("{}\n{}", stdout(&o), stderr(&o)));
     (o.status.code().unwrap(), v)
+}
+
+fn doctor(e: &Env) -> (i32, serde_json::Value) {
+    run_json(e, &["doctor", "--json"])
 }
 
 fn ids(v: &serde_json::Value) -> Vec<String> {
@@ -180,17 +187,9 @@ fn status_merges_the_nodes_certificates() {
     let e = env(TOKEN, "trial", "");
     let url = fs::read_to_string(e.kb.join("kibana.yml")).unwrap();
     let url = url.split('\'').nth(1).unwrap().to_string();
-    let mut c = esmtls(&e.root);
-    c.env("ESMTLS_SECRET_STORE", "file")
-        .args(["status", "--json", "--es-url", &url, "--es-config"])
-        .arg(&e.es)
-        .arg("--kibana-config")
-        .arg(&e.kb);
-    let o = run(&mut c);
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let (rc, v) = run_json(&e, &["status", "--json", "--es-url", &url]);
     // The fixture's certificates expired in 2021: exit 2, each listed with role cluster.
-    assert_eq!(o.status.code(), Some(2), "{v}");
+    assert_eq!(rc, 2, "{v}");
     let cluster: Vec<&serde_json::Value> = v["certificates"]
         .as_array()
         .unwrap()
@@ -293,21 +292,7 @@ fn status_marks_local_files_the_node_reports() {
         "expiry": "2999-01-01T00:00:00.000Z"
     }])
     .to_string();
-    let mut c = esmtls(&e.root);
-    c.env("ESMTLS_SECRET_STORE", "file")
-        .args([
-            "status",
-            "--json",
-            "--es-url",
-            &e.server.url(),
-            "--es-config",
-        ])
-        .arg(&e.es)
-        .arg("--kibana-config")
-        .arg(&e.kb);
-    let o = run(&mut c);
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let (_, v) = run_json(&e, &["status", "--json", "--es-url", &e.server.url()]);
     let certs = v["certificates"].as_array().unwrap();
     let es_ca = e.es.join("certs/es-ca.crt");
     let ours: Vec<&serde_json::Value> = certs

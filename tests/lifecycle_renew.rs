@@ -9,30 +9,31 @@ mod common;
 mod lifecycle_support;
 
 use std::fs;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use common::{have, node_modules, ok, run, snapshot, stderr, stdout};
 use lifecycle_support::*;
 
-fn inspect(env: &Env, file: &str, pw: Option<&str>) -> serde_json::Value {
-    let mut c = common::esmtls(&env.root);
-    c.args(["cert", "inspect", "--json"]);
-    if let Some(pw) = pw {
-        let f = common::pw_file(&env.root, "inspect-pw", pw);
-        c.arg("--password-file").arg(f);
-    }
-    c.arg(file);
-    serde_json::from_str(&ok(run(&mut c))).unwrap()
-}
-
-fn leaf_of(report: &serde_json::Value) -> serde_json::Value {
-    report[0]["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["certificate"]["is_ca"] == false)
-        .unwrap()["certificate"]
-        .clone()
+/// `esmtls renew --yes --ca NAME.crt --ca-key NAME.key` with `ca` written
+/// to those two files in the test root.
+fn renew_with_ca(env: &Env, ca: &esmtls::pki::build::CaMaterial, name: &str) -> Output {
+    let ca_crt = put(
+        &env.root,
+        &format!("{name}.crt"),
+        &esmtls::pki::pem::cert(&ca.cert_der),
+    );
+    let ca_key = put(&env.root, &format!("{name}.key"), &ca.key.serialize_pem());
+    run(&mut cmd(
+        env,
+        &[
+            "renew",
+            "--yes",
+            "--ca",
+            ca_crt.to_str().unwrap(),
+            "--ca-key",
+            ca_key.to_str().unwrap(),
+        ],
+    ))
 }
 
 #[test]
@@ -160,23 +161,9 @@ fn only_limits_the_renewal_to_one_file() {
 fn expired_leaf_from_an_unknown_ca_needs_ca_and_is_renewed_with_it() {
     let env = healthy("");
     let ca = ca("CN=Corp CA");
-    let (crt, key) = expired_leaf(
-        &ca,
-        "kibana",
-        &["kibana.example.com"],
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-        2,
-    );
-    let c = put(&env.kb, "certs/kibana-server.crt", &crt);
-    let k = put(&env.kb, "certs/kibana-server.key", &key);
-    append(
-        &env.kb.join("kibana.yml"),
-        &format!(
-            "server.ssl.enabled: true\nserver.ssl.certificate: {}\nserver.ssl.key: {}\n",
-            c.display(),
-            k.display()
-        ),
-    );
+    let KibanaServer {
+        crt, crt_path: c, ..
+    } = expired_kibana_server(&env, &ca, "kibana", 2);
     let o = run(&mut cmd(&env, &["renew", "--yes"]));
     assert_eq!(code(&o), 1);
     let err = stderr(&o);
@@ -187,23 +174,7 @@ fn expired_leaf_from_an_unknown_ca_needs_ca_and_is_renewed_with_it() {
         "nothing may be written"
     );
 
-    let ca_crt = put(
-        &env.root,
-        "corp-ca.crt",
-        &esmtls::pki::pem::cert(&ca.cert_der),
-    );
-    let ca_key = put(&env.root, "corp-ca.key", &ca.key.serialize_pem());
-    let o = run(&mut cmd(
-        &env,
-        &[
-            "renew",
-            "--yes",
-            "--ca",
-            ca_crt.to_str().unwrap(),
-            "--ca-key",
-            ca_key.to_str().unwrap(),
-        ],
-    ));
+    let o = renew_with_ca(&env, &ca, "corp-ca");
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let new = leaf_of(&inspect(&env, c.to_str().unwrap(), None));
     assert_eq!(new["subject"], "CN=kibana");
@@ -216,41 +187,14 @@ fn expired_leaf_from_an_unknown_ca_needs_ca_and_is_renewed_with_it() {
 fn a_leaf_whose_ca_has_expired_is_refused_and_nothing_is_written() {
     let env = healthy("");
     let ca = expired_ca("Old Corp CA", 3);
-    let (crt, key) = expired_leaf(
-        &ca,
-        "kibana",
-        &["kibana.example.com"],
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-        5,
-    );
-    let c = put(&env.kb, "certs/kibana-server.crt", &crt);
-    let k = put(&env.kb, "certs/kibana-server.key", &key);
-    append(
-        &env.kb.join("kibana.yml"),
-        &format!(
-            "server.ssl.enabled: true\nserver.ssl.certificate: {}\nserver.ssl.key: {}\n",
-            c.display(),
-            k.display()
-        ),
-    );
-    let ca_crt = put(
-        &env.root,
-        "old-ca.crt",
-        &esmtls::pki::pem::cert(&ca.cert_der),
-    );
-    let ca_key = put(&env.root, "old-ca.key", &ca.key.serialize_pem());
+    let KibanaServer {
+        crt,
+        key,
+        crt_path: c,
+        key_path: k,
+    } = expired_kibana_server(&env, &ca, "kibana", 5);
     let kb_yml = fs::read(env.kb.join("kibana.yml")).unwrap();
-    let o = run(&mut cmd(
-        &env,
-        &[
-            "renew",
-            "--yes",
-            "--ca",
-            ca_crt.to_str().unwrap(),
-            "--ca-key",
-            ca_key.to_str().unwrap(),
-        ],
-    ));
+    let o = renew_with_ca(&env, &ca, "old-ca");
     assert_eq!(code(&o), 1, "{}\n{}", stdout(&o), stderr(&o));
     let err = stderr(&o);
     assert!(

@@ -63,23 +63,7 @@ fn certificate_valid_one_day_is_exit_1() {
 fn expired_certificate_is_exit_2() {
     let env = healthy("");
     let ca = ca("CN=Old CA");
-    let (crt, key) = expired_leaf(
-        &ca,
-        "kibana-server",
-        &["kibana.example.com"],
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-        3,
-    );
-    let c = put(&env.kb, "certs/kibana-server.crt", &crt);
-    let k = put(&env.kb, "certs/kibana-server.key", &key);
-    append(
-        &env.kb.join("kibana.yml"),
-        &format!(
-            "server.ssl.enabled: true\nserver.ssl.certificate: {}\nserver.ssl.key: {}\n",
-            c.display(),
-            k.display()
-        ),
-    );
+    expired_kibana_server(&env, &ca, "kibana-server", 3);
     let (rc, v) = json(&env, &["status", "--json"]);
     assert_eq!(rc, 2, "{v}");
     assert_eq!(v["health"], "broken");

@@ -9,8 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use common::{esmtls, ok_all as ok, run, snapshot, stderr, stdout};
-use esmtls::keystore::{EsKeystore, KibanaKeystore, SystemRandom};
-use esmtls::secret::Secret;
+use esmtls::keystore::{EsKeystore, KibanaKeystore};
 use esmtls::yaml::YamlFile;
 
 const ES_YML: &str = "# ======================== Elasticsearch Configuration =========================\n#\n# ---------------------------------- Cluster -----------------------------------\n#\n#cluster.name: my-application\n#\n# ---------------------------------- Network -----------------------------------\n#\n#network.host: 192.168.0.1\n#http.port: 9200\n";
@@ -28,18 +27,7 @@ struct Env {
 fn seed() -> Env {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_path_buf();
-    let es = root.join("etc/elasticsearch");
-    let kb = root.join("etc/kibana");
-    fs::create_dir_all(&es).unwrap();
-    fs::create_dir_all(&kb).unwrap();
-    fs::write(es.join("elasticsearch.yml"), ES_YML).unwrap();
-    fs::write(kb.join("kibana.yml"), KB_YML).unwrap();
-    let ks = EsKeystore::create(7, Secret::new(String::new()), &mut SystemRandom).unwrap();
-    fs::write(
-        es.join("elasticsearch.keystore"),
-        ks.encode(&mut SystemRandom).unwrap(),
-    )
-    .unwrap();
+    let (es, kb) = common::setups::package_dirs(&root, ES_YML, KB_YML);
     Env {
         _tmp: tmp,
         root,
@@ -346,18 +334,10 @@ fn killed_mid_write_is_restored_by_the_next_run() {
 
 /// Every directory under `root`, sorted.
 fn dirs(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            if e.path().is_dir() {
-                out.push(e.path());
-                stack.push(e.path());
-            }
-        }
-    }
-    out.sort();
-    out
+    common::walk(root)
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .collect()
 }
 
 #[test]
@@ -370,14 +350,7 @@ fn failure_after_some_renames_restores_everything() {
     let o = run(&mut c);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let after = snapshot(&env.root);
-    for (p, v) in &before {
-        assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
-    }
-    let new: Vec<_> = after
-        .keys()
-        .filter(|p| !before.contains_key(*p) && (p.starts_with(&env.es) || p.starts_with(&env.kb)))
-        .collect();
-    assert!(new.is_empty(), "new files left behind: {new:?}");
+    common::assert_restored(&before, &after, &[&env.es, &env.kb]);
 }
 
 #[test]

@@ -332,14 +332,7 @@ fn an_api_error_restores_every_file() {
         "{err}"
     );
     let after = snapshot(&e.root);
-    for (p, v) in &before {
-        assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
-    }
-    let left: Vec<_> = after
-        .keys()
-        .filter(|p| !before.contains_key(*p) && (p.starts_with(&e.es) || p.starts_with(&e.kb)))
-        .collect();
-    assert!(left.is_empty(), "new files left: {left:?}");
+    common::assert_restored(&before, &after, &[&e.es, &e.kb]);
 }
 
 #[test]

@@ -31,12 +31,7 @@ struct Seeded {
 }
 
 fn seed(root: &Path) -> Seeded {
-    let es = root.join("es/config");
-    let kb = root.join("kibana/config");
-    std::fs::create_dir_all(&es).unwrap();
-    std::fs::create_dir_all(&kb).unwrap();
-    let e = common::setups::es_autoconfigured(&es);
-    common::setups::kibana_after_setup(&kb, &e);
+    let (es, kb) = common::setups::autoconfigured_dirs(root);
     Seeded {
         root: root.to_path_buf(),
         es,
@@ -46,24 +41,16 @@ fn seed(root: &Path) -> Seeded {
 
 /// Every file under the two config dirs (backups excluded): relative path → (mode, content).
 fn files(s: &Seeded) -> BTreeMap<String, (u32, Vec<u8>)> {
-    let mut out = BTreeMap::new();
-    for top in [&s.es, &s.kb] {
-        let mut stack = vec![top.clone()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap().flatten() {
-                let p = e.path();
-                let name = e.file_name().to_string_lossy().into_owned();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if !name.ends_with(".bak") {
-                    let rel = p.strip_prefix(&s.root).unwrap().display().to_string();
-                    let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
-                    out.insert(rel, (mode, std::fs::read(&p).unwrap()));
-                }
-            }
-        }
-    }
-    out
+    [&s.es, &s.kb]
+        .into_iter()
+        .flat_map(|top| common::walk(top))
+        .filter(|p| !p.is_dir() && !p.to_string_lossy().ends_with(".bak"))
+        .map(|p| {
+            let rel = p.strip_prefix(&s.root).unwrap().display().to_string();
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            (rel, (mode, std::fs::read(&p).unwrap()))
+        })
+        .collect()
 }
 
 fn keystore_names(path: &Path, content: &[u8]) -> Vec<String> {
@@ -103,14 +90,7 @@ fn the_wizard_completes_pki_and_writes_what_apply_writes() {
     let home = tmp.path().join("wizard-home");
     std::fs::create_dir_all(&home).unwrap();
 
-    let script = format!(
-        "cd '{root}' && env -i PATH=\"$PATH\" HOME='{home}' TERM=xterm-256color LANG=C.UTF-8 ESMTLS_SECRET_STORE=file '{bin}' setup --es-config '{es}' --kibana-config '{kb}'; echo \"esmtls exited with $?\"; cat",
-        root = a.root.display(),
-        home = home.display(),
-        bin = env!("CARGO_BIN_EXE_esmtls"),
-        es = a.es.display(),
-        kb = a.kb.display(),
-    );
+    let script = common::tmux::wizard_script(&a.root, &home, &a.es, &a.kb, "");
     let tmux = Tmux::start("esmtls-tui", 120, 40, &script);
 
     tmux.wait_for("config:");
@@ -221,13 +201,8 @@ fn a_panic_restores_the_terminal() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let s = seed(&tmp.path().join("root"));
-    let script = format!(
-        "cd '{root}' && env -i PATH=\"$PATH\" HOME='{root}' TERM=xterm-256color ESMTLS_FAULT=tui-panic '{bin}' setup --es-config '{es}' --kibana-config '{kb}'; echo \"esmtls exited with $?\"; cat",
-        root = s.root.display(),
-        bin = env!("CARGO_BIN_EXE_esmtls"),
-        es = s.es.display(),
-        kb = s.kb.display(),
-    );
+    let script =
+        common::tmux::wizard_script(&s.root, &s.root, &s.es, &s.kb, "ESMTLS_FAULT=tui-panic");
     let tmux = Tmux::start("esmtls-tui-panic", 100, 30, &script);
     let screen = tmux.wait_for("esmtls exited with");
     assert!(screen.contains("injected panic"), "{screen}");

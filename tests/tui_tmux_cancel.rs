@@ -12,7 +12,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use common::tmux::Tmux;
 
@@ -24,14 +23,9 @@ struct Seeded {
 }
 
 fn seed(root: &Path) -> Seeded {
-    let es = root.join("es/config");
-    let kb = root.join("kibana/config");
+    let (es, kb) = common::setups::autoconfigured_dirs(root);
     let home = root.join("home");
-    for d in [&es, &kb, &home] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    let e = common::setups::es_autoconfigured(&es);
-    common::setups::kibana_after_setup(&kb, &e);
+    std::fs::create_dir_all(&home).unwrap();
     Seeded {
         root: root.to_path_buf(),
         es,
@@ -40,52 +34,24 @@ fn seed(root: &Path) -> Seeded {
     }
 }
 
-/// Every file under the two config dirs, backups (`*.bak`) left out.
+/// Every file under the two config dirs (hidden temporary files too),
+/// backups (`*.bak`) left out.
 fn files(s: &Seeded) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for top in [&s.es, &s.kb] {
-        let mut stack = vec![top.clone()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if !p.to_string_lossy().ends_with(".bak") {
-                    out.insert(p.clone(), std::fs::read(&p).unwrap());
-                }
-            }
-        }
-    }
-    out
+    [&s.es, &s.kb]
+        .into_iter()
+        .flat_map(|top| common::walk(top))
+        .filter(|p| !p.is_dir() && !p.to_string_lossy().ends_with(".bak"))
+        .map(|p| {
+            let content = std::fs::read(&p).unwrap();
+            (p, content)
+        })
+        .collect()
 }
 
 fn wizard(s: &Seeded, name: &str, fault: &str) -> Tmux {
-    let script = format!(
-        "cd '{root}' && env -i PATH=\"$PATH\" HOME='{home}' TERM=xterm-256color LANG=C.UTF-8 ESMTLS_SECRET_STORE=file ESMTLS_FAULT='{fault}' '{bin}' setup --es-config '{es}' --kibana-config '{kb}'; echo \"esmtls exited with $?\"; cat",
-        root = s.root.display(),
-        home = s.home.display(),
-        bin = env!("CARGO_BIN_EXE_esmtls"),
-        es = s.es.display(),
-        kb = s.kb.display(),
-    );
+    let fault = format!("ESMTLS_FAULT='{fault}'");
+    let script = common::tmux::wizard_script(&s.root, &s.home, &s.es, &s.kb, &fault);
     Tmux::start(name, 120, 40, &script)
-}
-
-/// Polls until `ok(screen)` (at most 60 s).
-#[track_caller]
-fn wait_until(t: &Tmux, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let screen = t.capture();
-        if ok(&screen) {
-            return screen;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; the screen:\n{screen}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -113,7 +79,7 @@ fn ctrl_c_mid_write_restores_every_file_and_reports_it() {
     t.wait_for("Nothing has been written yet");
     t.send(&["Enter"]);
     // Paused after the second rename: preparing and two writes are done.
-    let applying = wait_until(&t, "two renames", |sc| sc.matches('✓').count() >= 3);
+    let applying = t.wait_until("two renames", |sc| sc.matches('✓').count() >= 3);
     assert!(applying.contains("Ctrl-C stops"), "{applying}");
     assert_ne!(before, files(&s), "two files are replaced now");
     t.send(&["C-c"]);
@@ -132,11 +98,7 @@ fn ctrl_c_mid_write_restores_every_file_and_reports_it() {
     assert!(end.contains("esmtls exited with 0"), "{end}");
 
     let after = files(&s);
-    let new: Vec<_> = after.keys().filter(|p| !before.contains_key(*p)).collect();
-    assert!(new.is_empty(), "new files left behind: {new:?}");
-    for (p, v) in &before {
-        assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
-    }
+    common::assert_restored(&before, &after, &[&s.es, &s.kb]);
     let temps: Vec<_> = after
         .keys()
         .filter(|p| p.to_string_lossy().ends_with(".esmtls-tmp"))
@@ -177,10 +139,5 @@ fn the_wizard_first_undoes_an_apply_killed_mid_write() {
     );
     t.send(&["q"]);
     t.wait_for("esmtls exited with 0");
-    let after = files(&s);
-    for (p, v) in &before {
-        assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
-    }
-    let new: Vec<_> = after.keys().filter(|p| !before.contains_key(*p)).collect();
-    assert!(new.is_empty(), "new files left behind: {new:?}");
+    common::assert_restored(&before, &files(&s), &[&s.es, &s.kb]);
 }

@@ -16,19 +16,8 @@ use common::{ok, run};
 use lifecycle_support::*;
 
 fn client_leaf(env: &Env, pw: &str) -> serde_json::Value {
-    let f = common::pw_file(&env.root, "inspect-pw", pw);
-    let mut c = common::esmtls(&env.root);
-    c.args(["cert", "inspect", "--json", "--password-file"])
-        .arg(&f)
-        .arg(env.kb.join("certs/kibana-client.p12"));
-    let v: serde_json::Value = serde_json::from_str(&ok(run(&mut c))).unwrap();
-    v[0]["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["certificate"]["is_ca"] == false)
-        .unwrap()["certificate"]
-        .clone()
+    let p12 = env.kb.join("certs/kibana-client.p12");
+    leaf_of(&inspect(env, p12.to_str().unwrap(), Some(pw)))
 }
 
 #[test]
@@ -42,13 +31,7 @@ fn the_wizard_renews_a_certificate_that_expires_in_three_days() {
     assert!(old["days_left"].as_i64().unwrap() <= 3, "{old}");
     assert_eq!(code(&run(&mut cmd(&env, &["status"]))), 1, "due before");
 
-    let script = format!(
-        "cd '{root}' && env -i PATH=\"$PATH\" HOME='{root}' TERM=xterm-256color LANG=C.UTF-8 ESMTLS_SECRET_STORE=file '{bin}' setup --es-config '{es}' --kibana-config '{kb}'; echo \"esmtls exited with $?\"; cat",
-        root = env.root.display(),
-        bin = env!("CARGO_BIN_EXE_esmtls"),
-        es = env.es.display(),
-        kb = env.kb.display(),
-    );
+    let script = common::tmux::wizard_script(&env.root, &env.root, &env.es, &env.kb, "");
     let tmux = Tmux::start("esmtls-tui-renew", 120, 40, &script);
 
     let start = tmux.wait_for("› Renew 1 certificate(s) that expire within 30 days");

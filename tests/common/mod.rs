@@ -118,26 +118,60 @@ pub fn listing(dir: &Path) -> Vec<String> {
     v
 }
 
-/// Every regular file under `dir` with its content, leaving out backups
-/// (`*.bak`), hidden files and the answers file: what a setup "is" on disk.
-pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = std::collections::BTreeMap::new();
+/// Every path under `dir` (files and directories, hidden ones too), sorted.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if name.starts_with('.') || name.ends_with(".bak") || name == "answers.yml" {
-                continue;
-            }
             if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.clone(), std::fs::read(&p).unwrap());
+                stack.push(p.clone());
             }
+            out.push(p);
         }
     }
+    out.sort();
     out
+}
+
+/// Every regular file under `dir` with its content, leaving out backups
+/// (`*.bak`), hidden files and directories and the answers file: what a
+/// setup "is" on disk.
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    walk(dir)
+        .into_iter()
+        .filter(|p| {
+            let rel = p.strip_prefix(dir).unwrap();
+            let name = rel.file_name().unwrap().to_string_lossy();
+            !rel.iter().any(|c| c.to_string_lossy().starts_with('.'))
+                && !name.ends_with(".bak")
+                && name != "answers.yml"
+                && !p.is_dir()
+        })
+        .map(|p| {
+            let content = std::fs::read(&p).unwrap();
+            (p, content)
+        })
+        .collect()
+}
+
+/// Asserts that every file of `before` is in `after` with the same content,
+/// and that `after` has no file under any of `dirs` that `before` lacks.
+#[track_caller]
+pub fn assert_restored(
+    before: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    after: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    dirs: &[&Path],
+) {
+    for (p, v) in before {
+        assert_eq!(after.get(p), Some(v), "{} not restored", p.display());
+    }
+    let new: Vec<_> = after
+        .keys()
+        .filter(|p| !before.contains_key(*p) && dirs.iter().any(|d| p.starts_with(d)))
+        .collect();
+    assert!(new.is_empty(), "new files left behind: {new:?}");
 }
 
 /// Asserts success and returns stdout and stderr together.

@@ -471,3 +471,36 @@ pub fn archive_home(dir: &Path, product: &str) -> PathBuf {
     fs::create_dir_all(home.join("config")).unwrap();
     home
 }
+
+/// A minimal package-like pair under `root`: `etc/elasticsearch` with
+/// `es_yml` and a fresh `elasticsearch.keystore` (format 7, empty password,
+/// only `keystore.seed`), `etc/kibana` with `kibana_yml`. Returns the two
+/// config dirs.
+pub fn package_dirs(root: &Path, es_yml: &str, kibana_yml: &str) -> (PathBuf, PathBuf) {
+    let es = root.join("etc/elasticsearch");
+    let kb = root.join("etc/kibana");
+    fs::create_dir_all(&es).unwrap();
+    fs::create_dir_all(&kb).unwrap();
+    fs::write(es.join("elasticsearch.yml"), es_yml).unwrap();
+    fs::write(kb.join("kibana.yml"), kibana_yml).unwrap();
+    let ks = EsKeystore::create(ES_KEYSTORE_FORMAT, Secret::empty(), &mut SystemRandom).unwrap();
+    fs::write(
+        es.join("elasticsearch.keystore"),
+        ks.encode(&mut SystemRandom).unwrap(),
+    )
+    .unwrap();
+    (es, kb)
+}
+
+/// An auto-configured Elasticsearch (`root/es/config`) and Kibana after its
+/// interactive setup (`root/kibana/config`), as the wizard's real-terminal
+/// tests start from. Returns the two config dirs.
+pub fn autoconfigured_dirs(root: &Path) -> (PathBuf, PathBuf) {
+    let es = root.join("es/config");
+    let kb = root.join("kibana/config");
+    fs::create_dir_all(&es).unwrap();
+    fs::create_dir_all(&kb).unwrap();
+    let e = es_autoconfigured(&es);
+    kibana_after_setup(&kb, &e);
+    (es, kb)
+}

@@ -3,8 +3,24 @@
 //! text with a bounded poll (never a fixed sleep). The server is killed when
 //! the guard is dropped, on every exit path.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// The shell script that runs `esmtls setup` on two config dirs in a clean
+/// environment (`env -i`: PATH, HOME, TERM, LANG, the file secret store and
+/// the `extra_env` assignments, e.g. `ESMTLS_FAULT=...`), then prints its exit
+/// code and keeps the pane open.
+pub fn wizard_script(root: &Path, home: &Path, es: &Path, kb: &Path, extra_env: &str) -> String {
+    format!(
+        "cd '{root}' && env -i PATH=\"$PATH\" HOME='{home}' TERM=xterm-256color LANG=C.UTF-8 ESMTLS_SECRET_STORE=file {extra_env} '{bin}' setup --es-config '{es}' --kibana-config '{kb}'; echo \"esmtls exited with $?\"; cat",
+        root = root.display(),
+        home = home.display(),
+        bin = env!("CARGO_BIN_EXE_esmtls"),
+        es = es.display(),
+        kb = kb.display(),
+    )
+}
 
 /// A tmux server on its own socket, killed on drop.
 pub struct Tmux {
@@ -93,15 +109,22 @@ impl Tmux {
     /// Polls the screen until it shows `text` (at most 60 s).
     #[track_caller]
     pub fn wait_for(&self, text: &str) -> String {
+        self.wait_until(&format!("{text:?}"), |screen| screen.contains(text))
+    }
+
+    /// Polls the screen until `ok(screen)` (at most 60 s); `what` names the
+    /// wait in the failure.
+    #[track_caller]
+    pub fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let screen = self.capture();
-            if screen.contains(text) {
+            if ok(&screen) {
                 return screen;
             }
             assert!(
                 Instant::now() < deadline,
-                "timed out waiting for {text:?}; the screen:\n{screen}"
+                "timed out waiting for {what}; the screen:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }

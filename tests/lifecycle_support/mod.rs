@@ -12,10 +12,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use esmtls::keystore::{EsKeystore, KibanaKeystore, SystemRandom};
+use esmtls::keystore::{EsKeystore, KibanaKeystore};
 use esmtls::pki::build::{CaMaterial, LeafSpec, Usage, issue, new_ca};
 use esmtls::pki::{CaSpec, KeyType, pem};
-use esmtls::secret::Secret;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, SanType,
@@ -40,15 +39,8 @@ pub struct Env {
 pub fn seed() -> Env {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_path_buf();
-    let es = root.join("etc/elasticsearch");
-    let kb = root.join("etc/kibana");
-    fs::create_dir_all(&es).unwrap();
-    fs::create_dir_all(&kb).unwrap();
-    fs::write(es.join("elasticsearch.yml"), ES_YML).unwrap();
-    fs::write(kb.join("kibana.yml"), KB_YML).unwrap();
-    let ks = EsKeystore::create(7, Secret::new(String::new()), &mut SystemRandom).unwrap();
+    let (es, kb) = crate::common::setups::package_dirs(&root, ES_YML, KB_YML);
     let p = es.join("elasticsearch.keystore");
-    fs::write(&p, ks.encode(&mut SystemRandom).unwrap()).unwrap();
     fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
     Env {
         _tmp: tmp,
@@ -252,4 +244,65 @@ pub fn put(dir: &Path, name: &str, text: &str) -> PathBuf {
     fs::create_dir_all(p.parent().unwrap()).unwrap();
     fs::write(&p, text).unwrap();
     p
+}
+
+/// An expired Kibana server certificate in place: its PEM texts and where
+/// they are.
+pub struct KibanaServer {
+    pub crt: String,
+    pub key: String,
+    pub crt_path: PathBuf,
+    pub key_path: PathBuf,
+}
+
+/// A Kibana server certificate from `ca` (`CN=cn`, SAN kibana.example.com,
+/// serverAuth) that expired `ago` days ago, written to
+/// `certs/kibana-server.{crt,key}` and set as `server.ssl.*` in kibana.yml.
+pub fn expired_kibana_server(env: &Env, ca: &CaMaterial, cn: &str, ago: i64) -> KibanaServer {
+    let (crt, key) = expired_leaf(
+        ca,
+        cn,
+        &["kibana.example.com"],
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ago,
+    );
+    let crt_path = put(&env.kb, "certs/kibana-server.crt", &crt);
+    let key_path = put(&env.kb, "certs/kibana-server.key", &key);
+    append(
+        &env.kb.join("kibana.yml"),
+        &format!(
+            "server.ssl.enabled: true\nserver.ssl.certificate: {}\nserver.ssl.key: {}\n",
+            crt_path.display(),
+            key_path.display()
+        ),
+    );
+    KibanaServer {
+        crt,
+        key,
+        crt_path,
+        key_path,
+    }
+}
+
+/// `esmtls cert inspect --json FILE` (with the password, when given).
+pub fn inspect(env: &Env, file: &str, pw: Option<&str>) -> serde_json::Value {
+    let mut c = crate::common::esmtls(&env.root);
+    c.args(["cert", "inspect", "--json"]);
+    if let Some(pw) = pw {
+        let f = crate::common::pw_file(&env.root, "inspect-pw", pw);
+        c.arg("--password-file").arg(f);
+    }
+    c.arg(file);
+    serde_json::from_str(&crate::common::ok(run(&mut c))).unwrap()
+}
+
+/// The first leaf (not a CA) of an `inspect` report.
+pub fn leaf_of(report: &serde_json::Value) -> serde_json::Value {
+    report[0]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["certificate"]["is_ca"] == false)
+        .unwrap()["certificate"]
+        .clone()
 }
