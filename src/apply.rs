@@ -1,8 +1,10 @@
 //! The one executor of a [`Plan`]: the only code that writes files and
 //! keystores or changes the cluster for a setup.
 //!
+//! The caller holds the setup's locks and has recovered any interrupted
+//! earlier run before it planned ([`crate::session::Writer`]).
+//!
 //! Order, and what a failure at each point leaves:
-//! 1. an interrupted earlier apply is undone first, from its journal;
 //! 2. API calls whose answers go into files (a new service token) — undone
 //!    (token deleted) if anything later fails;
 //! 3. every file and keystore in one [`WriteBatch`]: staged, backed up, a
@@ -22,11 +24,10 @@
 //! [`ApplyError::is_cancelled`] is true; after them (a password change cannot
 //! be undone) it stops and says what is in place and what is left.
 //!
-//! Fault injection for tests: `ESMTLS_FAULT=kill-after-rename:N` aborts the
-//! process after the N-th rename (as a `kill -9` would), `fail-after-rename:N`
-//! returns an error there, `pause-after-rename:N` says so on stderr (unless it
-//! is a terminal) and waits there for the stop (at most a minute), so a test
-//! can send a real Ctrl-C mid-write; `fail-before-commit` fails after staging.
+//! Child processes (the restart commands) get an environment without any
+//! variable that holds a secret ([`child_env`]).
+//!
+//! Tests inject faults with `ESMTLS_FAULT` (docs/DEVELOPING.md).
 
 mod batch;
 mod progress;
@@ -142,52 +143,31 @@ pub const STOPPED: &str = "stopped by the operator";
 
 /// The journal of an apply in progress for this setup.
 pub fn journal_path(setup: &Setup) -> PathBuf {
-    let id = crate::keystore::secrets_store::SetupId::from_config_dirs(&[
-        &setup.es_config,
-        &setup.kibana_config,
-    ]);
-    setup
-        .state_dir
-        .join(format!("apply-{}.journal.json", id.as_str()))
+    crate::session::journal::path_for(&setup.state_dir, &[&setup.es_config, &setup.kibana_config])
 }
 
-/// The journal written before the first rename: how to undo each file, and
-/// the directories this run created (removed again when empty).
-#[derive(serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Journal {
-    /// Files and the directories created for them.
-    Full {
-        files: Vec<Undo>,
-        dirs: Vec<PathBuf>,
-    },
-    /// Files only (journals written before directories were recorded).
-    Files(Vec<Undo>),
-}
-
-/// Undoes an interrupted apply, if its journal is there. Returns the files put back.
-pub fn recover(setup: &Setup) -> Result<Vec<PathBuf>, ApplyError> {
-    let path = journal_path(setup);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(Vec::new());
-    };
-    let journal: Journal = serde_json::from_str(&text).map_err(|e| {
-        err(format!(
-            "the journal {} of an interrupted apply is damaged ({e}); restore the files from their .esmtls-*.bak backups and delete it",
-            path.display()
-        ))
-    })?;
-    let (undo, dirs) = match journal {
-        Journal::Full { files, dirs } => (files, dirs),
-        Journal::Files(files) => (files, Vec::new()),
-    };
-    fsutil::restore(&undo).map_err(|e| err(format!("undoing the interrupted apply: {e}")))?;
-    for u in &undo {
-        fsutil::remove_stale_temps(&u.target);
-    }
-    fsutil::remove_created_dirs(&dirs);
-    let _ = std::fs::remove_file(&path);
-    Ok(undo.into_iter().map(|u| u.target).collect())
+/// The environment a child process gets: this one's, without any variable
+/// that holds a secret (`ESMTLS_*`, and any name with PASSWORD, PASSPHRASE,
+/// TOKEN, SECRET or API_KEY in it; a `…_FILE` variable names a file, not a
+/// secret, and stays — Elasticsearch's `ES_KEYSTORE_PASSPHRASE_FILE`).
+pub fn child_env() -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+    std::env::vars_os()
+        .filter(|(k, _)| {
+            let k = k.to_string_lossy().to_ascii_uppercase();
+            let secret = k.starts_with("ESMTLS_")
+                || [
+                    "PASSWORD",
+                    "PASSPHRASE",
+                    "TOKEN",
+                    "SECRET",
+                    "API_KEY",
+                    "APIKEY",
+                ]
+                .iter()
+                .any(|w| k.contains(w));
+            !secret || (k.ends_with("_FILE") && !k.starts_with("ESMTLS_"))
+        })
+        .collect()
 }
 
 /// What this run changed so far, to undo it all when something fails or the
@@ -200,17 +180,21 @@ struct Changed {
     undo: Vec<Undo>,
     /// Directories created.
     dirs: Vec<PathBuf>,
+    /// esmtls's own secrets stored, with their values before.
+    secrets: Vec<(String, Option<Secret>)>,
 }
 
 impl Changed {
     /// Undoes everything; the error says what was put back and what could not be.
     fn undo(
         &self,
+        setup: &Setup,
         cluster: &mut dyn Cluster,
         rep: &Reporter<'_>,
         what: String,
         stop: Stop,
     ) -> ApplyError {
+        batch::forget_secrets(setup, &self.secrets);
         let mut what = what;
         let mut restored = Vec::new();
         match fsutil::restore(&self.undo) {
@@ -253,10 +237,7 @@ pub fn apply(
     cluster: &mut dyn Cluster,
     opts: &Options,
 ) -> Result<Report, ApplyError> {
-    let mut report = Report {
-        recovered: recover(setup)?,
-        ..Report::default()
-    };
+    let mut report = Report::default();
     let rep = Reporter::new(actions(plan, opts.restart), &opts.observer);
     let stop = &opts.cancel;
     let mut changed = Changed::default();
@@ -265,7 +246,7 @@ pub fn apply(
     let mut from_api: HashMap<usize, Secret> = HashMap::new();
     for i in progress::producers(plan) {
         if stop.is_cancelled() {
-            return Err(changed.undo(cluster, &rep, STOPPED.into(), Stop::Cancelled));
+            return Err(changed.undo(setup, cluster, &rep, STOPPED.into(), Stop::Cancelled));
         }
         let call = &plan.api[i];
         let name = call.path.rsplit('/').next().unwrap_or_default();
@@ -281,21 +262,29 @@ pub fn apply(
             Err(e) => {
                 rep.tell(&id, ActionState::Failed(e.to_string()));
                 let what = format!("{} {}: {e}", call.method, call.path);
-                return Err(changed.undo(cluster, &rep, what, Stop::Failed));
+                return Err(changed.undo(setup, cluster, &rep, what, Stop::Failed));
             }
         }
     }
 
     // 3. Files and keystores, all together.
     match batch::write_all(plan, setup, &from_api, &rep, stop) {
-        Ok((outcomes, dirs)) => {
-            changed.undo = Undo::from_outcomes(&outcomes);
-            changed.dirs = dirs;
-            report.files = outcomes;
+        Ok(w) => {
+            changed.undo = w.undo;
+            changed.dirs = w.dirs;
+            changed.secrets = w.secrets;
+            report.files = w.outcomes;
+            for (file, backup) in w.private_backups {
+                report.notes.push(format!(
+                    "the backup {} holds the secret that was in {} (written 0600); delete it once `esmtls apply` has verified that Kibana connects with its keystore",
+                    backup.display(),
+                    file.display()
+                ));
+            }
         }
         Err(e) => {
             // The batch undid its own renames; what is left are the tokens.
-            let mut e2 = changed.undo(cluster, &rep, e.what, e.stop);
+            let mut e2 = changed.undo(setup, cluster, &rep, e.what, e.stop);
             e2.restored = e.restored;
             return Err(e2);
         }
@@ -304,7 +293,7 @@ pub fn apply(
     // 4. Cluster changes.
     for i in (0..plan.api.len()).filter(|i| progress::is_cluster_change(plan, *i)) {
         if stop.is_cancelled() {
-            return Err(changed.undo(cluster, &rep, STOPPED.into(), Stop::Cancelled));
+            return Err(changed.undo(setup, cluster, &rep, STOPPED.into(), Stop::Cancelled));
         }
         let call = &plan.api[i];
         let id = ActionId::Cluster(i);
@@ -321,7 +310,7 @@ pub fn apply(
         if let Err(e) = r {
             rep.tell(&id, ActionState::Failed(e.to_string()));
             let what = format!("{} {}: {e}", call.method, call.path);
-            return Err(changed.undo(cluster, &rep, what, Stop::Failed));
+            return Err(changed.undo(setup, cluster, &rep, what, Stop::Failed));
         }
         rep.tell(&id, ActionState::Done);
         report.api.push(format!("{} {}", call.method, call.path));
@@ -353,6 +342,8 @@ pub fn apply(
             };
             let st = std::process::Command::new(prog)
                 .args(args)
+                .env_clear()
+                .envs(child_env())
                 .status()
                 .map_err(|e| fail(format!("cannot run `{}`: {e}", c.argv.join(" "))))?;
             if !st.success() {
@@ -559,21 +550,16 @@ pub fn verify(
 }
 
 #[cfg(test)]
-mod journal_tests {
-    use super::Journal;
-
+mod tests {
     #[test]
-    fn reads_journals_with_and_without_directories() {
-        let old = r#"[{"target": "/etc/kibana/kibana.yml", "backup": null}]"#;
-        assert!(matches!(
-            serde_json::from_str::<Journal>(old).unwrap(),
-            Journal::Files(f) if f.len() == 1
-        ));
-        let new =
-            r#"{"files": [{"target": "/a", "backup": "/a.bak"}], "dirs": ["/etc/kibana/certs"]}"#;
-        assert!(matches!(
-            serde_json::from_str::<Journal>(new).unwrap(),
-            Journal::Full { files, dirs } if files.len() == 1 && dirs.len() == 1
-        ));
+    fn a_child_gets_no_secret_from_the_environment() {
+        // The test harness's own environment, checked by the rule itself.
+        for (k, _) in super::child_env() {
+            let k = k.to_string_lossy().to_ascii_uppercase();
+            assert!(
+                !k.starts_with("ESMTLS_") && !(k.contains("PASSWORD") && !k.ends_with("_FILE")),
+                "{k}"
+            );
+        }
     }
 }

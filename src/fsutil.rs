@@ -84,6 +84,18 @@ pub enum FsError {
         /// The operating system's reason.
         reason: String,
     },
+    /// A symlinked target that esmtls will not write through.
+    #[error(
+        "{link} is a symlink to {target}, which is {why}; point the link at a regular file in a directory esmtls may write, or replace the link with the file"
+    )]
+    Symlink {
+        /// The link as given.
+        link: PathBuf,
+        /// Where it leads.
+        target: PathBuf,
+        /// Why it is refused.
+        why: String,
+    },
     /// The same target was added twice to one batch.
     #[error("{path} is the target of two outputs; give them different names")]
     DuplicateTarget {
@@ -102,16 +114,42 @@ fn io_err(action: &'static str, path: &Path, e: std::io::Error) -> FsError {
 
 /// One target on its way: its temporary file until renamed, and its backup.
 struct Staged<'a> {
-    target: &'a Path,
+    /// The path as the caller gave it (maybe a symlink).
+    given: &'a Path,
+    /// The file that gets the content (the link's target).
+    target: PathBuf,
     temp: Option<tempfile::TempPath>,
     backup: Option<PathBuf>,
+    /// The backup holds a secret: 0600.
+    private: bool,
+    /// SHA-256 of the new content.
+    written: String,
     renamed: bool,
+}
+
+impl Staged<'_> {
+    fn undo(&self) -> Undo {
+        Undo {
+            target: self.target.clone(),
+            backup: self.backup.clone(),
+            written: Some(self.written.clone()),
+            link: (self.given != self.target).then(|| self.given.to_path_buf()),
+        }
+    }
+}
+
+/// SHA-256 of `bytes`, in hex: how a journal recognises what its run wrote.
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// A set of files written all together or not at all.
 #[derive(Default)]
 pub struct WriteBatch {
     items: Vec<(PathBuf, Vec<u8>, u32, Existing)>,
+    /// Targets whose current content holds a secret: their backups are 0600.
+    private_backups: Vec<PathBuf>,
 }
 
 impl WriteBatch {
@@ -132,6 +170,13 @@ impl WriteBatch {
         self.items.push((path.into(), content, mode, existing));
     }
 
+    /// Marks `path`'s current content as holding a secret (a token or password
+    /// esmtls moves out of it): its backup is written 0600, whatever the
+    /// file's own mode, so the secret does not stay readable by others.
+    pub fn private_backup(&mut self, path: impl Into<PathBuf>) {
+        self.private_backups.push(path.into());
+    }
+
     /// Checks every target without writing: directories exist and are
     /// writable, no target is refused. Called by [`WriteBatch::commit`] first.
     pub fn check(&self) -> Result<(), FsError> {
@@ -143,7 +188,9 @@ impl WriteBatch {
     fn current_contents(&self) -> Result<Vec<Option<Vec<u8>>>, FsError> {
         let mut seen = std::collections::HashSet::new();
         let mut olds = Vec::new();
-        for (path, content, _, existing) in &self.items {
+        for (given, content, _, existing) in &self.items {
+            let resolved = resolve(given)?;
+            let path = &resolved;
             if !seen.insert(path.clone()) {
                 return Err(FsError::DuplicateTarget { path: path.clone() });
             }
@@ -176,10 +223,13 @@ impl WriteBatch {
         self.commit_with(&mut |_| Ok(()))
     }
 
-    /// [`WriteBatch::commit`], telling `hook` when every file is staged and
-    /// backed up (with the undo list, so a caller can journal it before the
-    /// first rename) and after each rename. A hook error stops the commit and
+    /// [`WriteBatch::commit`], telling `hook` when every file is staged (with
+    /// the undo list, so a caller can journal it before anything is backed up
+    /// or renamed) and after each rename. A hook error stops the commit and
     /// undoes the renames already done.
+    ///
+    /// A target that is a symlink is written through the link: the link
+    /// stays, the file it points to gets the content (see [`resolve`]).
     pub fn commit_with(
         self,
         hook: &mut dyn FnMut(CommitEvent<'_>) -> Result<(), FsError>,
@@ -187,71 +237,68 @@ impl WriteBatch {
         let olds = self.current_contents()?;
         // Stage: temporary files next to their targets, complete and synced.
         let mut staged = Vec::new();
-        for ((path, content, mode, _), old) in self.items.iter().zip(&olds) {
+        for ((given, content, mode, _), old) in self.items.iter().zip(&olds) {
+            let target = resolve(given)?;
             let temp = if old.as_deref() == Some(content.as_slice()) {
                 None
             } else {
-                Some(stage(path, content, *mode)?)
+                Some(stage(&target, content, *mode)?)
             };
+            // The backup's name is chosen now, so the journal can name it
+            // before it exists: a kill while backing up leaves nothing unnamed.
+            let backup = (temp.is_some() && old.is_some()).then(|| backup_name(&target));
+            let private = self.private_backups.contains(given);
             staged.push(Staged {
-                target: path,
+                given,
+                target,
                 temp,
-                backup: None,
+                backup,
+                private,
+                written: digest(content),
                 renamed: false,
             });
-        }
-        // Back up every file about to be replaced, before renaming any.
-        for i in 0..staged.len() {
-            if staged[i].temp.is_none() || olds[i].is_none() {
-                continue;
-            }
-            match backup(staged[i].target) {
-                Ok(b) => staged[i].backup = Some(b),
-                Err(e) => {
-                    for b in staged.iter().filter_map(|s| s.backup.as_ref()) {
-                        let _ = fs::remove_file(b);
-                    }
-                    return Err(e);
-                }
-            }
         }
         let undo: Vec<Undo> = staged
             .iter()
             .filter(|s| s.temp.is_some())
-            .map(|s| Undo {
-                target: s.target.to_path_buf(),
-                backup: s.backup.clone(),
-            })
+            .map(Staged::undo)
             .collect();
+        hook(CommitEvent::Staged(&undo))?;
+        // Back up every file about to be replaced, before renaming any.
+        for i in 0..staged.len() {
+            let Some(b) = staged[i].backup.clone() else {
+                continue;
+            };
+            let mode = staged[i].private.then_some(MODE_SECRET);
+            if let Err(e) = backup_to(&staged[i].target, &b, mode) {
+                for s in &staged[..i] {
+                    if let Some(b) = &s.backup {
+                        let _ = fs::remove_file(b);
+                    }
+                }
+                return Err(e);
+            }
+        }
         let undo_done = |staged: &[Staged<'_>]| {
             let done: Vec<Undo> = staged
                 .iter()
                 .filter(|s| s.renamed)
-                .map(|s| Undo {
-                    target: s.target.to_path_buf(),
-                    backup: s.backup.clone(),
-                })
+                .map(Staged::undo)
                 .collect();
             let _ = restore(&done);
         };
-        if let Err(e) = hook(CommitEvent::Staged(&undo)) {
-            for b in staged.iter().filter_map(|s| s.backup.as_ref()) {
-                let _ = fs::remove_file(b);
-            }
-            return Err(e);
-        }
         // Commit: rename one by one; on failure undo the renames already done.
         let mut renamed = 0;
         for i in 0..staged.len() {
             let Some(temp) = staged[i].temp.take() else {
                 continue;
             };
-            if let Err(e) = temp.persist(staged[i].target) {
+            if let Err(e) = temp.persist(&staged[i].target) {
                 undo_done(&staged);
-                return Err(io_err("cannot replace", staged[i].target, e.error));
+                return Err(io_err("cannot replace", &staged[i].target, e.error));
             }
             staged[i].renamed = true;
-            sync_dir(&parent_dir(staged[i].target));
+            sync_dir(&parent_dir(&staged[i].target));
             renamed += 1;
             if let Err(e) = hook(CommitEvent::Renamed(renamed)) {
                 undo_done(&staged);
@@ -266,7 +313,7 @@ impl WriteBatch {
                     (true, None) => Outcome::Created,
                     (false, _) => Outcome::Unchanged,
                 };
-                (s.target.to_path_buf(), outcome)
+                (s.given.to_path_buf(), outcome)
             })
             .collect())
     }
@@ -285,25 +332,37 @@ pub enum CommitEvent<'a> {
 /// How to undo one write: put `backup` back, or remove a file that was created.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Undo {
-    /// The file written.
+    /// The file written (a symlink's target, never the link).
     pub target: PathBuf,
     /// Its backup; `None` when the file did not exist before.
     pub backup: Option<PathBuf>,
+    /// SHA-256 (hex) of the content written; recovery undoes only a file
+    /// that still holds it. `None` in journals written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written: Option<String>,
+    /// The path as planned, when it is a symlink to `target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<PathBuf>,
 }
 
 impl Undo {
-    /// The undo entries of a commit's outcomes.
+    /// The undo entries of a commit's outcomes (a symlink's entry undoes its target).
     pub fn from_outcomes(outcomes: &[(PathBuf, Outcome)]) -> Vec<Undo> {
         outcomes
             .iter()
+            .map(|(p, o)| (resolve(p).unwrap_or_else(|_| p.clone()), o))
             .filter_map(|(p, o)| match o {
                 Outcome::Created => Some(Undo {
                     target: p.clone(),
                     backup: None,
+                    written: None,
+                    link: None,
                 }),
                 Outcome::Replaced { backup } => Some(Undo {
                     target: p.clone(),
                     backup: Some(backup.clone()),
+                    written: None,
+                    link: None,
                 }),
                 Outcome::Unchanged => None,
             })
@@ -319,11 +378,13 @@ pub fn restore(undo: &[Undo]) -> Result<(), FsError> {
     for u in undo.iter().rev() {
         let r = match &u.backup {
             Some(b) => restore_one(&u.target, b),
-            None => match fs::remove_file(&u.target) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(io_err("cannot remove", &u.target, e)),
-            },
+            None => {
+                match fs::remove_file(resolve(&u.target).unwrap_or_else(|_| u.target.clone())) {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(io_err("cannot remove", &u.target, e)),
+                }
+            }
         };
         if let Err(e) = r {
             first.get_or_insert(e);
@@ -332,7 +393,9 @@ pub fn restore(undo: &[Undo]) -> Result<(), FsError> {
     first.map_or(Ok(()), Err)
 }
 
-fn restore_one(target: &Path, backup: &Path) -> Result<(), FsError> {
+/// Puts `backup`'s content back into `target` (through a symlink, if it is one).
+pub fn restore_one(target: &Path, backup: &Path) -> Result<(), FsError> {
+    let target = &resolve(target)?;
     let content = fs::read(backup).map_err(|e| io_err("cannot read", backup, e))?;
     let meta = fs::metadata(backup).map_err(|e| io_err("cannot read", backup, e))?;
     if fs::read(target).ok().as_deref() == Some(content.as_slice()) {
@@ -364,6 +427,86 @@ pub fn remove_stale_temps(target: &Path) {
             let _ = fs::remove_file(e.path());
         }
     }
+}
+
+/// The file that writing `path` changes: `path` itself, or, when it is a
+/// symlink (config management links `kibana.yml` or a keystore), the file the
+/// chain of links ends at, so the link stays a link and its target gets the
+/// content. Refused, with the reason: a loop, a chain over 40 links, a link to
+/// something that is not a regular file, or to a pseudo file system
+/// (`/proc`, `/sys`, `/dev`), where esmtls may not write.
+pub fn resolve(path: &Path) -> Result<PathBuf, FsError> {
+    let mut cur = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&cur) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let next =
+                    fs::read_link(&cur).map_err(|e| io_err("cannot read the link", &cur, e))?;
+                cur = parent_dir(&cur).join(next);
+            }
+            Ok(m) if cur != path && !m.is_file() => {
+                return Err(symlink_refused(path, &cur, "not a regular file"));
+            }
+            _ => {
+                let forbidden = ["/proc", "/sys", "/dev"]
+                    .iter()
+                    .any(|d| cur.starts_with(d) || lexical(&cur).starts_with(d));
+                if cur != path && forbidden {
+                    return Err(symlink_refused(
+                        path,
+                        &cur,
+                        "outside where esmtls may write",
+                    ));
+                }
+                return Ok(cur);
+            }
+        }
+    }
+    Err(symlink_refused(
+        path,
+        &cur,
+        "a loop of links (or a chain of over 40)",
+    ))
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn symlink_refused(link: &Path, target: &Path, why: &str) -> FsError {
+    FsError::Symlink {
+        link: link.to_path_buf(),
+        target: target.to_path_buf(),
+        why: why.to_string(),
+    }
+}
+
+/// Removes every temporary file a killed esmtls left in `dir`
+/// (`.<name>.*.esmtls-tmp`): they may hold a key. Call it only while
+/// holding the directory's lock (`session`), so none is in use.
+pub fn remove_stale_temps_in(dir: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return removed;
+    };
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with('.') && n.ends_with(".esmtls-tmp") && fs::remove_file(e.path()).is_ok() {
+            removed.push(e.path());
+        }
+    }
+    removed
 }
 
 /// Removes the directories a run created, the last created (the deepest)
@@ -471,6 +614,13 @@ fn mode_mask(mode: u32) -> u32 {
 
 /// Copies `path` to `path.esmtls-<UTC timestamp>.bak` with the same mode and owner.
 pub fn backup(path: &Path) -> Result<PathBuf, FsError> {
+    let candidate = backup_name(path);
+    backup_to(path, &candidate, None)?;
+    Ok(candidate)
+}
+
+/// A free backup name beside `path`: `path.esmtls-<UTC timestamp>[-N].bak`.
+fn backup_name(path: &Path) -> PathBuf {
     let stamp = time::OffsetDateTime::now_utc()
         .format(time::macros::format_description!(
             "[year][month][day]T[hour][minute][second]Z"
@@ -487,22 +637,29 @@ pub fn backup(path: &Path) -> Result<PathBuf, FsError> {
         n += 1;
         candidate = dir.join(format!("{name}.esmtls-{stamp}-{n}.bak"));
     }
+    candidate
+}
+
+/// Copies `path` to the new file `to`, with the same owner and mode (or
+/// `mode`, for a backup that holds a secret).
+fn backup_to(path: &Path, to: &Path, mode: Option<u32>) -> Result<(), FsError> {
     let meta = fs::metadata(path).map_err(|e| io_err("cannot read", path, e))?;
     let content = fs::read(path).map_err(|e| io_err("cannot read", path, e))?;
+    let mode = mode.unwrap_or(meta.mode() & 0o7777);
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(meta.mode() & 0o7777)
-        .open(&candidate)
+        .mode(mode)
+        .open(to)
         .map_err(|e| io_err("cannot back up", path, e))?;
     f.write_all(&content)
         .map_err(|e| io_err("cannot back up", path, e))?;
     f.sync_all()
         .map_err(|e| io_err("cannot back up", path, e))?;
     let _ = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()));
-    f.set_permissions(Permissions::from_mode(meta.mode() & 0o7777))
+    f.set_permissions(Permissions::from_mode(mode))
         .map_err(|e| io_err("cannot back up", path, e))?;
-    Ok(candidate)
+    Ok(())
 }
 
 fn sync_dir(dir: &Path) {

@@ -14,4 +14,5 @@ pub mod lifecycle;
 pub mod pki;
 pub mod plan;
 pub mod secret;
+pub mod session;
 pub mod yaml;

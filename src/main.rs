@@ -58,6 +58,10 @@ fn main() -> ExitCode {
 /// Commands whose exit code carries a result (status, doctor) return it;
 /// the others succeed with 0.
 fn run_code(cli: Cli) -> anyhow::Result<u8> {
+    // The wizard reads Ctrl-C as a key; every other command stops on it.
+    if !matches!(cli.command, None | Some(Command::Setup(_))) {
+        commands::interrupt::install()?;
+    }
     match cli.command {
         Some(Command::Status(a)) => commands::status::run(a),
         Some(Command::Doctor(a)) => commands::doctor::run(a),

@@ -390,3 +390,62 @@ fn explicit_admin_credentials_reach_the_cluster_and_a_401_names_their_source() {
     );
     assert!(!why.contains("Wr0ng"), "{why}");
 }
+
+/// The restart commands run with an environment that holds no secret: not
+/// the admin password esmtls was given, nor any other variable whose name
+/// says it holds one. The commands dump their environment to a file.
+#[test]
+fn restart_commands_see_no_secret_in_their_environment() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = env(ClientAuth::None, "password");
+    let script = e.root.join("dump-env");
+    fs::write(&script, "#!/bin/sh\nenv >> \"$0.out\"\n").unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    let text = fs::read_to_string(&e.answers).unwrap().replace(
+        "kibana:\n",
+        &format!("kibana:\n  restart: '{}'\n", script.display()),
+    ) + &format!("elasticsearch:\n  restart: '{}'\n", script.display());
+    fs::write(&e.answers, text).unwrap();
+    let mut c = esmtls(&e.root);
+    c.env("ESMTLS_SECRET_STORE", "file")
+        .env("ESMTLS_ES_USERNAME", ADMIN)
+        .env("ESMTLS_ES_PASSWORD", ADMIN_PW)
+        .env("MY_APP_TOKEN", "tok-Secret-1")
+        .env("DB_PASSWORD", "db-Secret-2")
+        .env("APP_PASSWORD_FILE", "/nonexistent/passphrase")
+        .args([
+            "apply",
+            "--yes",
+            "--restart",
+            "--answers",
+            e.answers.to_str().unwrap(),
+        ])
+        .arg("--es-config")
+        .arg(&e.es)
+        .arg("--kibana-config")
+        .arg(&e.kb);
+    let out = ok(run(&mut c));
+    assert!(out.contains("ran      "), "{out}");
+    let dump = fs::read_to_string(e.root.join("dump-env.out")).unwrap();
+    assert!(
+        dump.contains("PATH="),
+        "the commands got an environment: {dump}"
+    );
+    assert!(
+        dump.contains("APP_PASSWORD_FILE=/nonexistent/passphrase"),
+        "a variable naming a file stays: {dump}"
+    );
+    let ks = esmtls::keystore::KibanaKeystore::load(&e.kb.join("kibana.keystore"), None).unwrap();
+    let kibana_pw = ks
+        .get("elasticsearch.password")
+        .unwrap()
+        .expose()
+        .to_string();
+    for secret in [ADMIN_PW, "tok-Secret-1", "db-Secret-2", kibana_pw.as_str()] {
+        assert!(
+            !dump.contains(secret),
+            "a restart command saw a secret: {dump}"
+        );
+    }
+    assert!(!dump.contains("ESMTLS_"), "{dump}");
+}

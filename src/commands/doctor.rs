@@ -31,7 +31,22 @@ pub struct DoctorArgs {
 /// `esmtls doctor`; returns the exit code.
 pub fn run(args: DoctorArgs) -> Result<u8> {
     let ctx = super::status::context(args.es_config.as_deref(), args.kibana_config.as_deref())?;
-    let mut findings = doctor::offline(&ctx);
+    // An interrupted apply comes first: what follows reads a half-written tree.
+    let mut findings: Vec<doctor::Finding> = super::session::pending(&ctx.config_dirs())
+        .map(|p| doctor::Finding {
+            severity: Severity::Error,
+            check: "interrupted-apply",
+            file: match &p {
+                esmtls::session::Pending::Interrupted { journal } => Some(journal.clone()),
+                esmtls::session::Pending::Running { .. } => None,
+            },
+            line: None,
+            message: p.to_string(),
+            fix: "run `esmtls apply --answers FILE` (or the wizard): it restores the files the interrupted run changed, then applies".into(),
+        })
+        .into_iter()
+        .collect();
+    findings.extend(doctor::offline(&ctx));
     let mut notes = Vec::new();
     if !args.offline {
         let opts = OnlineOptions {

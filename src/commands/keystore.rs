@@ -401,6 +401,20 @@ impl Store for EsKeystore {
     }
 }
 
+/// Recovery first: add/remove/create are writers (the keystore's directory
+/// is locked and an interrupted apply there recovered); list/show only
+/// warn about an interrupted or running apply.
+fn session(path: &Path, action: &Action) -> anyhow::Result<Option<esmtls::session::Writer>> {
+    let dir = esmtls::fsutil::parent_dir(path);
+    if matches!(action, Action::List | Action::Show { .. }) {
+        if let Some(p) = super::session::pending(&[&dir]) {
+            eprintln!("warning: {p}");
+        }
+        return Ok(None);
+    }
+    super::session::writer(&[&dir], "esmtls keystore").map(Some)
+}
+
 /// Runs list/show/add/remove; hands `create` back to the caller.
 fn edit<S: Store>(path: &Path, action: Action) -> anyhow::Result<Option<Action>> {
     match action {
@@ -448,6 +462,7 @@ fn run_kibana(t: Target) -> anyhow::Result<()> {
             path.display()
         );
     }
+    let _session = session(&path, &t.action)?;
     let Some(action) = edit::<KibanaKeystore>(&path, t.action)? else {
         return Ok(());
     };
@@ -494,6 +509,7 @@ fn run_es(t: Target) -> anyhow::Result<()> {
         "/etc/elasticsearch",
         elasticsearch::FILE_NAME,
     );
+    let _session = session(&path, &t.action)?;
     let Some(action) = edit::<EsKeystore>(&path, t.action)? else {
         return Ok(());
     };

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use esmtls::apply;
 use esmtls::plan::{self, Answers, KeystoreOp, Plan, Service};
+use esmtls::session::Writer;
 use serde_json::json;
 
 /// `esmtls plan`.
@@ -43,18 +44,37 @@ pub struct ApplyArgs {
     pub restart: bool,
 }
 
-fn build(args: &PlanArgs) -> Result<(Plan, plan::Setup, Box<dyn plan::Cluster>)> {
+/// What `build` makes: the plan, its setup, the cluster, and (for apply)
+/// the writer's locks, held until the command ends.
+type Built = (Plan, plan::Setup, Box<dyn plan::Cluster>, Option<Writer>);
+
+/// Recovery first: `apply` takes the setup's locks and recovers an
+/// interrupted run before it plans (detecting again from the restored
+/// tree); `plan` only reads, so it refuses while a run is interrupted or in
+/// progress, since its plan would describe a half-written tree.
+fn build(args: &PlanArgs, writer: bool) -> Result<Built> {
     let answers = Answers::read(&args.answers)?;
-    let setup = super::context::setup(
-        &answers,
-        args.es_config.as_deref(),
-        args.kibana_config.as_deref(),
-    )?;
+    let (es, kb) = (args.es_config.as_deref(), args.kibana_config.as_deref());
+    let mut setup = super::context::setup(&answers, es, kb)?;
+    let dirs = [setup.es_config.as_path(), setup.kibana_config.as_path()];
+    let session = if writer {
+        let w = super::session::writer(&dirs, "esmtls apply")?;
+        if w.recovered_anything() {
+            setup = super::context::setup(&answers, es, kb)?;
+        }
+        Some(w)
+    } else {
+        if let Some(p) = super::session::pending(&dirs) {
+            bail!("{p}; nothing was changed");
+        }
+        None
+    };
+    super::session::fault_in_planning();
     let mut cluster =
         super::context::cluster_with(&answers, &setup, super::context::Admin::Prompt)?;
     let p = plan::build(&answers, &setup, cluster.as_mut())
         .with_context(|| format!("planning from {}", args.answers.display()))?;
-    Ok((p, setup, cluster))
+    Ok((p, setup, cluster, session))
 }
 
 /// The plan as JSON (no secret values).
@@ -85,7 +105,7 @@ pub fn plan_json(p: &Plan) -> serde_json::Value {
 
 /// `esmtls plan`.
 pub fn run_plan(args: PlanArgs) -> Result<()> {
-    let (p, _, _) = build(&args)?;
+    let (p, _, _, _) = build(&args, false)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &plan_json(&p))?;
@@ -98,7 +118,7 @@ pub fn run_plan(args: PlanArgs) -> Result<()> {
 
 /// `esmtls apply`.
 pub fn run_apply(args: ApplyArgs) -> Result<()> {
-    let (p, setup, mut cluster) = build(&args.plan)?;
+    let (p, setup, mut cluster, session) = build(&args.plan, !args.dry_run)?;
     if args.dry_run {
         let mut out = std::io::stdout().lock();
         if args.plan.json {
@@ -131,9 +151,11 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
         restart: args.restart,
         wait: None,
         observer: progress_lines(!args.plan.json && std::io::stderr().is_terminal()),
-        cancel: stop_on_ctrl_c()?,
+        cancel: super::interrupt::cancel(),
     };
-    let report = apply::apply(&p, &setup, cluster.as_mut(), &opts)?;
+    let mut report =
+        super::interrupt::critical(|| apply::apply(&p, &setup, cluster.as_mut(), &opts))?;
+    report.recovered = session.map(|w| w.restored.clone()).unwrap_or_default();
     let mut out = std::io::stdout().lock();
     if args.plan.json {
         let files: Vec<serde_json::Value> = report.files.iter().map(|(path, o)| json!({
@@ -155,9 +177,6 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
         )?;
         writeln!(out)?;
     } else {
-        for r in &report.recovered {
-            writeln!(out, "restored from an interrupted apply: {}", r.display())?;
-        }
         if p.is_noop() {
             writeln!(
                 out,
@@ -205,22 +224,6 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
         bail!("the files are written but the verification failed: {e}");
     }
     Ok(())
-}
-
-/// Ctrl-C (SIGINT) or SIGTERM during apply sets the stop flag: apply stops at
-/// its next safe point and restores what it changed (or, after the cluster
-/// changes, says what is left). A second signal while stopping ends the
-/// process at once; the journal then restores the files on the next run.
-fn stop_on_ctrl_c() -> Result<apply::Cancel> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let cancel = apply::Cancel::new();
-    for sig in [SIGINT, SIGTERM] {
-        // Registered first, so it sees the flag as the earlier signal left it.
-        signal_hook::flag::register_conditional_shutdown(sig, 130, cancel.flag())
-            .context("installing the Ctrl-C handler")?;
-        signal_hook::flag::register(sig, cancel.flag()).context("installing the Ctrl-C handler")?;
-    }
-    Ok(cancel)
 }
 
 /// One line on stderr per action as it ends (on a terminal, without --json).

@@ -65,7 +65,12 @@ fn line(r: &Renewal, verb: &str) -> String {
 
 /// `esmtls renew`.
 pub fn run(args: RenewArgs) -> Result<()> {
-    let ctx = super::status::context(args.es_config.as_deref(), args.kibana_config.as_deref())?;
+    let mut ctx = super::status::context(args.es_config.as_deref(), args.kibana_config.as_deref())?;
+    // A writer: recovery first, then plan from the restored tree.
+    let session = super::session::writer(&ctx.config_dirs(), "esmtls renew")?;
+    if session.recovered_anything() {
+        ctx = super::status::context(args.es_config.as_deref(), args.kibana_config.as_deref())?;
+    }
     let ca = match &args.ca {
         Some(cert) => {
             let src = Source {
@@ -145,7 +150,9 @@ pub fn run(args: RenewArgs) -> Result<()> {
         }
     }
     let steps = plan.next_steps.clone();
-    for (path, outcome) in plan.write()? {
+    let written = super::interrupt::critical(|| plan.write(&ctx))?;
+    drop(session);
+    for (path, outcome) in written {
         match outcome {
             Outcome::Replaced { backup } => writeln!(
                 out,

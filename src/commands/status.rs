@@ -58,7 +58,12 @@ pub fn run(args: StatusArgs) -> Result<u8> {
             Err(e) => eprintln!("warning: GET /_ssl/certificates on {url} failed: {e}"),
         }
     }
-    let health = inv.health();
+    let mut health = inv.health();
+    if let Some(p) = super::session::pending(&ctx.config_dirs()) {
+        // Half-written files: broken until `esmtls apply` restores them.
+        eprintln!("warning: {p}");
+        health = Health::Broken;
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         let v = json!({

@@ -164,8 +164,21 @@ fn from_given(path: &Path, p: Product, given_by: String) -> Result<PathBuf, Dete
     } else if path.join("config").join(p.yml()).is_file() {
         return Ok(path.join("config"));
     }
+    let yml = path.join(p.yml());
     let expected = if path.is_file() {
         format!("this is a file; expected {} or its directory", p.yml())
+    } else if let Err(e) = crate::fsutil::resolve(&yml).and_then(|t| {
+        std::fs::metadata(&t)
+            .map(|_| ())
+            .map_err(|e| crate::fsutil::FsError::Io {
+                action: "cannot read",
+                path: yml.clone(),
+                reason: e.to_string(),
+            })
+    }) && yml.is_symlink()
+    {
+        // A symlinked yml that leads nowhere: say so, not "no kibana.yml".
+        e.to_string()
     } else if path.exists() {
         format!(
             "no {yml} here; expected {dir}/{yml} (the config directory) or {dir}/config/{yml} (an archive install's home)",

@@ -93,6 +93,18 @@ impl Context {
             state_dir,
         })
     }
+
+    /// The config directories found (Elasticsearch's, then Kibana's): what a
+    /// writer locks and what a renewal's journal names.
+    pub fn config_dirs(&self) -> Vec<&std::path::Path> {
+        let es = self.detected.es.as_ref().map(|e| e.config_dir.as_path());
+        let kb = self
+            .detected
+            .kibana
+            .as_ref()
+            .map(|k| k.config_dir.as_path());
+        es.into_iter().chain(kb).collect()
+    }
 }
 
 /// Days until `not_after` (negative when in the past), from an RFC 3339 or

@@ -88,9 +88,16 @@ impl RenewPlan {
         self.renewals.is_empty()
     }
 
-    /// Writes every renewed file (backups kept beside them).
-    pub fn write(self) -> Result<Vec<(PathBuf, Outcome)>> {
-        Ok(self.batch.commit()?)
+    /// Writes every renewed file (backups kept beside them), with a journal
+    /// so that a kill mid-write is undone by the next esmtls run. The caller
+    /// holds the locks of `ctx`'s directories (`session::Writer`).
+    pub fn write(self, ctx: &Context) -> Result<Vec<(PathBuf, Outcome)>> {
+        let config = ctx.config_dirs();
+        let journal = crate::session::journal::path_for(&ctx.state_dir, &config);
+        let config: Vec<PathBuf> = config.into_iter().map(PathBuf::from).collect();
+        Ok(crate::session::journal::commit(
+            self.batch, &journal, config,
+        )?)
     }
 }
 

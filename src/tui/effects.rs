@@ -43,6 +43,8 @@ pub struct Effects {
     pub tx: Sender<Event>,
     /// The running apply's stop flag (one apply per wizard run).
     pub cancel: apply::Cancel,
+    /// What the recovery at start put back, for the Start screen.
+    pub recovered: Option<String>,
 }
 
 impl Effects {
@@ -53,15 +55,20 @@ impl Effects {
             return;
         }
         let cancel = self.cancel.clone();
-        let (es, kb, saved, tx) = (
+        let (es, kb, saved, tx, recovered) = (
             self.es.clone(),
             self.kb.clone(),
             self.saved.clone(),
             self.tx.clone(),
+            self.recovered.clone(),
         );
         std::thread::spawn(move || {
             let work = std::panic::AssertUnwindSafe(|| match cmd {
-                Cmd::Detect => Msg::Detected(detect(es, kb, &saved).map(Box::new).map_err(text)),
+                Cmd::Detect => Msg::Detected(
+                    detect(es, kb, &saved, recovered)
+                        .map(Box::new)
+                        .map_err(text),
+                ),
                 Cmd::Plan(a, auth) => Msg::Planned(
                     make_plan(&a, admin(auth), es, kb, &saved)
                         .map(Box::new)
@@ -119,19 +126,29 @@ impl Effects {
     }
 }
 
-/// Undoes an interrupted apply from its journal; what to tell on the start
-/// screen, if anything.
-fn recover_interrupted(setup: &plan::Setup) -> Option<String> {
-    match apply::recover(setup) {
-        Ok(files) if files.is_empty() => None,
-        Ok(files) => Some(super::strings::recovered(
-            &files
-                .iter()
-                .map(|f| f.display().to_string())
-                .collect::<Vec<_>>(),
-        )),
-        Err(e) => Some(super::strings::recovery_failed(&e.to_string())),
-    }
+/// Takes the setup's locks for the wizard's whole run (the setup the saved
+/// answers, or the defaults, point at) and recovers what an interrupted
+/// apply left, as `esmtls apply` does; returns the locks and what to tell on
+/// the Start screen. A second writer is refused before the screen opens.
+pub fn take_setup(
+    opts: &super::Options,
+    saved: &Path,
+) -> Result<(esmtls::session::Writer, Option<String>)> {
+    let probe = std::fs::read_to_string(saved)
+        .ok()
+        .and_then(|t| Answers::parse(saved, &t).ok())
+        .unwrap_or_else(|| Answers::new(plan::Mode::Token));
+    let setup = crate::commands::context::setup(
+        &probe,
+        opts.es_config.as_deref(),
+        opts.kibana_config.as_deref(),
+    )?;
+    let state = crate::commands::context::state_dir();
+    let dirs = [setup.es_config.as_path(), setup.kibana_config.as_path()];
+    let w = esmtls::session::Writer::take(&state, &dirs, "the esmtls wizard")?;
+    let files: Vec<String> = w.restored.iter().map(|f| f.display().to_string()).collect();
+    let text = (!files.is_empty()).then(|| super::strings::recovered(&files));
+    Ok((w, text))
 }
 
 /// The credentials typed on step 0, named as such in a 401.
@@ -148,7 +165,12 @@ fn text(e: anyhow::Error) -> String {
         .join(": ")
 }
 
-fn detect(es: Option<PathBuf>, kb: Option<PathBuf>, saved: &Path) -> Result<DetectInfo> {
+fn detect(
+    es: Option<PathBuf>,
+    kb: Option<PathBuf>,
+    saved: &Path,
+    recovered: Option<String>,
+) -> Result<DetectInfo> {
     use std::fmt::Write;
     let saved_answers = std::fs::read_to_string(saved)
         .ok()
@@ -156,12 +178,8 @@ fn detect(es: Option<PathBuf>, kb: Option<PathBuf>, saved: &Path) -> Result<Dete
     let probe = saved_answers
         .clone()
         .unwrap_or_else(|| Answers::new(plan::Mode::Token));
-    // The setup the saved answers (or the defaults) point at, detected once:
-    // recovery and the license use only its directories and keystore
-    // passwords, which recovery does not change.
+    // The setup the saved answers (or the defaults) point at, for the license.
     let setup = crate::commands::context::setup(&probe, es.as_deref(), kb.as_deref()).ok();
-    // First, as `esmtls apply` does: put back what an interrupted apply changed.
-    let recovered = setup.as_ref().and_then(recover_interrupted);
     let opts = DetectOptions::from_env(es.clone(), kb.clone())?;
     let d = Detected::detect(&opts)?;
     let mut summary = recovered.unwrap_or_default();
@@ -339,7 +357,7 @@ fn renew_write(reviewed: &RenewPreview, es: Option<&Path>, kb: Option<&Path>) ->
         None
     };
     let written = plan
-        .write()?
+        .write(&ctx)?
         .into_iter()
         .filter_map(|(p, o)| match o {
             fsutil::Outcome::Replaced { backup } => Some((p, Some(backup))),

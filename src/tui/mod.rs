@@ -68,13 +68,18 @@ pub fn run(opts: Options) -> Result<()> {
     if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
         bail!(strings::NO_TTY);
     }
+    let saved = effects::saved_answers_path();
+    // One writer per setup, for the whole run; what a killed run left is put
+    // back before anything is read (the Start screen says what).
+    let (_session, recovered) = effects::take_setup(&opts, &saved)?;
     let (tx, rx) = mpsc::channel();
     let fx = effects::Effects {
         es: opts.es_config.clone(),
         kb: opts.kibana_config.clone(),
-        saved: effects::saved_answers_path(),
+        saved,
         tx: tx.clone(),
         cancel: esmtls::apply::Cancel::new(),
+        recovered,
     };
     let mut model = Model::new(theme::Theme::from_env(), opts.out.clone());
     model.admin.env = esmtls::es::Auth::env_source();

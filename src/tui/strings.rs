@@ -90,10 +90,6 @@ pub fn recovered(files: &[String]) -> String {
         files.join("\n  ")
     )
 }
-/// Start screen: the journal recovery failed.
-pub fn recovery_failed(e: &str) -> String {
-    format!("An earlier apply was interrupted and could not be undone: {e}\n")
-}
 /// Finish title.
 pub const FINISHED: &str = "Finished";
 /// Finish: the apply failed.
