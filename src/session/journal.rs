@@ -236,3 +236,95 @@ fn forget_secrets(journal: &Journal) {
         let _ = store.delete(name);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn entry(target: &Path, backup: Option<&Path>, written: &[u8]) -> Undo {
+        Undo {
+            target: target.to_path_buf(),
+            backup: backup.map(Path::to_path_buf),
+            written: Some(fsutil::digest(written)),
+            link: None,
+        }
+    }
+
+    fn journal(dir: &Path, files: Vec<Undo>) -> PathBuf {
+        let p = dir.join("apply-test.journal.json");
+        write(
+            &p,
+            &Journal {
+                config: vec![dir.to_path_buf()],
+                files,
+                ..Journal::default()
+            },
+        )
+        .unwrap();
+        p
+    }
+
+    #[test]
+    fn undoes_only_what_still_holds_the_runs_content() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, a_bak) = (d.path().join("a.yml"), d.path().join("a.yml.bak"));
+        let (b, b_bak) = (d.path().join("b.yml"), d.path().join("b.yml.bak"));
+        let (c, n) = (d.path().join("c.crt"), d.path().join("new.crt"));
+        // a: renamed by the run; b: changed by someone since; c: created by
+        // the run but replaced since; n: created by the run.
+        fs::write(&a, "new a").unwrap();
+        fs::write(&a_bak, "old a").unwrap();
+        fs::write(&b, "someone's b").unwrap();
+        fs::write(&b_bak, "old b").unwrap();
+        fs::write(&c, "someone's c").unwrap();
+        fs::write(&n, "new n").unwrap();
+        let j = journal(
+            d.path(),
+            vec![
+                entry(&a, Some(&a_bak), b"new a"),
+                entry(&b, Some(&b_bak), b"new b"),
+                entry(&c, None, b"new c"),
+                entry(&n, None, b"new n"),
+            ],
+        );
+        let r = recover(&j).unwrap();
+        assert_eq!(fs::read_to_string(&a).unwrap(), "old a");
+        assert!(!a_bak.exists(), "the run's backup goes once restored");
+        assert_eq!(fs::read_to_string(&b).unwrap(), "someone's b");
+        assert!(b_bak.exists(), "kept: b changed since");
+        assert_eq!(fs::read_to_string(&c).unwrap(), "someone's c");
+        assert!(!n.exists());
+        assert_eq!(r.restored.len(), 2, "{r:?}");
+        assert_eq!(r.left.len(), 2, "{r:?}");
+        assert!(!j.exists());
+    }
+
+    #[test]
+    fn a_backup_cut_short_by_the_kill_is_removed_and_the_original_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, a_bak) = (d.path().join("a.yml"), d.path().join("a.yml.bak"));
+        fs::write(&a, "original content").unwrap();
+        fs::write(&a_bak, "original").unwrap();
+        let j = journal(d.path(), vec![entry(&a, Some(&a_bak), b"new")]);
+        let r = recover(&j).unwrap();
+        assert_eq!(fs::read_to_string(&a).unwrap(), "original content");
+        assert!(!a_bak.exists());
+        assert!(r.restored.is_empty() && r.left.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn reads_every_journal_format() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("j.json");
+        for text in [
+            r#"[{"target": "/etc/kibana/kibana.yml", "backup": null}]"#,
+            r#"{"files": [{"target": "/a", "backup": "/a.bak"}], "dirs": ["/etc/kibana/certs"]}"#,
+        ] {
+            fs::write(&p, text).unwrap();
+            assert_eq!(read(&p).unwrap().files.len(), 1, "{text}");
+        }
+        fs::write(&p, "{").unwrap();
+        assert!(read(&p).unwrap_err().contains("is damaged"));
+    }
+}
