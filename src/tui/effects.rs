@@ -386,3 +386,36 @@ fn check(es: Option<&Path>, kb: Option<&Path>, typed: Option<esmtls::es::Auth>) 
     findings.extend(online);
     Ok(Checked { findings, notes })
 }
+
+#[cfg(test)]
+mod tests {
+    /// The wizard is a writer for its whole run: while another esmtls holds
+    /// the setup, it is refused before its screen opens, naming the holder.
+    #[test]
+    fn the_wizard_is_refused_while_another_esmtls_changes_the_setup() {
+        let d = tempfile::tempdir().unwrap();
+        let (es, kb) = (d.path().join("es"), d.path().join("kb"));
+        for (dir, yml) in [(&es, "elasticsearch.yml"), (&kb, "kibana.yml")] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join(yml), "# test\n").unwrap();
+        }
+        let opts = super::super::Options {
+            es_config: Some(es.clone()),
+            kibana_config: Some(kb.clone()),
+            out: None,
+        };
+        let saved = d.path().join("no-saved-answers.yml");
+        let state = crate::commands::context::state_dir();
+        let held = esmtls::session::Writer::take(&state, &[&es, &kb], "esmtls apply").unwrap();
+        let e = super::take_setup(&opts, &saved).unwrap_err().to_string();
+        assert!(
+            e.starts_with("another esmtls is changing this setup (pid "),
+            "{e}"
+        );
+        assert!(e.contains("esmtls apply"), "{e}");
+        drop(held);
+        let (w, recovered) = super::take_setup(&opts, &saved).unwrap();
+        assert!(recovered.is_none());
+        drop(w);
+    }
+}
