@@ -415,17 +415,7 @@ impl Answers {
         days("ca.days", self.ca.days)?;
         days("client_certificate.days", self.client_certificate.days)?;
         days("server_certificate.days", self.server_certificate.days)?;
-        crate::pki::dn::parse_dn(&self.ca.dn).map_err(|e| bad("ca.dn", e.to_string()))?;
-        crate::pki::build::leaf_dn(&self.client_certificate.name)
-            .map_err(|e| bad("client_certificate.name", e.to_string()))?;
-        for d in &self.client_certificate.dns {
-            crate::pki::build::check_dns_name(d)
-                .map_err(|e| bad("client_certificate.dns", e.to_string()))?;
-        }
-        for d in &self.server_certificate.dns {
-            crate::pki::build::check_dns_name(d)
-                .map_err(|e| bad("server_certificate.dns", e.to_string()))?;
-        }
+        self.validate_names(&bad)?;
         if self.ca.source == CaSource::File && self.ca.cert.is_none() {
             return Err(bad(
                 "ca.cert",
@@ -518,6 +508,28 @@ impl Answers {
                 "service_token.name",
                 "service account token name must have at least 1 character and at most 256 characters that are alphanumeric (A-Z, a-z, 0-9) or hyphen (-) or underscore (_). It must not begin with an underscore (_).".into(),
             ));
+        }
+        Ok(())
+    }
+
+    /// Checks the certificate names: the CA's DN, the client certificate's
+    /// name, the DNS SANs (control characters, lengths; see `pki::names`).
+    fn validate_names(
+        &self,
+        bad: &impl Fn(&str, String) -> AnswersError,
+    ) -> Result<(), AnswersError> {
+        use crate::pki::build::{check_dns_name, leaf_dn};
+        crate::pki::dn::parse_dn(&self.ca.dn).map_err(|e| bad("ca.dn", e.to_string()))?;
+        leaf_dn(&self.client_certificate.name)
+            .map_err(|e| bad("client_certificate.name", e.to_string()))?;
+        for (key, list) in [
+            ("client_certificate", &self.client_certificate.dns),
+            ("server_certificate", &self.server_certificate.dns),
+        ] {
+            for d in list {
+                check_dns_name(d, &format!("`{key}.ip`"))
+                    .map_err(|why| bad(&format!("{key}.dns"), why))?;
+            }
         }
         Ok(())
     }
