@@ -221,7 +221,7 @@ fn new_password(args: &NewPasswordArgs, pem_out: bool, what: &str) -> Result<Opt
 
 fn ca(a: CaArgs, quiet: bool) -> Result<()> {
     pki::build::check_days(a.days)?;
-    pki::dn::parse_name(&a.dn)?;
+    pki::dn::parse_name(&a.dn).map_err(|e| e.about("--dn"))?;
     let key_file = if a.pem {
         Some(key_path(&a.out, &a.key_out)?)
     } else {
@@ -301,9 +301,10 @@ fn precheck(batch: &WriteBatch) -> Result<()> {
 
 fn issue(a: IssueArgs, quiet: bool) -> Result<()> {
     pki::build::check_days(a.days)?;
-    let (_, cn) = pki::build::leaf_dn(&a.name)?;
+    let (_, cn) = pki::build::leaf_dn(&a.name).map_err(|e| e.about("--name"))?;
     for d in &a.dns {
-        pki::build::check_dns_name(d.trim())?;
+        pki::build::check_dns_name(d.trim(), "--ip")
+            .map_err(|why| pki::PkiError::Invalid(format!("--dns {why}")))?;
     }
     let ips =
         a.ip.iter()

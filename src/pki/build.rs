@@ -19,7 +19,7 @@ use rcgen::{
 use time::{Duration, OffsetDateTime};
 
 use super::dn::{self, Dn};
-use super::{KeyType, PkiError, Result, crypto};
+use super::{KeyType, PkiError, Result, crypto, names};
 
 /// What a leaf certificate is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -104,48 +104,71 @@ pub fn check_days(days: u32) -> Result<()> {
     Ok(())
 }
 
-/// Checks a DNS subject alternative name (letters, digits, hyphens, dots; `*.` allowed first).
-pub fn check_dns_name(name: &str) -> Result<()> {
-    let bad = |why: &str| {
-        Err(PkiError::Invalid(format!(
-            "--dns '{name}' is not a valid DNS name: {why}"
-        )))
-    };
+/// Checks a DNS subject alternative name (letters, digits, hyphens, dots;
+/// `*.` allowed first; at most 253 characters, labels at most 63). The reason
+/// names no flag: `ip_key` says where IP addresses go (`--ip`, an answers
+/// key), and the caller puts its own flag or key in front.
+pub fn check_dns_name(name: &str, ip_key: &str) -> std::result::Result<(), String> {
+    dns_name_problem(name, ip_key).map_or(Ok(()), |why| {
+        Err(format!(
+            "'{}' is not a valid DNS name: {why}",
+            names::shown(name)
+        ))
+    })
+}
+
+fn dns_name_problem(name: &str, ip_key: &str) -> Option<String> {
+    if let Err(why) = names::check_printable(name) {
+        return Some(why);
+    }
     let body = name.strip_prefix("*.").unwrap_or(name);
     if body.is_empty() {
-        return bad("it is empty");
+        return Some("it is empty".into());
     }
-    if name.len() > 253 {
-        return bad("longer than 253 characters");
+    let n = name.chars().count();
+    if n > 253 {
+        return Some(format!(
+            "it is {n} characters long; a DNS name has at most 253"
+        ));
     }
-    for label in body.split('.') {
-        if label.is_empty() {
-            return bad("it has an empty label (two dots, or a dot at an end)");
-        }
-        if label.len() > 63 {
-            return bad("a label is longer than 63 characters");
-        }
-        if !label
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return bad("only letters, digits, '-' and '.' are allowed (IP addresses go in --ip)");
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return bad("a label cannot start or end with '-'");
-        }
+    if let Some(why) = body.split('.').find_map(|l| label_problem(l, ip_key)) {
+        return Some(why);
     }
     if body.parse::<IpAddr>().is_ok() {
-        return bad("this is an IP address; pass it with --ip");
+        return Some(format!("this is an IP address; give it in {ip_key}"));
     }
-    Ok(())
+    None
+}
+
+fn label_problem(label: &str, ip_key: &str) -> Option<String> {
+    let n = label.chars().count();
+    if label.is_empty() {
+        Some("it has an empty label (two dots, or a dot at an end)".into())
+    } else if n > 63 {
+        let shown = names::shown(label);
+        Some(format!(
+            "the label '{shown}' is {n} characters long; a DNS label has at most 63"
+        ))
+    } else if !label
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Some(format!(
+            "only letters, digits, '-' and '.' are allowed (IP addresses go in {ip_key})"
+        ))
+    } else if label.starts_with('-') || label.ends_with('-') {
+        Some("a label cannot start or end with '-'".into())
+    } else {
+        None
+    }
 }
 
 /// Parses one `--ip` value.
 pub fn parse_ip(s: &str) -> Result<IpAddr> {
     s.trim().parse().map_err(|_| {
         PkiError::Invalid(format!(
-            "--ip '{s}' is not a valid IP address (e.g. 127.0.0.1 or ::1)"
+            "--ip '{}' is not a valid IP address (e.g. 127.0.0.1 or ::1)",
+            names::shown(s)
         ))
     })
 }
@@ -196,7 +219,8 @@ pub fn leaf_dn(name: &str) -> Result<(Dn, String)> {
         .common_name()
         .ok_or_else(|| {
             PkiError::Invalid(format!(
-                "--name '{name}' has no CN; the CN names the key entry (e.g. CN=kibana,O=Example)"
+                "'{}' has no CN; the CN names the key entry (e.g. CN=kibana,O=Example)",
+                names::shown(name)
             ))
         })?
         .to_string();
@@ -212,7 +236,8 @@ pub fn leaf_dn(name: &str) -> Result<(Dn, String)> {
 pub fn issue(spec: &LeafSpec, ca: &CaMaterial) -> Result<Issued> {
     let (dn, _) = leaf_dn(&spec.name)?;
     for d in &spec.dns {
-        check_dns_name(d)?;
+        check_dns_name(d, "the IP SANs")
+            .map_err(|why| PkiError::Invalid(format!("subject alternative name {why}")))?;
     }
     let mut params = CertificateParams::default();
     params.distinguished_name = dn.to_rcgen()?;
@@ -232,7 +257,7 @@ pub fn issue(spec: &LeafSpec, ca: &CaMaterial) -> Result<Issued> {
     let mut sans = Vec::new();
     for d in &spec.dns {
         sans.push(SanType::DnsName(d.as_str().try_into().map_err(|_| {
-            PkiError::Invalid(format!("--dns '{d}' is not ASCII"))
+            PkiError::Invalid(format!("DNS name '{}' is not ASCII", names::shown(d)))
         })?));
     }
     sans.extend(spec.ips.iter().map(|ip| SanType::IpAddress(*ip)));
@@ -338,11 +363,63 @@ mod tests {
     }
 
     #[test]
+    fn dns_names_with_control_characters_are_refused_escaped() {
+        for (c, shows) in [
+            ('\0', "\\u{0}"),
+            ('\n', "\\u{a}"),
+            ('\u{1b}', "\\u{1b}"),
+            ('\u{7f}', "\\u{7f}"),
+            ('\u{90}', "\\u{90}"),
+        ] {
+            let e = check_dns_name(&format!("es{c}01.example.com"), "--ip").unwrap_err();
+            assert!(e.contains("control character") && e.contains(shows), "{e}");
+            assert!(!e.contains(c), "raw character in {e:?}");
+        }
+    }
+
+    #[test]
+    fn dns_name_and_label_lengths() {
+        let label63 = "a".repeat(63);
+        assert!(check_dns_name(&format!("{label63}.example.com"), "--ip").is_ok());
+        let e = check_dns_name(&format!("{}a.example.com", label63), "--ip").unwrap_err();
+        assert!(
+            e.contains("64 characters long; a DNS label has at most 63"),
+            "{e}"
+        );
+        let name253 = [label63.as_str(); 4].join(".")[..253].to_string();
+        assert!(check_dns_name(&name253, "--ip").is_ok(), "{name253}");
+        let e = check_dns_name(&format!("a{name253}"), "--ip").unwrap_err();
+        assert!(
+            e.contains("254 characters long; a DNS name has at most 253"),
+            "{e}"
+        );
+        assert!(
+            e.contains('…') && e.len() < 200,
+            "the message cuts the name: {e}"
+        );
+    }
+
+    #[test]
+    fn dns_reasons_name_the_callers_ip_key() {
+        for bad in ["10.0.0.1", "a b"] {
+            let e = check_dns_name(bad, "`client_certificate.ip`").unwrap_err();
+            assert!(
+                e.contains("`client_certificate.ip`") && !e.contains("--"),
+                "{e}"
+            );
+        }
+        let e = leaf_dn("OU=x").unwrap_err().to_string();
+        assert!(e.starts_with("'OU=x' has no CN"), "{e}");
+        let e = PkiError::Invalid("x".into()).about("--name").to_string();
+        assert_eq!(e, "--name: x");
+    }
+
+    #[test]
     fn input_checks() {
-        assert!(check_dns_name("es01.example.com").is_ok());
-        assert!(check_dns_name("*.example.com").is_ok());
+        assert!(check_dns_name("es01.example.com", "--ip").is_ok());
+        assert!(check_dns_name("*.example.com", "--ip").is_ok());
         for bad in ["", "a..b", "-a.com", "a b", "10.0.0.1", "ex@mple.com"] {
-            assert!(check_dns_name(bad).is_err(), "{bad}");
+            assert!(check_dns_name(bad, "--ip").is_err(), "{bad}");
         }
         assert!(parse_ip("::1").is_ok());
         assert_eq!(

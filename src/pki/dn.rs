@@ -16,7 +16,7 @@
 use rcgen::{DistinguishedName, DnType, DnValue};
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
-use super::{PkiError, Result};
+use super::{PkiError, Result, names};
 
 /// One attribute type we accept in a DN: keyword, OID, and how to encode it.
 struct Attr {
@@ -28,6 +28,8 @@ struct Attr {
     /// RFC 2253 keyword, or None when RFC 2253 output uses `OID=#hex`.
     rfc2253: Option<&'static str>,
     ia5: bool,
+    /// Upper bound on the value's length in characters, and where it comes from.
+    ub: (usize, &'static str),
 }
 
 const ATTRS: &[Attr] = &[
@@ -38,6 +40,7 @@ const ATTRS: &[Attr] = &[
         java: Some("CN"),
         rfc2253: Some("CN"),
         ia5: false,
+        ub: (64, "X.520 ub-common-name"),
     },
     Attr {
         keyword: "OU",
@@ -46,6 +49,7 @@ const ATTRS: &[Attr] = &[
         java: Some("OU"),
         rfc2253: Some("OU"),
         ia5: false,
+        ub: (64, "X.520 ub-organizational-unit-name"),
     },
     Attr {
         keyword: "O",
@@ -54,6 +58,7 @@ const ATTRS: &[Attr] = &[
         java: Some("O"),
         rfc2253: Some("O"),
         ia5: false,
+        ub: (64, "X.520 ub-organization-name"),
     },
     Attr {
         keyword: "L",
@@ -62,6 +67,7 @@ const ATTRS: &[Attr] = &[
         java: Some("L"),
         rfc2253: Some("L"),
         ia5: false,
+        ub: (128, "X.520 ub-locality-name"),
     },
     Attr {
         keyword: "ST",
@@ -70,6 +76,7 @@ const ATTRS: &[Attr] = &[
         java: Some("ST"),
         rfc2253: Some("ST"),
         ia5: false,
+        ub: (128, "X.520 ub-state-name"),
     },
     Attr {
         keyword: "C",
@@ -78,6 +85,7 @@ const ATTRS: &[Attr] = &[
         java: Some("C"),
         rfc2253: Some("C"),
         ia5: false,
+        ub: (2, "ISO 3166 alpha-2"),
     },
     Attr {
         keyword: "STREET",
@@ -86,6 +94,7 @@ const ATTRS: &[Attr] = &[
         java: Some("STREET"),
         rfc2253: Some("STREET"),
         ia5: false,
+        ub: (128, "X.520 ub-street-address"),
     },
     Attr {
         keyword: "DC",
@@ -94,6 +103,7 @@ const ATTRS: &[Attr] = &[
         java: Some("DC"),
         rfc2253: Some("DC"),
         ia5: true,
+        ub: (63, "one DNS label"),
     },
     Attr {
         keyword: "UID",
@@ -102,6 +112,7 @@ const ATTRS: &[Attr] = &[
         java: Some("UID"),
         rfc2253: Some("UID"),
         ia5: false,
+        ub: (256, "RFC 1274 ub-user-identifier"),
     },
     Attr {
         keyword: "EMAILADDRESS",
@@ -110,6 +121,7 @@ const ATTRS: &[Attr] = &[
         java: Some("EMAILADDRESS"),
         rfc2253: None,
         ia5: true,
+        ub: (255, "RFC 5280 ub-emailaddress-length"),
     },
     Attr {
         keyword: "SERIALNUMBER",
@@ -118,6 +130,7 @@ const ATTRS: &[Attr] = &[
         java: Some("SERIALNUMBER"),
         rfc2253: None,
         ia5: false,
+        ub: (64, "X.520 ub-serial-number"),
     },
     Attr {
         keyword: "T",
@@ -126,6 +139,7 @@ const ATTRS: &[Attr] = &[
         java: Some("T"),
         rfc2253: None,
         ia5: false,
+        ub: (64, "X.520 ub-title"),
     },
 ];
 
@@ -182,14 +196,15 @@ impl Dn {
                 .ok_or_else(|| PkiError::Invalid(format!("unknown DN attribute {k}")))?;
             let value = if attr.keyword == "C" {
                 DnValue::PrintableString(v.as_str().try_into().map_err(|_| {
-                    PkiError::Invalid(format!("C={v}: a country is two letters, e.g. C=DE"))
+                    PkiError::Invalid(format!(
+                        "C={}: a country is two letters, e.g. C=DE",
+                        names::shown(v)
+                    ))
                 })?)
             } else if attr.ia5 {
-                DnValue::Ia5String(
-                    v.as_str()
-                        .try_into()
-                        .map_err(|_| PkiError::Invalid(format!("{k}={v}: {k} takes ASCII only")))?,
-                )
+                DnValue::Ia5String(v.as_str().try_into().map_err(|_| {
+                    PkiError::Invalid(format!("{k}={}: {k} takes ASCII only", names::shown(v)))
+                })?)
             } else {
                 DnValue::Utf8String(v.clone())
             };
@@ -199,20 +214,49 @@ impl Dn {
     }
 }
 
-/// Parses `--name`: a plain common name, or a DN when it contains `=`.
+/// Parses a name: a plain common name, or a DN when it contains `=`.
+/// Messages name no flag; the caller says where the name came from.
 pub fn parse_name(name: &str) -> Result<Dn> {
-    let name = name.trim();
+    let name = names::trim(name);
     if name.is_empty() {
-        return Err(PkiError::Invalid("the name is empty; give a common name (e.g. --name kibana) or a DN (e.g. --name \"CN=kibana,O=Example\")".into()));
+        return Err(PkiError::Invalid("the name is empty; give a common name (e.g. kibana) or a DN (e.g. \"CN=kibana,O=Example\")".into()));
     }
     if !name.contains('=') {
+        check_value(&ATTRS[0], name)?; // ATTRS[0] is CN
         return Ok(Dn(vec![("CN", name.to_string())]));
     }
     parse_dn(name)
 }
 
-/// Parses a DN string such as `CN=kibana,OU=ops,O=Example` (RFC 2253 escapes allowed).
-pub fn parse_dn(s: &str) -> Result<Dn> {
+/// Refuses a value the standards do not allow for `attr`: a control
+/// character, more characters than its upper bound, a country that is not
+/// two letters.
+fn check_value(attr: &Attr, v: &str) -> Result<()> {
+    let bad = |why: String| {
+        let shown = names::shown(v);
+        Err(PkiError::Invalid(format!(
+            "{} '{shown}': {why}",
+            attr.keyword
+        )))
+    };
+    if let Err(why) = names::check_printable(v) {
+        return bad(why);
+    }
+    if attr.keyword == "C" && !(v.len() == 2 && v.chars().all(|c| c.is_ascii_alphabetic())) {
+        return bad("a country is two letters (ISO 3166), e.g. C=DE".into());
+    }
+    let ((max, bound), n) = (attr.ub, v.chars().count());
+    if n > max {
+        let k = attr.keyword;
+        return bad(format!(
+            "it is {n} characters long; a {k} has at most {max} ({bound}), shorten it"
+        ));
+    }
+    Ok(())
+}
+
+/// Splits a DN at unescaped `,` or `;`, resolving backslash escapes.
+fn split_rdns(s: &str) -> Result<Vec<String>> {
     let mut parts = Vec::new();
     let mut cur = String::new();
     let mut chars = s.chars();
@@ -221,6 +265,7 @@ pub fn parse_dn(s: &str) -> Result<Dn> {
             '\\' => match chars.next() {
                 Some(n) => cur.push(n),
                 None => {
+                    let s = names::shown(s);
                     return Err(PkiError::Invalid(format!(
                         "DN '{s}' ends with a lone backslash"
                     )));
@@ -228,6 +273,7 @@ pub fn parse_dn(s: &str) -> Result<Dn> {
             },
             ',' | ';' => parts.push(std::mem::take(&mut cur)),
             '+' => {
+                let s = names::shown(s);
                 return Err(PkiError::Invalid(format!(
                     "DN '{s}': multi-valued RDNs (with '+') are not supported; separate attributes with ','"
                 )));
@@ -236,37 +282,50 @@ pub fn parse_dn(s: &str) -> Result<Dn> {
         }
     }
     parts.push(cur);
+    Ok(parts)
+}
+
+/// Parses a DN string such as `CN=kibana,OU=ops,O=Example` (RFC 2253 escapes
+/// allowed). Values with a control character or longer than their
+/// attribute's upper bound (RFC 5280 Appendix A: CN 64 characters) are refused.
+pub fn parse_dn(s: &str) -> Result<Dn> {
     let mut out: Vec<(&'static str, String)> = Vec::new();
-    for part in parts {
-        let Some((k, v)) = part.split_once('=') else {
-            return Err(PkiError::Invalid(format!(
-                "DN '{s}': '{}' is not TYPE=value",
-                part.trim()
-            )));
-        };
-        let (k, v) = (k.trim(), v.trim());
-        let attr = attr_by_keyword(k).ok_or_else(|| {
-            let known: Vec<_> = ATTRS.iter().map(|a| a.keyword).collect();
-            PkiError::Invalid(format!(
-                "DN '{s}': unknown attribute '{k}'; use {}",
-                known.join(", ")
-            ))
-        })?;
-        if v.is_empty() {
-            return Err(PkiError::Invalid(format!(
-                "DN '{s}': {} has an empty value",
-                attr.keyword
-            )));
-        }
+    let shown = names::shown(s);
+    for part in split_rdns(s)? {
+        let (attr, v) = parse_rdn(&shown, &part)?;
         if out.iter().any(|(k2, _)| *k2 == attr.keyword) {
             return Err(PkiError::Invalid(format!(
-                "DN '{s}': {} appears twice; esmtls writes each attribute once (use one {}=...)",
+                "DN '{shown}': {} appears twice; esmtls writes each attribute once (use one {}=...)",
                 attr.keyword, attr.keyword
             )));
         }
         out.push((attr.keyword, v.to_string()));
     }
     Ok(Dn(out))
+}
+
+/// One `TYPE=value` of the DN shown as `shown` in messages: its attribute
+/// and its checked value.
+fn parse_rdn<'a>(shown: &str, part: &'a str) -> Result<(&'static Attr, &'a str)> {
+    let invalid = |why: String| Err(PkiError::Invalid(format!("DN '{shown}': {why}")));
+    let Some((k, v)) = part.split_once('=') else {
+        let part = names::shown(names::trim(part));
+        return invalid(format!("'{part}' is not TYPE=value"));
+    };
+    let (k, v) = (names::trim(k), names::trim(v));
+    if let Err(why) = names::check_printable(k) {
+        return invalid(format!("the attribute type '{}': {why}", names::shown(k)));
+    }
+    let Some(attr) = attr_by_keyword(k) else {
+        let known: Vec<_> = ATTRS.iter().map(|a| a.keyword).collect();
+        let k = names::shown(k);
+        return invalid(format!("unknown attribute '{k}'; use {}", known.join(", ")));
+    };
+    if v.is_empty() {
+        return invalid(format!("{} has an empty value", attr.keyword));
+    }
+    check_value(attr, v)?;
+    Ok((attr, v))
 }
 
 fn attr_by_oid(oid: &str) -> Option<&'static Attr> {
@@ -396,6 +455,74 @@ mod tests {
         assert!(e("CN=a,OU").contains("'OU' is not TYPE=value"));
         assert!(e("CN=").contains("CN has an empty value"));
         assert!(e("CN=a+UID=b").contains("multi-valued"));
+    }
+
+    #[test]
+    fn control_characters_are_refused_escaped() {
+        let e = |s: &str| parse_name(s).unwrap_err().to_string();
+        for (name, shows) in [
+            ("kib\0ana", "\\u{0}"),
+            ("kib\nana", "\\u{a}"),
+            ("kibana\n", "\\u{a}"),
+            ("\u{1b}[31mkibana", "\\u{1b}"),
+            ("kib\u{7f}ana", "\\u{7f}"),
+            ("kib\u{85}ana", "\\u{85}"),
+            ("CN=kibana,O=Ex\tample", "\\u{9}"),
+            ("CN=kibana,\nO=Example", "\\u{a}"),
+            ("CN=kib\\\nana", "\\u{a}"),
+        ] {
+            let m = e(name);
+            assert!(m.contains("control character") && m.contains(shows), "{m}");
+            assert!(!m.chars().any(char::is_control), "raw character in {m:?}");
+        }
+        assert!(e("CN=a,O=b\u{9f}").starts_with("O 'b\\u{9f}': it contains"));
+    }
+
+    #[test]
+    fn values_longer_than_their_upper_bound_are_refused() {
+        let e = |s: &str| parse_name(s).unwrap_err().to_string();
+        let cn64 = "a".repeat(64);
+        assert_eq!(
+            parse_name(&cn64).unwrap().common_name(),
+            Some(cn64.as_str())
+        );
+        assert!(parse_name(&format!("CN={cn64}")).is_ok());
+        assert!(parse_name(&"é".repeat(64)).is_ok(), "characters, not bytes");
+        let m = e(&"a".repeat(65));
+        assert!(
+            m.contains("65 characters long") && m.contains("at most 64"),
+            "{m}"
+        );
+        assert!(m.contains("ub-common-name") && m.contains('…'), "{m}");
+        assert!(e(&format!("CN={}", "a".repeat(65))).starts_with("CN '"));
+        for (kw, max) in [("O", 64), ("OU", 64), ("L", 128), ("ST", 128), ("T", 64)] {
+            assert!(parse_name(&format!("CN=a,{kw}={}", "x".repeat(max))).is_ok());
+            let m = e(&format!("CN=a,{kw}={}", "x".repeat(max + 1)));
+            assert!(m.contains(&format!("a {kw} has at most {max}")), "{m}");
+        }
+        let email = format!("{}@example.com", "x".repeat(243));
+        assert!(parse_name(&format!("CN=a,E={email}")).is_ok());
+        assert!(e(&format!("CN=a,E=x{email}")).contains("at most 255"));
+    }
+
+    #[test]
+    fn a_country_is_two_letters() {
+        assert!(parse_name("CN=a,C=de").is_ok());
+        for bad in ["DEU", "D", "D1"] {
+            let m = parse_name(&format!("CN=a,C={bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(m.contains("a country is two letters"), "{m}");
+        }
+    }
+
+    #[test]
+    fn messages_name_no_flag() {
+        assert_eq!(ATTRS[0].keyword, "CN");
+        for bad in ["", "CN=a,XX=b", &"a".repeat(65), "a\0"] {
+            let m = parse_name(bad).unwrap_err().to_string();
+            assert!(!m.contains("--"), "{m}");
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod dn;
 pub mod inspect;
 pub mod keys;
 pub mod load;
+pub mod names;
 pub mod pem;
 pub mod pkcs12;
 
@@ -66,6 +67,18 @@ pub enum PkiError {
         /// The library's reason.
         reason: String,
     },
+}
+
+impl PkiError {
+    /// The error with `what` (the flag or answers key the value came from)
+    /// in front when it is about the value: `--name: CN '…': it is 65
+    /// characters long…`. Other errors are returned unchanged.
+    pub fn about(self, what: &str) -> PkiError {
+        match self {
+            PkiError::Invalid(m) => PkiError::Invalid(format!("{what}: {m}")),
+            e => e,
+        }
+    }
 }
 
 /// Shorthand for results of this module.

@@ -415,17 +415,7 @@ impl Answers {
         days("ca.days", self.ca.days)?;
         days("client_certificate.days", self.client_certificate.days)?;
         days("server_certificate.days", self.server_certificate.days)?;
-        crate::pki::dn::parse_dn(&self.ca.dn).map_err(|e| bad("ca.dn", e.to_string()))?;
-        crate::pki::build::leaf_dn(&self.client_certificate.name)
-            .map_err(|e| bad("client_certificate.name", e.to_string()))?;
-        for d in &self.client_certificate.dns {
-            crate::pki::build::check_dns_name(d)
-                .map_err(|e| bad("client_certificate.dns", e.to_string()))?;
-        }
-        for d in &self.server_certificate.dns {
-            crate::pki::build::check_dns_name(d)
-                .map_err(|e| bad("server_certificate.dns", e.to_string()))?;
-        }
+        self.validate_names(&bad)?;
         if self.ca.source == CaSource::File && self.ca.cert.is_none() {
             return Err(bad(
                 "ca.cert",
@@ -471,7 +461,10 @@ impl Answers {
             if !name_ok(v) {
                 return Err(bad(
                     key,
-                    format!("`{v}` is not a valid name: use letters, digits, `_` and `-`"),
+                    format!(
+                        "`{}` is not a valid name: use letters, digits, `_` and `-`",
+                        crate::pki::names::shown(v)
+                    ),
                 ));
             }
         }
@@ -522,6 +515,28 @@ impl Answers {
         Ok(())
     }
 
+    /// Checks the certificate names: the CA's DN, the client certificate's
+    /// name, the DNS SANs (control characters, lengths; see `pki::names`).
+    fn validate_names(
+        &self,
+        bad: &impl Fn(&str, String) -> AnswersError,
+    ) -> Result<(), AnswersError> {
+        use crate::pki::build::{check_dns_name, leaf_dn};
+        crate::pki::dn::parse_dn(&self.ca.dn).map_err(|e| bad("ca.dn", e.to_string()))?;
+        leaf_dn(&self.client_certificate.name)
+            .map_err(|e| bad("client_certificate.name", e.to_string()))?;
+        for (key, list) in [
+            ("client_certificate", &self.client_certificate.dns),
+            ("server_certificate", &self.server_certificate.dns),
+        ] {
+            for d in list {
+                check_dns_name(d, &format!("`{key}.ip`"))
+                    .map_err(|why| bad(&format!("{key}.dns"), why))?;
+            }
+        }
+        Ok(())
+    }
+
     /// The answers as YAML (what the wizard saves and `plan --json` echoes).
     pub fn to_yaml(&self) -> String {
         serde_yaml_ng::to_string(self).unwrap_or_default()
@@ -530,6 +545,8 @@ impl Answers {
 
 /// An `elasticsearch.hosts` entry: `https://host[:port]`.
 pub fn check_host_url(u: &str) -> Result<(), String> {
+    crate::pki::names::check_printable(u)
+        .map_err(|why| format!("`{}`: {why}", crate::pki::names::shown(u)))?;
     let Some(rest) = u.strip_prefix("https://") else {
         return Err(if u.starts_with("http://") {
             format!("`{u}` is plain http; Kibana must reach Elasticsearch over https:// for TLS")
@@ -728,6 +745,64 @@ mod tests {
         assert!(check_host_url("https://es01:99999").is_err());
         assert!(check_host_url("https://es01:9200/path").is_err());
         assert_eq!(split_host_port("[::1]:9200"), ("::1", Some("9200")));
+    }
+
+    #[test]
+    fn bad_names_name_the_answers_key_and_no_flag() {
+        let long = "a".repeat(65);
+        let label = "b".repeat(64);
+        for (text, key, says) in [
+            (
+                "mode: pki\nclient_certificate:\n  name: \"kib\\0ana\"\n".to_string(),
+                "`client_certificate.name`",
+                "\\u{0}",
+            ),
+            (
+                "mode: pki\nclient_certificate:\n  name: \"CN=kib\\nana,O=x\"\n".into(),
+                "`client_certificate.name`",
+                "\\u{a}",
+            ),
+            (
+                format!("mode: pki\nclient_certificate:\n  name: {long}\n"),
+                "`client_certificate.name`",
+                "at most 64",
+            ),
+            (
+                "mode: pki\nclient_certificate:\n  name: OU=x\n".into(),
+                "`client_certificate.name`",
+                "has no CN",
+            ),
+            (
+                "mode: pki\nca:\n  dn: \"CN=ca\\e\"\n".into(),
+                "`ca.dn`",
+                "\\u{1b}",
+            ),
+            (
+                "mode: pki\nclient_certificate:\n  dns: [\"a\\x7fb\"]\n".into(),
+                "`client_certificate.dns`",
+                "\\u{7f}",
+            ),
+            (
+                format!("mode: pki\nserver_certificate:\n  dns: [{label}.example.com]\n"),
+                "`server_certificate.dns`",
+                "at most 63",
+            ),
+            (
+                "mode: pki\nserver_certificate:\n  dns: [10.0.0.1]\n".into(),
+                "`server_certificate.dns`",
+                "give it in `server_certificate.ip`",
+            ),
+            (
+                "mode: pki\nkibana:\n  hosts: [\"https://es\\u0085:9200\"]\n".into(),
+                "`kibana.hosts[0]`",
+                "\\u{85}",
+            ),
+        ] {
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains(says), "{text}: {e}");
+            assert!(!e.contains("--"), "{text}: a flag in {e}");
+            assert!(!e.chars().any(char::is_control), "{text}: raw in {e:?}");
+        }
     }
 
     #[test]
