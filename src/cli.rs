@@ -15,7 +15,8 @@ use crate::commands::cert::CertCommand;
     name = "esmtls",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = crate::exit::HELP
 )]
 pub struct Cli {
     /// Print only results and errors.
@@ -46,7 +47,7 @@ pub enum Command {
     Status(crate::commands::status::StatusArgs),
     /// Re-issue certificates that expire soon, from the same CA, into the same files with the same passwords.
     Renew(crate::commands::renew::RenewArgs),
-    /// Check the whole setup (certificates, trust, SANs, role mapping, settings) and say how to fix each problem.
+    /// Check the whole setup (certificates, trust, SANs, role mapping, settings) and say how to fix each problem; exit 0 none, 1 warnings only, 2 errors.
     Doctor(crate::commands::doctor::DoctorArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {

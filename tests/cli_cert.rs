@@ -29,7 +29,8 @@ fn inspect_json(dir: &Path, file: &str) -> Value {
     serde_json::from_str(&out).unwrap()
 }
 
-/// Runs a failing command; asserts exit 1, the message, and that the directory did not change.
+/// Runs a failing command; asserts exit 3 (bad input or setup), the message,
+/// and that the directory did not change.
 #[track_caller]
 fn refused(dir: &Path, args: &[&str], message: &str) {
     let before = listing(dir);
@@ -37,8 +38,8 @@ fn refused(dir: &Path, args: &[&str], message: &str) {
     let err = stderr(&o);
     assert_eq!(
         o.status.code(),
-        Some(1),
-        "expected exit 1 for {args:?}; stderr: {err}"
+        Some(3),
+        "expected exit 3 for {args:?}; stderr: {err}"
     );
     assert!(
         err.contains(message),

@@ -216,8 +216,12 @@ fn stop_on_ctrl_c() -> Result<apply::Cancel> {
     let cancel = apply::Cancel::new();
     for sig in [SIGINT, SIGTERM] {
         // Registered first, so it sees the flag as the earlier signal left it.
-        signal_hook::flag::register_conditional_shutdown(sig, 130, cancel.flag())
-            .context("installing the Ctrl-C handler")?;
+        signal_hook::flag::register_conditional_shutdown(
+            sig,
+            i32::from(crate::exit::STOPPED),
+            cancel.flag(),
+        )
+        .context("installing the Ctrl-C handler")?;
         signal_hook::flag::register(sig, cancel.flag()).context("installing the Ctrl-C handler")?;
     }
     Ok(cancel)
