@@ -23,7 +23,13 @@ pub struct StatusArgs {
     #[arg(long, value_name = "DIR")]
     pub kibana_config: Option<PathBuf>,
     /// Warn (exit 1) about certificates that expire within N days.
-    #[arg(long, value_name = "N", default_value_t = 30)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 30,
+        allow_negative_numbers = true,
+        value_parser = crate::cli::days_ahead,
+    )]
     pub warn_days: i64,
     /// Also list what the node reports (GET /_ssl/certificates), with ESMTLS_ES_* credentials.
     #[arg(long, value_name = "URL")]
