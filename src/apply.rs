@@ -27,6 +27,7 @@
 //! returns an error there, `pause-after-rename:N` says so on stderr (unless it
 //! is a terminal) and waits there for the stop (at most a minute), so a test
 //! can send a real Ctrl-C mid-write; `fail-before-commit` fails after staging.
+//! docs/DEVELOPING.md lists every value and the tests that use it.
 
 mod batch;
 mod progress;
