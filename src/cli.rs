@@ -15,7 +15,8 @@ use crate::commands::cert::CertCommand;
     name = "esmtls",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = crate::exit::HELP
 )]
 pub struct Cli {
     /// Print only results and errors.
@@ -46,7 +47,7 @@ pub enum Command {
     Status(crate::commands::status::StatusArgs),
     /// Re-issue certificates that expire soon, from the same CA, into the same files with the same passwords.
     Renew(crate::commands::renew::RenewArgs),
-    /// Check the whole setup (certificates, trust, SANs, role mapping, settings) and say how to fix each problem.
+    /// Check the whole setup (certificates, trust, SANs, role mapping, settings) and say how to fix each problem; exit 0 none, 1 warnings only, 2 errors.
     Doctor(crate::commands::doctor::DoctorArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
@@ -125,4 +126,45 @@ pub struct CaPasswordArgs {
     /// Read the CA file's password from standard input.
     #[arg(long)]
     pub ca_password_stdin: bool,
+}
+
+/// `--warn-days`, `--within`: a window of whole days from now, 0 or more (a
+/// usage error otherwise, not a result `status` could be mistaken for).
+pub fn days_ahead(s: &str) -> Result<i64, String> {
+    match s.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        Ok(_) => Err("the number of days cannot be negative (0 or more)".into()),
+        Err(_) => Err("expected a whole number of days, 0 or more".into()),
+    }
+}
+
+/// `--days`: a certificate's validity, 1 to 36500 days (the library's
+/// [`esmtls::pki::build::check_days`], as a usage error).
+pub fn validity_days(s: &str) -> Result<u32, String> {
+    let n: i64 = s
+        .parse()
+        .map_err(|_| "expected a whole number of days, 1 to 36500".to_string())?;
+    match u32::try_from(n) {
+        Ok(d) if esmtls::pki::build::check_days(d).is_ok() => Ok(d),
+        _ if n < 1 => Err("the certificate must be valid for at least one day".into()),
+        _ => Err("more than 100 years (36500 days) is not a sensible validity".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_counts_refuse_what_cannot_be() {
+        assert_eq!(days_ahead("0"), Ok(0));
+        assert_eq!(days_ahead("30"), Ok(30));
+        assert!(days_ahead("-5").unwrap_err().contains("negative"));
+        assert!(days_ahead("ten").is_err());
+        assert_eq!(validity_days("1"), Ok(1));
+        assert_eq!(validity_days("36500"), Ok(36500));
+        for bad in ["0", "-5", "36501", "99999999999", "1.5"] {
+            assert!(validity_days(bad).is_err(), "{bad}");
+        }
+    }
 }

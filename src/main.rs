@@ -1,12 +1,18 @@
 //! The `esmtls` binary: parse, run, exit code. No logic lives here.
 //!
-//! Exit codes: 0 success (a closed stdout pipe counts as success), 1 the user's
-//! input or setup is wrong, 2 something unexpected (a bug or the crypto library),
-//! 130 `apply` stopped by Ctrl-C (as a shell reports a SIGINT).
+//! Exit codes ([`exit`] holds them): 0 success (a closed stdout pipe counts as
+//! success); 1 and 2 are `status`'s and `doctor`'s results (1 attention:
+//! expiring soon, doctor warnings only; 2 expired or broken, doctor errors);
+//! 3 the operator's input or setup is wrong (`error: …` on stderr); 4 another
+//! esmtls is changing this setup right now; 64 a usage error clap refused
+//! (EX_USAGE; `--help` and `--version` exit 0); 70 something unexpected (a bug
+//! or the crypto library); 130 stopped by the operator (Ctrl-C, SIGTERM), as a
+//! shell reports a SIGINT.
 #![forbid(unsafe_code)]
 
 mod cli;
 mod commands;
+mod exit;
 #[cfg(feature = "tui")]
 mod tui;
 
@@ -17,7 +23,14 @@ use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, Shell};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap's own message: on stderr for a usage error, on stdout for --help/--version.
+            let _ = e.print();
+            return ExitCode::from(exit::of_usage(&e));
+        }
+    };
     match run_code(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -29,30 +42,46 @@ fn main() -> ExitCode {
                         == Some(std::io::ErrorKind::BrokenPipe)
             };
             if e.chain().any(broken_pipe) {
-                return ExitCode::SUCCESS;
+                return ExitCode::from(exit::OK);
             }
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "error: {e}");
             for cause in e.chain().skip(1) {
                 let _ = writeln!(err, "  Caused by: {cause}");
             }
-            let unexpected = e.chain().any(|c| {
-                matches!(
-                    c.downcast_ref::<esmtls::pki::PkiError>(),
-                    Some(esmtls::pki::PkiError::Crypto { .. })
-                )
-            });
-            let stopped = e.chain().any(|c| {
-                c.downcast_ref::<esmtls::apply::ApplyError>()
-                    .is_some_and(|a| a.is_cancelled())
-            });
-            ExitCode::from(match (stopped, unexpected) {
-                (true, _) => 130,
-                (_, true) => 2,
-                _ => 1,
-            })
+            ExitCode::from(code_of(&e))
         }
     }
+}
+
+/// The exit code for an error, by what it is; anything not recognised is the
+/// operator's input or setup.
+fn code_of(e: &anyhow::Error) -> u8 {
+    let is = |f: fn(&(dyn std::error::Error + 'static)) -> bool| e.chain().any(f);
+    if is(|c| {
+        c.downcast_ref::<esmtls::apply::ApplyError>()
+            .is_some_and(|a| a.is_cancelled())
+            || c.is::<exit::Stopped>()
+    }) {
+        return exit::STOPPED;
+    }
+    if is(|c| {
+        matches!(
+            c.downcast_ref::<esmtls::pki::PkiError>(),
+            Some(esmtls::pki::PkiError::Crypto { .. })
+        )
+    }) {
+        return exit::UNEXPECTED;
+    }
+    if is(|c| {
+        matches!(
+            c.downcast_ref::<esmtls::session::SessionError>(),
+            Some(esmtls::session::SessionError::Busy { .. })
+        )
+    }) {
+        return exit::BUSY;
+    }
+    exit::ERROR
 }
 
 /// Commands whose exit code carries a result (status, doctor) return it;
@@ -124,4 +153,37 @@ fn wizard(_: cli::SetupArgs) -> anyhow::Result<()> {
     anyhow::bail!(
         "this esmtls was built without the wizard (feature `tui`); use `esmtls plan --answers FILE` to review and `esmtls apply --answers FILE --yes` to apply"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_by_kind() {
+        assert_eq!(code_of(&anyhow::anyhow!("no such file")), exit::ERROR);
+        let stopped = anyhow::Error::new(exit::Stopped("stopped".into()));
+        assert_eq!(code_of(&stopped), exit::STOPPED);
+        let crypto = esmtls::pki::PkiError::Crypto {
+            what: "signing",
+            reason: "bad".into(),
+        };
+        let e = anyhow::Error::new(crypto).context("issuing kibana-client.p12");
+        assert_eq!(code_of(&e), exit::UNEXPECTED);
+    }
+
+    #[test]
+    fn usage_errors_are_64_and_help_is_0() {
+        let code = |args: &[&str]| {
+            let e = Cli::try_parse_from(args).unwrap_err();
+            exit::of_usage(&e)
+        };
+        assert_eq!(code(&["esmtls", "--bogus"]), exit::USAGE);
+        assert_eq!(
+            code(&["esmtls", "status", "--warn-days", "-5"]),
+            exit::USAGE
+        );
+        assert_eq!(code(&["esmtls", "--help"]), exit::OK);
+        assert_eq!(code(&["esmtls", "--version"]), exit::OK);
+    }
 }

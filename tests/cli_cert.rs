@@ -29,16 +29,28 @@ fn inspect_json(dir: &Path, file: &str) -> Value {
     serde_json::from_str(&out).unwrap()
 }
 
-/// Runs a failing command; asserts exit 1, the message, and that the directory did not change.
+/// Runs a failing command; asserts exit 3 (bad input or setup), the message,
+/// and that the directory did not change.
 #[track_caller]
 fn refused(dir: &Path, args: &[&str], message: &str) {
+    refused_with(3, dir, args, message);
+}
+
+/// As [`refused`], for a command line clap itself refuses (exit 64).
+#[track_caller]
+fn usage_refused(dir: &Path, args: &[&str], message: &str) {
+    refused_with(64, dir, args, message);
+}
+
+#[track_caller]
+fn refused_with(code: i32, dir: &Path, args: &[&str], message: &str) {
     let before = listing(dir);
     let o = run(esmtls(dir).args(args));
     let err = stderr(&o);
     assert_eq!(
         o.status.code(),
-        Some(1),
-        "expected exit 1 for {args:?}; stderr: {err}"
+        Some(code),
+        "expected exit {code} for {args:?}; stderr: {err}"
     );
     assert!(
         err.contains(message),
@@ -476,8 +488,11 @@ fn bad_inputs_are_refused_and_nothing_is_written() {
         ],
         "--ip '10.0.0.300' is not a valid IP address",
     );
-    run_refused(
-        &["--ca", "ca.p12", "--ca-password-file", "pw", "--days", "0"],
+    let args = issue(&["--ca", "ca.p12", "--ca-password-file", "pw", "--days", "0"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    usage_refused(
+        p,
+        &args,
         "the certificate must be valid for at least one day",
     );
     run_refused(
@@ -532,7 +547,7 @@ fn bad_inputs_are_refused_and_nothing_is_written() {
         &["cert", "ca", "--out", "nopw.p12"],
         "there is no terminal to ask it on; use --password-file FILE or --password-stdin",
     );
-    refused(
+    usage_refused(
         p,
         &[
             "cert",

@@ -297,7 +297,7 @@ fn cert_identity_on_platinum_is_pki() {
 fn bogus_license_is_a_usage_error() {
     let d = tempfile::tempdir().unwrap();
     let o = run(esmtls(d.path()).args(["guide", "--license", "bogus"]));
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(64));
     assert!(stdout(&o).is_empty());
     let err = stderr(&o);
     assert!(err.contains("invalid value 'bogus'"), "{err}");

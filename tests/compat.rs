@@ -372,7 +372,7 @@ fn node_forge_reads_kibana_pkcs12_like_kibana() {
                 "--password-file",
                 "pw",
             ]));
-            assert_eq!(o.status.code(), Some(1));
+            assert_eq!(o.status.code(), Some(3));
             assert!(stderr(&o).contains("Use --pem"), "{}", stderr(&o));
         }
     }
@@ -781,7 +781,7 @@ fn foreign_cas_from_keytool_and_openssl() {
         "--out",
         "k4.crt",
     ]));
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("cannot be reproduced exactly"),
         "{}",

@@ -117,7 +117,7 @@ fn refused_credentials_write_nothing() {
         &["create", "--es-url", &url, "--es-ca-fingerprint", &fp],
         &[],
     );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
         err.contains("cannot read the Elasticsearch version"),
@@ -152,7 +152,7 @@ fn unreachable_node_falls_back_to_es_version_only_when_given() {
         &["create", "--es-url", &url, "--es-ca", ca],
         &CREDS,
     );
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3));
     let err = stderr(&o);
     assert!(err.contains("cannot reach Elasticsearch at"), "{err}");
     assert!(err.contains("--es-version"), "{err}");

@@ -53,7 +53,7 @@ fn ok(o: &Output) -> String {
 
 fn fails(o: &Output, needle: &str) {
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "should fail: {err}");
+    assert_eq!(o.status.code(), Some(3), "should fail: {err}");
     assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
 }
 

@@ -1,6 +1,7 @@
 //! `esmtls doctor --offline`: a healthy setup made by `esmtls apply` reports
 //! nothing (exit 0); each check has a fixture — the healthy setup with one
-//! thing broken — that makes it report (exit 1) under its id.
+//! thing broken — that makes it report under its id (exit 1 when every
+//! finding is a warning, 2 when one is an error).
 
 mod common;
 mod lifecycle_support;
@@ -19,7 +20,18 @@ fn checks(env: &Env) -> Vec<String> {
         .iter()
         .map(|f| f["check"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(rc, i32::from(!ids.is_empty()), "{v}");
+    let severities: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    let want = if severities.contains(&"error") {
+        2
+    } else {
+        i32::from(!severities.is_empty())
+    };
+    assert_eq!(rc, want, "{v}");
     for f in v["findings"].as_array().unwrap() {
         assert!(!f["fix"].as_str().unwrap().is_empty(), "{f}");
         assert!(
@@ -276,7 +288,7 @@ fn human_output_names_check_file_and_fix() {
         "elasticsearch.ssl.verificationMode: none\n",
     );
     let o = common::run(&mut cmd(&env, &["doctor", "--offline"]));
-    assert_eq!(code(&o), 1);
+    assert_eq!(code(&o), 1, "a warning only");
     let out = common::stdout(&o);
     assert!(out.contains("warning[verification-lowered]"), "{out}");
     assert!(out.contains("kibana.yml:"), "{out}");

@@ -162,7 +162,7 @@ fn doctor_connects_as_kibana() {
     assert_eq!(rc, 0, "{v}");
     let e = env("wrong-token", "trial", "");
     let (rc, v) = doctor(&e);
-    assert_eq!(rc, 1, "{v}");
+    assert_eq!(rc, 2, "{v}");
     assert!(ids(&v).contains(&"online-as-kibana".to_string()), "{v}");
     assert!(
         !v.to_string().contains("wrong-token"),
@@ -175,7 +175,7 @@ fn doctor_reports_a_pki_realm_on_basic() {
     let realm = "xpack.security.authc.realms.pki.pki1.order: 1\n";
     let e = env(TOKEN, "basic", realm);
     let (rc, v) = doctor(&e);
-    assert_eq!(rc, 1, "{v}");
+    assert_eq!(rc, 2, "{v}");
     assert!(ids(&v).contains(&"pki-unlicensed".to_string()), "{v}");
     let e = env(TOKEN, "platinum", realm);
     let (_, v) = doctor(&e);
@@ -225,7 +225,7 @@ fn doctor_presents_kibanas_certificate_when_required() {
     let yml = e.kb.join("kibana.yml");
     let without = fs::read_to_string(&yml).unwrap();
     let (rc, v) = doctor(&e);
-    assert_eq!(rc, 1, "no client certificate must fail: {v}");
+    assert_eq!(rc, 2, "no client certificate must fail: {v}");
     let f = v["findings"]
         .as_array()
         .unwrap()

@@ -59,7 +59,7 @@ fn renew_keeps_names_files_and_passwords_and_is_idempotent() {
 
     // Without --yes and without a terminal: refused, nothing written.
     let o = run(&mut cmd(&env, &["renew"]));
-    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
     assert_eq!(before, snapshot(&env.root));
 
     let o = run(&mut cmd(&env, &["renew", "--yes"]));
@@ -165,7 +165,7 @@ fn expired_leaf_from_an_unknown_ca_needs_ca_and_is_renewed_with_it() {
         crt, crt_path: c, ..
     } = expired_kibana_server(&env, &ca, "kibana", 2);
     let o = run(&mut cmd(&env, &["renew", "--yes"]));
-    assert_eq!(code(&o), 1);
+    assert_eq!(code(&o), 3);
     let err = stderr(&o);
     assert!(err.contains("--ca"), "{err}");
     assert_eq!(
@@ -195,7 +195,7 @@ fn a_leaf_whose_ca_has_expired_is_refused_and_nothing_is_written() {
     } = expired_kibana_server(&env, &ca, "kibana", 5);
     let kb_yml = fs::read(env.kb.join("kibana.yml")).unwrap();
     let o = renew_with_ca(&env, &ca, "old-ca");
-    assert_eq!(code(&o), 1, "{}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 3, "{}\n{}", stdout(&o), stderr(&o));
     let err = stderr(&o);
     assert!(
         err.contains("CN=Old Corp CA") && err.contains("expired"),
@@ -230,7 +230,7 @@ fn expiring_ca_gets_a_transition_plan_not_a_renewal() {
 fn only_with_a_file_the_setup_does_not_use_is_an_error() {
     let env = healthy("");
     let o = run(&mut cmd(&env, &["renew", "--yes", "--only", "nope.p12"]));
-    assert_eq!(code(&o), 1);
+    assert_eq!(code(&o), 3);
     assert!(
         stderr(&o).contains("no setting of this setup names this file"),
         "{}",

@@ -269,7 +269,7 @@ fn bad_answers_name_the_key() {
         let before = snapshot(&env.root);
         let o = apply(&env, &a);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(1), "{text}: {err}");
+        assert_eq!(o.status.code(), Some(3), "{text}: {err}");
         assert!(err.contains(key), "{text}: {err}");
         assert_eq!(before, snapshot(&env.root), "{text}: nothing may change");
     }
@@ -348,7 +348,7 @@ fn failure_after_some_renames_restores_everything() {
     let mut c = cmd(&env, &["apply", "--yes", "--answers", a.to_str().unwrap()]);
     c.env("ESMTLS_FAULT", "fail-after-rename:4");
     let o = run(&mut c);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let after = snapshot(&env.root);
     common::assert_restored(&before, &after, &[&env.es, &env.kb]);
 }
@@ -361,7 +361,7 @@ fn a_directory_that_cannot_be_written_changes_nothing() {
     let a = answers(&env, "mode: mtls-token\n");
     let before = snapshot(&env.root);
     let o = apply(&env, &a);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("certs"), "{}", stderr(&o));
     assert_eq!(before, snapshot(&env.root));
 }
@@ -371,7 +371,7 @@ fn without_a_terminal_apply_needs_yes() {
     let env = seed();
     let a = answers(&env, "mode: token\n");
     let o = run(&mut cmd(&env, &["apply", "--answers", a.to_str().unwrap()]));
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("--yes"), "{}", stderr(&o));
     let o = run(&mut cmd(
         &env,
@@ -428,14 +428,14 @@ fn pki_order_from_the_answers_and_a_collision_refused() {
     let a = answers(&env, "mode: pki\nlicense: enterprise\npki:\n  order: 1\n");
     let before = snapshot(&env.root);
     let o = run(&mut cmd(&env, &["plan", "--answers", a.to_str().unwrap()]));
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
         e.contains("pki.order") && e.contains("native.users") && e.contains("elasticsearch.yml"),
         "{e}"
     );
     let o = apply(&env, &a);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3));
     assert_eq!(before, snapshot(&env.root), "a refused plan writes nothing");
 
     // A free number: written as given; the plan shows the chain in order.
@@ -505,7 +505,7 @@ fn restart_commands_from_the_answers() {
         "mode: token\nelasticsearch:\n  restart: \"systemctl restart elasticsearch; echo done\"\n",
     );
     let o = run(&mut cmd(&env, &["plan", "--answers", a.to_str().unwrap()]));
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3));
     assert!(
         stderr(&o).contains("elasticsearch.restart"),
         "{}",

@@ -325,7 +325,7 @@ fn an_api_error_restores_every_file() {
     e.state.lock().unwrap().fail_put_mapping = true;
     let before = snapshot(&e.root);
     let o = apply(&e);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
         err.contains("PUT /_security/role_mapping/kibana-client") && err.contains("restored"),

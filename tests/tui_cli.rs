@@ -1,6 +1,6 @@
 //! The wizard's command line without a terminal: `esmtls` and `esmtls setup`
-//! refuse to start, exit 1 and name the headless commands; `setup` takes the
-//! config directories and the output folder.
+//! refuse to start, exit 3 (a setup error) and name the headless commands;
+//! `setup` takes the config directories and the output folder.
 
 mod common;
 
@@ -15,7 +15,7 @@ fn without_a_terminal_the_wizard_names_the_headless_commands() {
         &["setup", "--es-config", "x", "--kibana-config", "y"][..],
     ] {
         let o = run(esmtls(tmp.path()).args(args));
-        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert_eq!(o.status.code(), Some(3), "{args:?}");
         let e = stderr(&o);
         assert!(
             e.contains("esmtls plan --answers FILE") && e.contains("esmtls apply --answers FILE"),

@@ -45,7 +45,13 @@ pub struct CaArgs {
     #[arg(long, value_name = "DN", default_value = "CN=esmtls CA")]
     pub dn: String,
     /// Validity in days.
-    #[arg(long, value_name = "N", default_value_t = 1825)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1825,
+        allow_negative_numbers = true,
+        value_parser = crate::cli::validity_days,
+    )]
     pub days: u32,
     /// Key type: rsa2048, rsa3072, rsa4096, ec-p256, ec-p384.
     #[arg(long = "key", value_name = "TYPE", default_value = "rsa2048", value_parser = parse_key_type)]
@@ -91,7 +97,13 @@ pub struct IssueArgs {
     #[arg(long)]
     pub server: bool,
     /// Validity in days.
-    #[arg(long, value_name = "N", default_value_t = 1095)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1095,
+        allow_negative_numbers = true,
+        value_parser = crate::cli::validity_days,
+    )]
     pub days: u32,
     /// Key type: rsa2048, rsa3072, rsa4096, ec-p256, ec-p384.
     #[arg(long = "key", value_name = "TYPE", default_value = "rsa2048", value_parser = parse_key_type)]

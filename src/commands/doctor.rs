@@ -1,5 +1,7 @@
 //! `esmtls doctor`: the core's findings, printed one block each (or JSON);
-//! exit 0 when there is none, 1 otherwise.
+//! exit 0 when there is none, 1 for warnings only, 2 when one is an error (an
+//! error of the command itself, such as an unreadable config directory, exits
+//! 3; see `crate::exit`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,6 +12,7 @@ use esmtls::lifecycle::doctor::{self, OnlineOptions, Severity};
 
 /// `esmtls doctor`.
 #[derive(Debug, Args)]
+#[command(after_help = crate::exit::DOCTOR_HELP)]
 pub struct DoctorArgs {
     /// Elasticsearch's config directory (else ES_PATH_CONF, /etc/elasticsearch, ...).
     #[arg(long, value_name = "DIR")]
@@ -88,5 +91,5 @@ pub fn run(args: DoctorArgs) -> Result<u8> {
             eprintln!("{} finding(s).", findings.len());
         }
     }
-    Ok(u8::from(!findings.is_empty()))
+    Ok(crate::exit::findings(&findings))
 }

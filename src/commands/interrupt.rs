@@ -43,14 +43,14 @@ pub fn install() -> Result<()> {
                     "error: {} before anything was written; nothing was changed",
                     apply::STOPPED
                 );
-                std::process::exit(130);
+                std::process::exit(i32::from(crate::exit::STOPPED));
             }
             if cancel.is_cancelled() {
                 eprintln!(
                     "error: {} again: quitting at once; the next esmtls run restores the files from its journal",
                     apply::STOPPED
                 );
-                std::process::exit(130);
+                std::process::exit(i32::from(crate::exit::STOPPED));
             }
             cancel.cancel();
         }

@@ -22,13 +22,24 @@ pub struct RenewArgs {
     #[arg(long, value_name = "DIR")]
     pub kibana_config: Option<PathBuf>,
     /// Renew certificates that expire within DAYS.
-    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 30,
+        allow_negative_numbers = true,
+        value_parser = crate::cli::days_ahead,
+    )]
     pub within: i64,
     /// Renew only this file (a path, or a file name such as kibana-client.p12).
     #[arg(long, value_name = "FILE")]
     pub only: Option<PathBuf>,
     /// Validity of the new certificates in days (default: the old certificate's lifetime).
-    #[arg(long, value_name = "N")]
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = crate::cli::validity_days,
+    )]
     pub days: Option<u32>,
     /// The CA to sign with, when it is not esmtls's CA or the auto-configured http_ca (PKCS#12, or PEM with --ca-key).
     #[arg(long, value_name = "FILE")]

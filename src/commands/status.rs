@@ -1,6 +1,7 @@
 //! `esmtls status`: every certificate the setup uses, with its expiry, as a
 //! table or JSON; the exit code (0 fine, 1 expiring, 2 expired or broken) is
-//! for cron and monitoring, so it is returned, not raised as an error.
+//! for cron and monitoring, so it is returned, not raised as an error (an
+//! error, such as an unreadable config directory, exits 3; see `crate::exit`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use serde_json::json;
 
 /// `esmtls status`.
 #[derive(Debug, Args)]
+#[command(after_help = crate::exit::STATUS_HELP)]
 pub struct StatusArgs {
     /// Elasticsearch's config directory (else ES_PATH_CONF, /etc/elasticsearch, ...).
     #[arg(long, value_name = "DIR")]
@@ -21,7 +23,13 @@ pub struct StatusArgs {
     #[arg(long, value_name = "DIR")]
     pub kibana_config: Option<PathBuf>,
     /// Warn (exit 1) about certificates that expire within N days.
-    #[arg(long, value_name = "N", default_value_t = 30)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 30,
+        allow_negative_numbers = true,
+        value_parser = crate::cli::days_ahead,
+    )]
     pub warn_days: i64,
     /// Also list what the node reports (GET /_ssl/certificates), with ESMTLS_ES_* credentials.
     #[arg(long, value_name = "URL")]
@@ -64,11 +72,12 @@ pub fn run(args: StatusArgs) -> Result<u8> {
         eprintln!("warning: {p}");
         health = Health::Broken;
     }
+    let code = crate::exit::health(health);
     let mut out = std::io::stdout().lock();
     if args.json {
         let v = json!({
             "health": health,
-            "exit_code": health.exit_code(),
+            "exit_code": code,
             "warn_days": inv.warn_days,
             "certificates": inv.entries,
         });
@@ -87,7 +96,7 @@ pub fn run(args: StatusArgs) -> Result<u8> {
             }
         );
     }
-    Ok(health.exit_code())
+    Ok(code)
 }
 
 fn node_certificates(

@@ -58,7 +58,8 @@ pub struct CertEntry {
     pub broken: bool,
 }
 
-/// The worst state, as an exit code: 0 fine, 1 expiring soon, 2 expired or broken.
+/// The worst state of a setup's certificates, best first (`esmtls status`
+/// exits 0, 1 or 2 for them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Health {
@@ -68,17 +69,6 @@ pub enum Health {
     Expiring,
     /// Something is expired, unreadable or unusable.
     Broken,
-}
-
-impl Health {
-    /// The exit code for cron and monitoring.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Health::Ok => 0,
-            Health::Expiring => 1,
-            Health::Broken => 2,
-        }
-    }
 }
 
 /// Every certificate of a setup.

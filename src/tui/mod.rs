@@ -110,7 +110,8 @@ pub fn run(opts: Options) -> Result<()> {
         let journal = setup
             .map(|s| esmtls::apply::journal_path(&s).display().to_string())
             .unwrap_or_default();
-        bail!(strings::interrupted(&journal));
+        // The operator stopped it: exit 130, as `apply` does.
+        return Err(crate::exit::Stopped(strings::interrupted(&journal)).into());
     }
     Ok(())
 }
