@@ -294,6 +294,19 @@ impl Server {
     pub fn tls_failures(&self) -> Vec<String> {
         self.shared.lock().unwrap().tls_failures.clone()
     }
+
+    /// [`Server::tls_failures`] once there is one (at most 10 s): the client
+    /// gets the server's alert before the server's thread records it.
+    pub fn tls_failures_soon(&self) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let f = self.tls_failures();
+            if !f.is_empty() || std::time::Instant::now() > deadline {
+                return f;
+            }
+            std::thread::yield_now();
+        }
+    }
 }
 
 impl Drop for Server {
