@@ -124,6 +124,8 @@ struct Staged<'a> {
     private: bool,
     /// SHA-256 of the new content.
     written: String,
+    /// The target's mode before, when it exists.
+    old_mode: Option<u32>,
     renamed: bool,
 }
 
@@ -134,6 +136,7 @@ impl Staged<'_> {
             backup: self.backup.clone(),
             written: Some(self.written.clone()),
             link: (self.given != self.target).then(|| self.given.to_path_buf()),
+            mode: self.old_mode,
         }
     }
 }
@@ -248,6 +251,7 @@ impl WriteBatch {
             // before it exists: a kill while backing up leaves nothing unnamed.
             let backup = (temp.is_some() && old.is_some()).then(|| backup_name(&target));
             let private = self.private_backups.contains(given);
+            let old_mode = fs::metadata(&target).ok().map(|m| m.mode() & 0o7777);
             staged.push(Staged {
                 given,
                 target,
@@ -255,6 +259,7 @@ impl WriteBatch {
                 backup,
                 private,
                 written: digest(content),
+                old_mode,
                 renamed: false,
             });
         }
@@ -343,6 +348,10 @@ pub struct Undo {
     /// The path as planned, when it is a symlink to `target`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<PathBuf>,
+    /// The target's mode before the write, to restore it with (a backup
+    /// that holds a secret is 0600 whatever the file's own mode was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<u32>,
 }
 
 impl Undo {
@@ -357,12 +366,14 @@ impl Undo {
                     backup: None,
                     written: None,
                     link: None,
+                    mode: None,
                 }),
                 Outcome::Replaced { backup } => Some(Undo {
                     target: p.clone(),
                     backup: Some(backup.clone()),
                     written: None,
                     link: None,
+                    mode: None,
                 }),
                 Outcome::Unchanged => None,
             })
@@ -377,7 +388,7 @@ pub fn restore(undo: &[Undo]) -> Result<(), FsError> {
     let mut first = None;
     for u in undo.iter().rev() {
         let r = match &u.backup {
-            Some(b) => restore_one(&u.target, b),
+            Some(b) => restore_one(&u.target, b, u.mode),
             None => {
                 match fs::remove_file(resolve(&u.target).unwrap_or_else(|_| u.target.clone())) {
                     Ok(()) => Ok(()),
@@ -393,17 +404,24 @@ pub fn restore(undo: &[Undo]) -> Result<(), FsError> {
     first.map_or(Ok(()), Err)
 }
 
-/// Puts `backup`'s content back into `target` (through a symlink, if it is one).
-pub fn restore_one(target: &Path, backup: &Path) -> Result<(), FsError> {
+/// Puts `backup`'s content back into `target` (through a symlink, if it is
+/// one), with `mode` (the target's mode before the write) or else the
+/// backup's mode.
+pub fn restore_one(target: &Path, backup: &Path, mode: Option<u32>) -> Result<(), FsError> {
     let target = &resolve(target)?;
     let content = fs::read(backup).map_err(|e| io_err("cannot read", backup, e))?;
     let meta = fs::metadata(backup).map_err(|e| io_err("cannot read", backup, e))?;
     if fs::read(target).ok().as_deref() == Some(content.as_slice()) {
-        return Ok(());
+        return match mode {
+            Some(m) => fs::set_permissions(target, Permissions::from_mode(m))
+                .map_err(|e| io_err("cannot set the mode of", target, e)),
+            None => Ok(()),
+        };
     }
-    let temp = stage(target, &content, meta.mode() & 0o7777)?;
-    // stage keeps the target's mode; the backup's mode is the one to restore.
-    let _ = fs::set_permissions(&*temp, Permissions::from_mode(meta.mode() & 0o7777));
+    let mode = mode.unwrap_or(meta.mode() & 0o7777);
+    let temp = stage(target, &content, mode)?;
+    // stage keeps the target's mode, tightened; the mode before is the one to restore.
+    let _ = fs::set_permissions(&*temp, Permissions::from_mode(mode));
     temp.persist(target)
         .map_err(|e| io_err("cannot restore", target, e.error))?;
     sync_dir(&parent_dir(target));

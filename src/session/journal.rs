@@ -179,7 +179,7 @@ fn undo_one(u: &Undo, done: &mut Recovered) -> Result<(), FsError> {
         .and_then(|b| std::fs::read(b).ok().map(|c| (b, c)));
     if holds_ours {
         match &backup {
-            Some((b, _)) => fsutil::restore_one(&u.target, b)?,
+            Some((b, _)) => fsutil::restore_one(&u.target, b, u.mode)?,
             None if u.backup.is_some() => {
                 done.left.push(format!(
                     "{}: its backup {} is gone, so it keeps the interrupted run's content",
@@ -248,6 +248,7 @@ mod tests {
             backup: backup.map(Path::to_path_buf),
             written: Some(fsutil::digest(written)),
             link: None,
+            mode: None,
         }
     }
 
