@@ -18,23 +18,10 @@ const ES_YML: &str = "# my cluster\n#cluster.name: my-application\n";
 const KB_YML: &str =
     "# my kibana\nelasticsearch.username: \"kibana_system\"\nelasticsearch.password: \"pass\"\n";
 
-struct Env {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    es: PathBuf,
-    kb: PathBuf,
-}
+type Env = common::setups::PackageSite;
 
 fn seed() -> Env {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().to_path_buf();
-    let (es, kb) = common::setups::package_dirs(&root, ES_YML, KB_YML);
-    Env {
-        _tmp: tmp,
-        root,
-        es,
-        kb,
-    }
+    common::setups::package_site(ES_YML, KB_YML)
 }
 
 fn apply(env: &Env, mode: &str, fault: Option<&str>) -> std::process::Output {

@@ -15,25 +15,12 @@ use esmtls::yaml::YamlFile;
 const ES_YML: &str = "# ======================== Elasticsearch Configuration =========================\n#\n# ---------------------------------- Cluster -----------------------------------\n#\n#cluster.name: my-application\n#\n# ---------------------------------- Network -----------------------------------\n#\n#network.host: 192.168.0.1\n#http.port: 9200\n";
 const KB_YML: &str = "# For more configuration options see the configuration guide for Kibana in\n# https://www.elastic.co/guide/index.html\n\n# =================== System: Kibana Server ===================\n#server.port: 5601\n\n# =================== System: Elasticsearch ===================\n#elasticsearch.hosts: [\"http://localhost:9200\"]\nelasticsearch.username: \"kibana_system\"\nelasticsearch.password: \"pass\"\n";
 
-struct Env {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    es: PathBuf,
-    kb: PathBuf,
-}
+type Env = common::setups::PackageSite;
 
 /// A package-like install: commented elasticsearch.yml and a fresh keystore
 /// (format 7, only keystore.seed); kibana.yml with the classic username/password.
 fn seed() -> Env {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().to_path_buf();
-    let (es, kb) = common::setups::package_dirs(&root, ES_YML, KB_YML);
-    Env {
-        _tmp: tmp,
-        root,
-        es,
-        kb,
-    }
+    common::setups::package_site(ES_YML, KB_YML)
 }
 
 fn answers(env: &Env, text: &str) -> PathBuf {

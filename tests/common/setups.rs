@@ -504,3 +504,28 @@ pub fn autoconfigured_dirs(root: &Path) -> (PathBuf, PathBuf) {
     kibana_after_setup(&kb, &e);
     (es, kb)
 }
+
+/// A package install ([`package_dirs`]) in a temporary directory of its own,
+/// which is also HOME for the esmtls it runs (its state lives in it).
+pub struct PackageSite {
+    _tmp: tempfile::TempDir,
+    /// The temporary directory.
+    pub root: PathBuf,
+    /// Elasticsearch's config directory.
+    pub es: PathBuf,
+    /// Kibana's config directory.
+    pub kb: PathBuf,
+}
+
+/// A [`PackageSite`] with these yml texts.
+pub fn package_site(es_yml: &str, kibana_yml: &str) -> PackageSite {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let (es, kb) = package_dirs(&root, es_yml, kibana_yml);
+    PackageSite {
+        _tmp: tmp,
+        root,
+        es,
+        kb,
+    }
+}
