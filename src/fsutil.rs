@@ -291,6 +291,14 @@ impl WriteBatch {
                 .map(Staged::undo)
                 .collect();
             let _ = restore(&done);
+            // The backups of files not replaced yet are plain copies.
+            for b in staged
+                .iter()
+                .filter(|s| !s.renamed)
+                .filter_map(|s| s.backup.as_ref())
+            {
+                let _ = fs::remove_file(b);
+            }
         };
         // Commit: rename one by one; on failure undo the renames already done.
         let mut renamed = 0;
@@ -382,13 +390,16 @@ impl Undo {
 }
 
 /// Undoes writes: each backup is copied back over its target atomically
-/// (temporary file + rename, the backup's mode and owner), each created file
-/// is removed. Goes on after an error and returns the first one.
+/// (temporary file + rename, the mode before and the backup's owner) and
+/// then removed, as the target holds it again; each created file is
+/// removed. Goes on after an error and returns the first one.
 pub fn restore(undo: &[Undo]) -> Result<(), FsError> {
     let mut first = None;
     for u in undo.iter().rev() {
         let r = match &u.backup {
-            Some(b) => restore_one(&u.target, b, u.mode),
+            Some(b) => restore_one(&u.target, b, u.mode).map(|()| {
+                let _ = fs::remove_file(b);
+            }),
             None => {
                 match fs::remove_file(resolve(&u.target).unwrap_or_else(|_| u.target.clone())) {
                     Ok(()) => Ok(()),

@@ -103,6 +103,11 @@ fn a_failure_restores_the_files_behind_the_links() {
         assert!(!o.status.success(), "fail-after-rename:{n}");
         assert!(is_link(&kb_yml) && is_link(&es_ks), "fail-after-rename:{n}");
         common::assert_restored(&before, &snapshot(&env.root), &[&env.root]);
+        let backups: Vec<PathBuf> = common::walk(&env.root)
+            .into_iter()
+            .filter(|p| p.to_string_lossy().ends_with(".bak"))
+            .collect();
+        assert!(backups.is_empty(), "fail-after-rename:{n} left {backups:?}");
     }
 }
 
