@@ -441,21 +441,24 @@ pub fn restore_one(target: &Path, backup: &Path, mode: Option<u32>) -> Result<()
 
 /// Removes the temporary files a killed commit left beside `target`
 /// (`.<name>.*.esmtls-tmp`, see `stage`): a run undone from its journal
-/// leaves no new file.
-pub fn remove_stale_temps(target: &Path) {
+/// leaves no new file. Returns those removed.
+pub fn remove_stale_temps(target: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
     let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-        return;
+        return removed;
     };
     let prefix = format!(".{name}.");
     let Ok(entries) = fs::read_dir(parent_dir(target)) else {
-        return;
+        return removed;
     };
     for e in entries.flatten() {
         let n = e.file_name().to_string_lossy().into_owned();
-        if n.starts_with(&prefix) && n.ends_with(".esmtls-tmp") {
-            let _ = fs::remove_file(e.path());
+        if n.starts_with(&prefix) && n.ends_with(".esmtls-tmp") && fs::remove_file(e.path()).is_ok()
+        {
+            removed.push(e.path());
         }
     }
+    removed
 }
 
 /// The file that writing `path` changes: `path` itself, or, when it is a

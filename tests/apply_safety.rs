@@ -246,3 +246,76 @@ fn a_temporary_file_a_killed_run_left_is_removed_by_the_next_writer() {
         "{out}"
     );
 }
+
+/// Every path under `dir` with its content (None for a directory) and mode:
+/// hidden files and backups too.
+fn everything(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>, u32)> {
+    common::walk(dir)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("/locks"))
+        .map(|p| {
+            let content = p.is_file().then(|| fs::read(&p).unwrap());
+            let mode = common::mode(&p);
+            (p, content, mode)
+        })
+        .collect()
+}
+
+#[test]
+fn readers_report_an_interrupted_apply_and_change_nothing() {
+    let env = seed();
+    assert!(
+        !apply(&env, "token", Some("kill-after-rename:3"))
+            .status
+            .success()
+    );
+    let before = everything(&env.root);
+    let dirs = |c: &mut std::process::Command| {
+        c.arg("--es-config")
+            .arg(&env.es)
+            .arg("--kibana-config")
+            .arg(&env.kb);
+    };
+    let mut status = esmtls(&env.root);
+    status.arg("status");
+    dirs(&mut status);
+    let o = run(&mut status);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("an earlier apply was interrupted"),
+        "{}",
+        stderr(&o)
+    );
+    let mut doctor = esmtls(&env.root);
+    doctor.args(["doctor", "--offline"]);
+    dirs(&mut doctor);
+    let o = run(&mut doctor);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let out = common::stdout(&o);
+    assert!(out.starts_with("error[interrupted-apply]"), "{out}");
+    assert!(out.contains("esmtls apply"), "{out}");
+    let o = run(esmtls(&env.root)
+        .args(["keystore", "elasticsearch", "--config"])
+        .arg(&env.es)
+        .arg("list"));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: an earlier apply was interrupted"),
+        "{}",
+        stderr(&o)
+    );
+    let a = env.root.join("answers.yml");
+    let mut plan = esmtls(&env.root);
+    plan.env("ESMTLS_SECRET_STORE", "file")
+        .args(["plan", "--answers", a.to_str().unwrap()]);
+    dirs(&mut plan);
+    let o = run(&mut plan);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("an earlier apply was interrupted"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(before, everything(&env.root), "a reader changed something");
+    ok(apply(&env, "token", None));
+}

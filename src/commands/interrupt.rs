@@ -22,6 +22,8 @@ use esmtls::apply::{self, Cancel};
 struct Interrupts {
     cancel: Cancel,
     critical: Arc<AtomicBool>,
+    /// A critical section has run: files may have been written.
+    wrote: Arc<AtomicBool>,
 }
 
 static STATE: OnceLock<Interrupts> = OnceLock::new();
@@ -32,12 +34,21 @@ pub fn install() -> Result<()> {
     let state = STATE.get_or_init(|| Interrupts {
         cancel: Cancel::new(),
         critical: Arc::new(AtomicBool::new(false)),
+        wrote: Arc::new(AtomicBool::new(false)),
     });
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
         .context("installing the Ctrl-C handler")?;
     let (cancel, critical) = (state.cancel.clone(), state.critical.clone());
+    let wrote = state.wrote.clone();
     std::thread::spawn(move || {
         for _ in signals.forever() {
+            if !critical.load(Ordering::SeqCst) && wrote.load(Ordering::SeqCst) {
+                eprintln!(
+                    "error: {} after the changes were made; what they report above is in place",
+                    apply::STOPPED
+                );
+                std::process::exit(i32::from(crate::exit::STOPPED));
+            }
             if !critical.load(Ordering::SeqCst) {
                 eprintln!(
                     "error: {} before anything was written; nothing was changed",
@@ -72,6 +83,16 @@ pub fn critical<T>(f: impl FnOnce() -> T) -> T {
     let was = state.critical.swap(true, Ordering::SeqCst);
     let out = f();
     state.critical.store(was, Ordering::SeqCst);
+    out
+}
+
+/// Runs `f`, which writes, as a critical section; a stop after it says that
+/// its changes are in place.
+pub fn writing<T>(f: impl FnOnce() -> T) -> T {
+    let out = critical(f);
+    if let Some(state) = STATE.get() {
+        state.wrote.store(true, Ordering::SeqCst);
+    }
     out
 }
 

@@ -154,7 +154,7 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
         cancel: super::interrupt::cancel(),
     };
     let mut report =
-        super::interrupt::critical(|| apply::apply(&p, &setup, cluster.as_mut(), &opts))?;
+        super::interrupt::writing(|| apply::apply(&p, &setup, cluster.as_mut(), &opts))?;
     report.recovered = session.map(|w| w.restored.clone()).unwrap_or_default();
     let mut out = std::io::stdout().lock();
     if args.plan.json {

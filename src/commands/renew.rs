@@ -161,7 +161,7 @@ pub fn run(args: RenewArgs) -> Result<()> {
         }
     }
     let steps = plan.next_steps.clone();
-    let written = super::interrupt::critical(|| plan.write(&ctx))?;
+    let written = super::interrupt::writing(|| plan.write(&ctx))?;
     drop(session);
     for (path, outcome) in written {
         match outcome {

@@ -15,6 +15,10 @@ use super::interrupt;
 pub fn writer(dirs: &[&Path], command: &str) -> Result<Writer> {
     let state = super::context::state_dir();
     let w = interrupt::critical(|| Writer::take(&state, dirs, command))?;
+    if w.recovered_anything() {
+        // A stop from here on does not end "with nothing changed".
+        interrupt::writing(|| ());
+    }
     for f in &w.restored {
         eprintln!("restored from an interrupted apply: {}", f.display());
     }

@@ -79,6 +79,16 @@ impl Writer {
         for d in dirs {
             w.temps_removed.extend(fsutil_sweep(d));
         }
+        // The temporary files of this setup's own state: its secret store
+        // file (the CA password) and its journal.
+        let id = crate::keystore::secrets_store::SetupId::from_config_dirs(dirs);
+        let secrets = state_dir
+            .join("secrets")
+            .join(format!("{}.json", id.as_str()));
+        for f in [secrets, journal::path_for(state_dir, dirs)] {
+            w.temps_removed
+                .extend(crate::fsutil::remove_stale_temps(&f));
+        }
         w.recover_journals(command)?;
         Ok(w)
     }
