@@ -31,7 +31,12 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::of_usage(&e));
         }
     };
-    match run_code(cli) {
+    // A panic (a bug) exits 70 like any other unexpected failure, after the
+    // default hook (and the wizard's, which restores the terminal) printed it.
+    let Ok(result) = std::panic::catch_unwind(|| run_code(cli)) else {
+        return ExitCode::from(exit::UNEXPECTED);
+    };
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let broken_pipe = |c: &(dyn std::error::Error + 'static)| {

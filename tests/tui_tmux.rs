@@ -206,7 +206,7 @@ fn a_panic_restores_the_terminal() {
     let tmux = Tmux::start("esmtls-tui-panic", 100, 30, &script);
     let screen = tmux.wait_for("esmtls exited with");
     assert!(screen.contains("injected panic"), "{screen}");
-    assert!(screen.contains("esmtls exited with 101"), "{screen}");
+    assert!(screen.contains("esmtls exited with 70"), "{screen}");
     let o = tmux
         .cmd()
         .args([
