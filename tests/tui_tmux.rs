@@ -226,6 +226,9 @@ fn a_panic_restores_the_terminal() {
     // Raw mode is off again: the shell's `cat` echoes a typed line.
     tmux.type_text("still-cooked");
     tmux.send(&["Enter"]);
-    let screen = tmux.wait_for("still-cooked");
+    // Once as the terminal echoes it, once as `cat` prints it back.
+    let screen = tmux.wait_until("the line echoed and printed back", |s| {
+        s.matches("still-cooked").count() >= 2
+    });
     assert!(screen.matches("still-cooked").count() >= 2, "{screen}");
 }
