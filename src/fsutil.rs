@@ -147,6 +147,9 @@ pub fn digest(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
+/// A target as resolved through symlinks, with its content (None: absent).
+type Current = (PathBuf, Option<Vec<u8>>);
+
 /// A set of files written all together or not at all.
 #[derive(Default)]
 pub struct WriteBatch {
@@ -186,18 +189,18 @@ impl WriteBatch {
         self.current_contents().map(|_| ())
     }
 
-    /// The checks of [`WriteBatch::check`]; returns each target's current
-    /// content (None when it does not exist) so `commit` reads it only once.
-    fn current_contents(&self) -> Result<Vec<Option<Vec<u8>>>, FsError> {
+    /// The checks of [`WriteBatch::check`]; returns each target as resolved
+    /// through symlinks with its current content (None when it does not
+    /// exist), so `commit` resolves and reads it only once.
+    fn current_contents(&self) -> Result<Vec<Current>, FsError> {
         let mut seen = std::collections::HashSet::new();
         let mut olds = Vec::new();
         for (given, content, _, existing) in &self.items {
-            let resolved = resolve(given)?;
-            let path = &resolved;
+            let path = resolve(given)?;
             if !seen.insert(path.clone()) {
                 return Err(FsError::DuplicateTarget { path: path.clone() });
             }
-            let dir = parent_dir(path);
+            let dir = parent_dir(&path);
             match fs::metadata(&dir) {
                 Ok(m) if m.is_dir() => {}
                 Ok(_) => {
@@ -208,15 +211,15 @@ impl WriteBatch {
                 }
                 Err(_) => return Err(FsError::NoDirectory { dir }),
             }
-            let old = match fs::read(path) {
+            let old = match fs::read(&path) {
                 Ok(old) => Some(old),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(io_err("cannot read", path, e)),
+                Err(e) => return Err(io_err("cannot read", &path, e)),
             };
             if old.as_ref().is_some_and(|o| o != content) && *existing == Existing::Refuse {
-                return Err(FsError::Exists { path: path.clone() });
+                return Err(FsError::Exists { path });
             }
-            olds.push(old);
+            olds.push((path, old));
         }
         Ok(olds)
     }
@@ -240,8 +243,7 @@ impl WriteBatch {
         let olds = self.current_contents()?;
         // Stage: temporary files next to their targets, complete and synced.
         let mut staged = Vec::new();
-        for ((given, content, mode, _), old) in self.items.iter().zip(&olds) {
-            let target = resolve(given)?;
+        for ((given, content, mode, _), (target, old)) in self.items.iter().zip(olds) {
             let temp = if old.as_deref() == Some(content.as_slice()) {
                 None
             } else {
@@ -362,33 +364,6 @@ pub struct Undo {
     pub mode: Option<u32>,
 }
 
-impl Undo {
-    /// The undo entries of a commit's outcomes (a symlink's entry undoes its target).
-    pub fn from_outcomes(outcomes: &[(PathBuf, Outcome)]) -> Vec<Undo> {
-        outcomes
-            .iter()
-            .map(|(p, o)| (resolve(p).unwrap_or_else(|_| p.clone()), o))
-            .filter_map(|(p, o)| match o {
-                Outcome::Created => Some(Undo {
-                    target: p.clone(),
-                    backup: None,
-                    written: None,
-                    link: None,
-                    mode: None,
-                }),
-                Outcome::Replaced { backup } => Some(Undo {
-                    target: p.clone(),
-                    backup: Some(backup.clone()),
-                    written: None,
-                    link: None,
-                    mode: None,
-                }),
-                Outcome::Unchanged => None,
-            })
-            .collect()
-    }
-}
-
 /// Undoes writes: each backup is copied back over its target atomically
 /// (temporary file + rename, the mode before and the backup's owner) and
 /// then removed, as the target holds it again; each created file is
@@ -443,22 +418,13 @@ pub fn restore_one(target: &Path, backup: &Path, mode: Option<u32>) -> Result<()
 /// (`.<name>.*.esmtls-tmp`, see `stage`): a run undone from its journal
 /// leaves no new file. Returns those removed.
 pub fn remove_stale_temps(target: &Path) -> Vec<PathBuf> {
-    let mut removed = Vec::new();
-    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-        return removed;
-    };
-    let prefix = format!(".{name}.");
-    let Ok(entries) = fs::read_dir(parent_dir(target)) else {
-        return removed;
-    };
-    for e in entries.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        if n.starts_with(&prefix) && n.ends_with(".esmtls-tmp") && fs::remove_file(e.path()).is_ok()
-        {
-            removed.push(e.path());
-        }
+    match target.file_name() {
+        Some(name) => remove_temps(
+            &parent_dir(target),
+            &format!(".{}.", name.to_string_lossy()),
+        ),
+        None => Vec::new(),
     }
-    removed
 }
 
 /// The file that writing `path` changes: `path` itself, or, when it is a
@@ -528,17 +494,23 @@ fn symlink_refused(link: &Path, target: &Path, why: &str) -> FsError {
 /// (`.<name>.*.esmtls-tmp`): they may hold a key. Call it only while
 /// holding the directory's lock (`session`), so none is in use.
 pub fn remove_stale_temps_in(dir: &Path) -> Vec<PathBuf> {
-    let mut removed = Vec::new();
+    remove_temps(dir, ".")
+}
+
+/// Removes the files in `dir` named `<prefix>….esmtls-tmp`; returns them.
+fn remove_temps(dir: &Path, prefix: &str) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(dir) else {
-        return removed;
+        return Vec::new();
     };
-    for e in entries.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        if n.starts_with('.') && n.ends_with(".esmtls-tmp") && fs::remove_file(e.path()).is_ok() {
-            removed.push(e.path());
-        }
-    }
-    removed
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap_or_default().to_string_lossy();
+            n.starts_with(prefix) && n.ends_with(".esmtls-tmp")
+        })
+        .filter(|p| fs::remove_file(p).is_ok())
+        .collect()
 }
 
 /// Removes the directories a run created, the last created (the deepest)
@@ -642,13 +614,6 @@ fn mode_mask(mode: u32) -> u32 {
     } else {
         !0
     }
-}
-
-/// Copies `path` to `path.esmtls-<UTC timestamp>.bak` with the same mode and owner.
-pub fn backup(path: &Path) -> Result<PathBuf, FsError> {
-    let candidate = backup_name(path);
-    backup_to(path, &candidate, None)?;
-    Ok(candidate)
 }
 
 /// A free backup name beside `path`: `path.esmtls-<UTC timestamp>[-N].bak`.

@@ -24,6 +24,7 @@ use super::progress::{self, ActionId, ActionState, Cancel, Reporter};
 use super::{ApplyError, STOPPED, Stop, err, journal_path, keystore_bytes, mkdir};
 use crate::fsutil::{self, CommitEvent, Existing, FsError, Outcome, Undo, WriteBatch};
 use crate::keystore::MODE_KEYSTORE;
+use crate::keystore::secrets_store::{Backend, SecretStore};
 use crate::plan::setup::Setup;
 use crate::plan::types::Plan;
 use crate::secret::Secret;
@@ -48,13 +49,15 @@ fn fault() -> Option<String> {
     std::env::var("ESMTLS_FAULT").ok()
 }
 
-/// Stores esmtls's own secrets (the new CA's password); returns the value
-/// each had before, for [`forget_secrets`].
-fn remember_secrets(plan: &Plan, setup: &Setup) -> Result<Vec<(String, Option<Secret>)>, String> {
-    if plan.remember.is_empty() {
+/// Stores esmtls's own secrets (the new CA's password) in `store`; returns
+/// the value each had before, for [`forget_secrets`].
+fn remember_secrets(
+    plan: &Plan,
+    store: Option<&SecretStore>,
+) -> Result<Vec<(String, Option<Secret>)>, String> {
+    let Some(store) = store else {
         return Ok(Vec::new());
-    }
-    let store = crate::plan::secrets::open(setup).map_err(|e| e.to_string())?;
+    };
     let mut before = Vec::new();
     for (name, value) in &plan.remember {
         let old = store.get(name).ok().flatten();
@@ -82,54 +85,39 @@ pub(super) fn forget_secrets(setup: &Setup, before: &[(String, Option<Secret>)])
     }
 }
 
-/// The journal of this batch: the files, the directories made, the secrets.
-fn journal_of(plan: &Plan, setup: &Setup, undo: &[Undo], dirs: &[PathBuf]) -> Journal {
-    let secrets_file_dir = crate::plan::secrets::open(setup)
-        .ok()
-        .and_then(|s| match s.backend() {
-            crate::keystore::secrets_store::Backend::File(p) => {
-                p.parent().and_then(|d| d.parent()).map(PathBuf::from)
-            }
-            _ => None,
-        });
+/// The journal of this batch: the files, the directories made, the secrets
+/// (their names, and the file store's directory when `store` is a file).
+fn journal_of(
+    plan: &Plan,
+    setup: &Setup,
+    store: Option<&SecretStore>,
+    undo: &[Undo],
+    dirs: &[PathBuf],
+) -> Journal {
+    let secrets_file_dir = store.and_then(|s| match s.backend() {
+        Backend::File(p) => p.parent().and_then(|d| d.parent()).map(PathBuf::from),
+        Backend::SecretService => None,
+    });
     Journal {
         config: vec![setup.es_config.clone(), setup.kibana_config.clone()],
         files: undo.to_vec(),
         dirs: dirs.to_vec(),
         secrets: plan.remember.iter().map(|(n, _)| n.clone()).collect(),
-        secrets_file_dir: if plan.remember.is_empty() {
-            None
-        } else {
-            secrets_file_dir
-        },
+        secrets_file_dir,
     }
 }
 
 /// The files whose current content holds a secret that this plan moves out
-/// (a token or password in plain `kibana.yml`): their backups are 0600.
+/// (a token or password in plain `kibana.yml`): their backups are 0600. A
+/// secret is what the yml diffs mask ([`crate::yaml::is_secret_key`]), unless
+/// it is an environment reference.
 fn holds_secret(path: &std::path::Path) -> bool {
     let is_yml = path.extension().is_some_and(|e| e == "yml" || e == "yaml");
     is_yml
         && crate::yaml::YamlFile::read(path).is_ok_and(|y| {
             y.settings().iter().any(|s| {
-                let last = s
-                    .key
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                let secret_name = [
-                    "password",
-                    "passphrase",
-                    "serviceaccounttoken",
-                    "token",
-                    "api_key",
-                    "apikey",
-                    "secure_password",
-                ]
-                .contains(&last.as_str());
                 let text = s.value.as_list().join("");
-                secret_name && !text.is_empty() && !text.starts_with("${")
+                crate::yaml::is_secret_key(&s.key) && !text.is_empty() && !text.starts_with("${")
             })
         })
 }
@@ -236,6 +224,16 @@ pub(super) fn write_all(
             stop: Stop::Cancelled,
         });
     }
+    // esmtls's own secret store, opened once (it may probe the Secret Service).
+    let store = if plan.remember.is_empty() {
+        None
+    } else {
+        Some(crate::plan::secrets::open(setup).map_err(|e| {
+            fsutil::remove_created_dirs(&dirs);
+            rep.tell(&ActionId::Prepare, ActionState::Failed(e.to_string()));
+            err(e.to_string())
+        })?)
+    };
     let journal = journal_path(setup);
     let track = Track::new(plan, rep);
     let secrets: RefCell<Vec<(String, Option<Secret>)>> = RefCell::new(Vec::new());
@@ -263,12 +261,15 @@ pub(super) fn write_all(
                 if stop.is_cancelled() {
                     return stopped();
                 }
-                crate::session::journal::write(&journal, &journal_of(plan, setup, undo, &dirs))?;
+                let j = journal_of(plan, setup, store.as_ref(), undo, &dirs);
+                crate::session::journal::write(&journal, &j)?;
                 // esmtls's own secrets with their files: the journal undoes both.
                 *secrets.borrow_mut() =
-                    remember_secrets(plan, setup).map_err(|reason| FsError::NotWritable {
-                        dir: setup.state_dir.clone(),
-                        reason,
+                    remember_secrets(plan, store.as_ref()).map_err(|reason| {
+                        FsError::NotWritable {
+                            dir: setup.state_dir.clone(),
+                            reason,
+                        }
                     })?;
                 rep.tell(&ActionId::Prepare, ActionState::Done);
                 track.start(0);

@@ -147,10 +147,10 @@ pub struct Recovered {
     pub left: Vec<String>,
 }
 
-/// Recovers the interrupted run of the journal at `path` (see the module
-/// documentation). Call it only while holding the locks of its directories.
-pub fn recover(path: &Path) -> Result<Recovered, String> {
-    let journal = read(path)?;
+/// Recovers the interrupted run of `journal`, read from `path` (see the
+/// module documentation). Call it only while holding the locks of its
+/// directories.
+pub fn recover(path: &Path, journal: &Journal) -> Result<Recovered, String> {
     let mut done = Recovered::default();
     for u in journal.files.iter().rev() {
         undo_one(u, &mut done).map_err(|e| format!("undoing the interrupted apply: {e}"))?;
@@ -159,7 +159,7 @@ pub fn recover(path: &Path) -> Result<Recovered, String> {
         fsutil::remove_stale_temps(&u.target);
     }
     fsutil::remove_created_dirs(&journal.dirs);
-    forget_secrets(&journal);
+    forget_secrets(journal);
     std::fs::remove_file(path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
     Ok(done)
 }
@@ -289,7 +289,7 @@ mod tests {
                 entry(&n, None, b"new n"),
             ],
         );
-        let r = recover(&j).unwrap();
+        let r = recover(&j, &read(&j).unwrap()).unwrap();
         assert_eq!(fs::read_to_string(&a).unwrap(), "old a");
         assert!(!a_bak.exists(), "the run's backup goes once restored");
         assert_eq!(fs::read_to_string(&b).unwrap(), "someone's b");
@@ -308,7 +308,7 @@ mod tests {
         fs::write(&a, "original content").unwrap();
         fs::write(&a_bak, "original").unwrap();
         let j = journal(d.path(), vec![entry(&a, Some(&a_bak), b"new")]);
-        let r = recover(&j).unwrap();
+        let r = recover(&j, &read(&j).unwrap()).unwrap();
         assert_eq!(fs::read_to_string(&a).unwrap(), "original content");
         assert!(!a_bak.exists());
         assert!(r.restored.is_empty() && r.left.is_empty(), "{r:?}");

@@ -77,7 +77,7 @@ impl Writer {
             w.lock(d, command)?;
         }
         for d in dirs {
-            w.temps_removed.extend(fsutil_sweep(d));
+            w.temps_removed.extend(sweep_temps(d));
         }
         // The temporary files of this setup's own state: its secret store
         // file (the CA password) and its journal.
@@ -129,7 +129,7 @@ impl Writer {
             for d in &j.config {
                 self.lock(d, command)?;
             }
-            let r = journal::recover(&path).map_err(SessionError::Recovery)?;
+            let r = journal::recover(&path, &j).map_err(SessionError::Recovery)?;
             self.restored.extend(r.restored);
             self.left.extend(r.left);
         }
@@ -143,7 +143,7 @@ impl Writer {
 }
 
 /// The temporary files a killed run left in `dir` and its direct subdirectories.
-fn fsutil_sweep(dir: &Path) -> Vec<PathBuf> {
+fn sweep_temps(dir: &Path) -> Vec<PathBuf> {
     let mut removed = crate::fsutil::remove_stale_temps_in(dir);
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {

@@ -119,9 +119,16 @@ impl Changes {
 pub(crate) fn is_secret_key(key: &str) -> bool {
     let last = key.rsplit('.').next().unwrap_or(key).to_ascii_lowercase();
     last.starts_with("secure_")
-        || ["password", "passphrase", "token", "secret"]
-            .iter()
-            .any(|w| last.contains(w))
+        || [
+            "password",
+            "passphrase",
+            "token",
+            "secret",
+            "api_key",
+            "apikey",
+        ]
+        .iter()
+        .any(|w| last.contains(w))
 }
 
 /// Replaces the value on every `secret_key: value` line with `***`.

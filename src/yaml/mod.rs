@@ -26,6 +26,7 @@
 //! validates the input, decodes values and checks every result.
 
 mod diff;
+pub(crate) use diff::is_secret_key;
 mod doc;
 mod edit;
 mod error;
