@@ -319,3 +319,34 @@ fn readers_report_an_interrupted_apply_and_change_nothing() {
     assert_eq!(before, everything(&env.root), "a reader changed something");
     ok(apply(&env, "token", None));
 }
+
+#[test]
+fn a_damaged_journal_is_named_and_nothing_is_written() {
+    let env = seed();
+    let state = env.root.join(".local/share/esmtls");
+    fs::create_dir_all(&state).unwrap();
+    let journal = state.join("apply-0000000000000000.journal.json");
+    fs::write(&journal, "{ not json").unwrap();
+    // The answers file `apply` below writes, already there.
+    fs::write(
+        env.root.join("answers.yml"),
+        "mode: token\nlicense: platinum\n",
+    )
+    .unwrap();
+    let before = everything(&env.root);
+    let o = apply(&env, "token", None);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: the journal ")
+            && err.contains("is damaged")
+            && err.contains("delete it"),
+        "{err}"
+    );
+    assert_eq!(before, everything(&env.root), "nothing may be written");
+    assert!(
+        journal.exists(),
+        "the damaged journal is kept for the operator"
+    );
+}
