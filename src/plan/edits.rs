@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use super::PlanError;
 use super::answers::{Answers, RealmOrder};
-use super::build::{ClientFiles, KB_P12_PASSWORD};
 use super::facts::{self, Facts};
+use super::kibana_client::{ClientFiles, KB_P12_PASSWORD};
 use super::mode::Mode;
 use super::types::KeystoreOp;
 use crate::yaml::{Changes, Edit, Value, YamlFile};

@@ -10,22 +10,24 @@ pub mod answers;
 mod build;
 mod certs;
 pub mod choices;
-mod credentials;
+mod context;
 mod edits;
 mod facts;
 pub mod guide;
+mod kibana_client;
 pub mod mode;
 mod readme;
 pub mod render;
 pub mod secrets;
 pub mod setup;
+mod steps;
 pub mod types;
 
+pub use crate::es::requests::role_mapping_body;
 pub use answers::{Answers, AnswersError};
 pub use build::{KB_P12_PASSWORD, build};
 pub use certs::{CA_SECRET, random_password};
 pub use choices::{ClientAuth, RealmOrder, Restart, SecretStoreChoice};
-pub use credentials::role_mapping_body;
 pub use guide::{
     Availability, GuideError, GuideInput, LicenseSource, ModeOption, Recommendation, check_choice,
     recommend,

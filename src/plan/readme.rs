@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::build::Ctx;
+use super::context::Ctx;
 
 /// Adds `elasticsearch/README.txt` and `kibana/README.txt` to the plan.
 pub(super) fn add(ctx: &mut Ctx<'_>, out: &Path, kb_real: &Path) {

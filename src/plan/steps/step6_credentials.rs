@@ -1,4 +1,6 @@
-//! Steps 6 and 8: Kibana's credential and the ones it must not have.
+//! Steps 6 and 8: Kibana's credential (step 6: the role mapping, adapted to
+//! a service token or the `kibana_system` password) and the ones Kibana must
+//! not have (step 8: no username and password in `kibana.yml`).
 //!
 //! - token modes: a service token for `elastic/kibana` in the Kibana keystore
 //!   (a token Kibana's enrollment left in plain kibana.yml is moved there);
@@ -12,13 +14,13 @@
 //! second run changes nothing); the `elastic` superuser is never kept for
 //! Kibana; no request body shown holds a secret.
 
-use super::PlanError;
-use super::build::{ClientFiles, Ctx};
-use super::edits::Edits;
-use super::facts;
-use super::mode::Credential;
-use super::setup::{Cluster, KibanaIdentity};
-use super::types::{ApiCall, EntryValue, KeystoreOp};
+use super::super::PlanError;
+use super::super::context::{ClientFiles, Ctx, describe_op};
+use super::super::edits::Edits;
+use super::super::facts;
+use super::super::mode::Credential;
+use super::super::setup::{Cluster, KibanaIdentity};
+use super::super::types::{ApiCall, EntryValue, KeystoreOp};
 use crate::secret::Secret;
 use crate::yaml::{Edit, Value, YamlFile};
 
@@ -45,9 +47,39 @@ fn call(
     }
 }
 
+/// Runs steps 6 and 8.
+pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, cluster: &mut dyn Cluster) -> Result<(), PlanError> {
+    let mut kb = std::mem::replace(&mut ctx.kb_edits, Edits::new(std::path::Path::new("")));
+    let mut ks = std::mem::take(&mut ctx.kb_ks_ops);
+    let mut api = std::mem::take(&mut ctx.api);
+    let client = ctx.client.take();
+    let server_ca = ctx.server_ca_der.clone();
+    let before = kb.len();
+    let reachable = ctx.reachable;
+    let credential = plan(
+        ctx,
+        cluster,
+        reachable,
+        &mut kb,
+        &mut ks,
+        &mut api,
+        client.as_ref(),
+        &server_ca,
+    );
+    let lines = kb.describe_from(before);
+    ctx.step(8).changes.extend(lines);
+    for op in &ks[ctx.kb_ks_ops_tls..] {
+        let line = describe_op("kibana.keystore", op);
+        ctx.step(8).changes.push(line);
+    }
+    (ctx.kb_edits, ctx.kb_ks_ops, ctx.api, ctx.client) = (kb, ks, api, client);
+    ctx.credential = credential?;
+    Ok(())
+}
+
 /// Plans steps 6 and 8; returns what Kibana will authenticate with.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn plan(
+fn plan(
     ctx: &mut Ctx<'_>,
     cluster: &mut dyn Cluster,
     reachable: bool,
@@ -188,7 +220,7 @@ pub(super) fn plan(
                     });
                 }
             } else {
-                let pw = super::certs::random_password();
+                let pw = super::super::certs::random_password();
                 let r = crate::es::requests::change_password(
                     "kibana_system",
                     "<new random password, stored in kibana.keystore as elasticsearch.password>",

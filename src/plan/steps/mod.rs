@@ -1,0 +1,65 @@
+//! The guide's steps, one module each, in the order the planner runs them.
+//! Each adds its files, settings, keystore entries, requests and notes to
+//! the [`Ctx`](super::context::Ctx); [`super::build`] runs them in a loop.
+//!
+//! Where a setting is written:
+//! - `xpack.security.http.ssl.*` (HTTPS itself): [`step0_https`];
+//! - Kibana's client certificate: [`step1_client_cert`];
+//! - `certs/elasticsearch-ca.crt`, `certs/kibana-ca.crt`: [`step2_ca_chain`];
+//! - `xpack.security.authc.realms.*`: [`step3_realms`];
+//! - `xpack.security.http.ssl.client_authentication`: [`step4_client_auth`];
+//! - `elasticsearch.hosts`, `elasticsearch.ssl.*` in kibana.yml: [`step7_kibana_tls`];
+//! - the role mapping, service token, `kibana_system` password, and
+//!   `elasticsearch.username`/`password`/`serviceAccountToken`: [`step6_credentials`];
+//! - the restart commands: [`step5_restart_es`], [`step9_restart_kibana`].
+//!
+//! The planner's order differs from the guide's in two places, for data:
+//! step 7 runs before steps 6 and 8 (step 6 verifies an existing credential
+//! with Kibana's TLS settings), and the restarts (5, 9) run last, once it is
+//! known whether anything of each side changed. The order of *work* for the
+//! operator is the guide's, and the plan shows the steps in that order.
+
+mod ca;
+mod files;
+pub(super) mod names;
+mod step0_https;
+mod step1_client_cert;
+mod step2_ca_chain;
+mod step3_realms;
+mod step4_client_auth;
+mod step5_restart_es;
+mod step6_credentials;
+mod step7_kibana_tls;
+mod step9_restart_kibana;
+
+use super::PlanError;
+use super::context::Ctx;
+use super::setup::Cluster;
+
+/// One step of the planner.
+pub(super) type Run = fn(&mut Ctx<'_>, &mut dyn Cluster) -> Result<(), PlanError>;
+
+/// The steps in the order the planner runs them.
+pub(super) const ORDER: [Run; 12] = [
+    ca::run,
+    step0_https::run,
+    step1_client_cert::run,
+    step2_ca_chain::run,
+    step3_realms::run,
+    step4_client_auth::run,
+    step7_kibana_tls::run,
+    step6_credentials::run,
+    files::run,
+    step5_restart_es::run,
+    step9_restart_kibana::run,
+    readme,
+];
+
+/// The output folder's READMEs, when a side is written to one.
+fn readme(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
+    if let Some(out) = &ctx.setup.out_dir {
+        let kb_real = ctx.kb_real.clone();
+        super::readme::add(ctx, out, &kb_real);
+    }
+    Ok(())
+}
