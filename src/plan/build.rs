@@ -45,6 +45,8 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         hosts,
         server_needed,
         ca: None,
+        ca_der: Vec::new(),
+        ca_is_http_ca: false,
         server_ca_der: Vec::new(),
         kb_real: names::kibana_real_dir(a, setup),
         client: None,

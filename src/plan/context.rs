@@ -38,8 +38,13 @@ pub(super) struct Ctx<'a> {
     pub hosts: Vec<String>,
     /// True when esmtls issues Elasticsearch's HTTP certificate (step 0).
     pub server_needed: bool,
-    /// The CA that signs what esmtls issues.
+    /// The CA that signs what esmtls issues here (None on a cluster host:
+    /// its certificates come with the bundle).
     pub ca: Option<Rc<certs::Ca>>,
+    /// The certificate of the CA of what esmtls issued (DER), for trust.
+    pub ca_der: Vec<u8>,
+    /// True when that CA is the auto-configured `http_ca` (already trusted).
+    pub ca_is_http_ca: bool,
     /// The CA of Elasticsearch's HTTP certificate (DER), which Kibana trusts.
     pub server_ca_der: Vec<u8>,
     /// Where Kibana's config directory is on Kibana's host.
@@ -71,6 +76,21 @@ impl Ctx<'_> {
     }
 
     /// The CA (chosen before the steps run).
+    /// What the cluster bundle brought, on a cluster host.
+    pub fn given(&self) -> Option<&super::setup::Given> {
+        self.setup.given.as_ref()
+    }
+
+    /// True when this host has the Elasticsearch side.
+    pub fn es_here(&self) -> bool {
+        self.setup.sides.es()
+    }
+
+    /// True when this host has the Kibana side.
+    pub fn kibana_here(&self) -> bool {
+        self.setup.sides.kibana()
+    }
+
     pub fn ca(&self) -> Rc<certs::Ca> {
         Rc::clone(self.ca.as_ref().expect("the CA is chosen before the steps"))
     }

@@ -57,8 +57,8 @@ pub struct HttpTls {
 }
 
 /// A yml file, or an empty one when it does not exist.
-fn yml(path: &Path) -> Result<YamlFile, PlanError> {
-    if path.exists() {
+fn yml(path: &Path, here: bool) -> Result<YamlFile, PlanError> {
+    if here && path.exists() {
         Ok(YamlFile::read(path)?)
     } else {
         Ok(YamlFile::parse(path, "")?)
@@ -82,10 +82,11 @@ pub fn has(y: &YamlFile, key: &str) -> bool {
 
 /// Reads everything the planner needs.
 pub fn read(setup: &Setup) -> Result<Facts, PlanError> {
-    let es_yml = yml(&setup.es_config.join("elasticsearch.yml"))?;
-    let kb_yml = yml(&setup.kibana_config.join("kibana.yml"))?;
+    let (es_here, kb_here) = (setup.sides.es(), setup.sides.kibana());
+    let es_yml = yml(&setup.es_config.join("elasticsearch.yml"), es_here)?;
+    let kb_yml = yml(&setup.kibana_config.join("kibana.yml"), kb_here)?;
     let es_ks_path = esks::path_in(&setup.es_config);
-    let es_ks = if es_ks_path.exists() {
+    let es_ks = if es_here && es_ks_path.exists() {
         Some(EsKeystore::load(
             &es_ks_path,
             Some(&setup.es_keystore_password),
@@ -94,7 +95,7 @@ pub fn read(setup: &Setup) -> Result<Facts, PlanError> {
         None
     };
     let kb_ks_path = kbks::path_in(&setup.kibana_config);
-    let kb_ks = if kb_ks_path.exists() {
+    let kb_ks = if kb_here && kb_ks_path.exists() {
         Some(KibanaKeystore::load(
             &kb_ks_path,
             Some(&setup.kibana_keystore_password),

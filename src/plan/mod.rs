@@ -33,7 +33,7 @@ pub use guide::{
     recommend,
 };
 pub use mode::{Applies, Credential, License, Mode, Step, applies};
-pub use setup::{Cluster, ClusterError, KibanaIdentity, Offline, Setup, WhoAmI};
+pub use setup::{Cluster, ClusterError, Given, KibanaIdentity, Offline, Setup, Sides, WhoAmI};
 pub use types::*;
 
 /// The prerequisite the guide assumes: Elasticsearch serves HTTPS.

@@ -38,6 +38,57 @@ pub struct Setup {
     /// Where esmtls keeps its CA's password (the answers' `secrets.ca_password`;
     /// the executor reads it from here).
     pub ca_password_store: SecretStoreChoice,
+    /// Which sides are on this host: both (one machine), or one (a cluster host).
+    pub sides: Sides,
+    /// What a cluster bundle brings to this host (certificates issued
+    /// elsewhere, Kibana's credential); None when esmtls issues here.
+    pub given: Option<Given>,
+}
+
+/// Which products a plan configures on this host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sides {
+    /// Elasticsearch and Kibana (one machine, or an output folder).
+    Both,
+    /// One Elasticsearch node of a cluster.
+    Elasticsearch,
+    /// One Kibana instance of a cluster.
+    Kibana,
+}
+
+impl Sides {
+    /// True when the Elasticsearch side is planned here.
+    pub fn es(self) -> bool {
+        self != Sides::Kibana
+    }
+    /// True when the Kibana side is planned here.
+    pub fn kibana(self) -> bool {
+        self != Sides::Elasticsearch
+    }
+}
+
+/// What a cluster bundle brings to its host. The certificates were issued
+/// (or signed from this host's CSR) by the CA holder; the credentials were
+/// made once for the whole cluster.
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// The CA certificate of what esmtls issued (Kibana's client
+    /// certificate; the nodes' HTTP certificates when esmtls issued them), DER.
+    pub ca_der: Vec<u8>,
+    /// The CA of the nodes' HTTP certificates, for Kibana's trust (DER);
+    /// None: the one detected on this host.
+    pub server_ca_der: Option<Vec<u8>>,
+    /// This node's HTTP certificate chain (leaf first, DER) and key (PKCS#8 DER).
+    pub http: Option<(Vec<Vec<u8>>, Secret)>,
+    /// Kibana's client certificate chain and key.
+    pub client: Option<(Vec<Vec<u8>>, Secret)>,
+    /// Kibana's credential for its keystore: the service token or the
+    /// `kibana_system` password.
+    pub credential: Option<Secret>,
+    /// The `service_tokens` line of a file-based token (no secret in it).
+    pub token_line: Option<String>,
+    /// The certificate DN to map to `kibana_system` in `role_mapping.yml`.
+    pub role_mapping_dn: Option<String>,
 }
 
 impl Setup {
@@ -56,6 +107,8 @@ impl Setup {
             state_dir: state_dir.to_path_buf(),
             detected: String::new(),
             ca_password_store: SecretStoreChoice::Auto,
+            sides: Sides::Both,
+            given: None,
         }
     }
 }

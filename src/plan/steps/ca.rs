@@ -12,6 +12,10 @@ use super::super::setup::Cluster;
 
 /// Chooses the CA.
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
+    if let Some(g) = ctx.given() {
+        ctx.ca_der = g.ca_der.clone();
+        return Ok(());
+    }
     let (a, setup) = (ctx.a, ctx.setup);
     let store = super::super::secrets::open_for(setup, a.secrets.ca_password)?;
     let remembered = store.get(certs::CA_SECRET).ok().flatten();
@@ -37,6 +41,8 @@ pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(),
         );
         ctx.step(first_cert_step).notes.push(line);
     }
+    ctx.ca_der = ca.material.cert_der.clone();
+    ctx.ca_is_http_ca = ca.kind == certs::CaKind::HttpCa;
     ctx.ca = Some(Rc::new(ca));
     Ok(())
 }

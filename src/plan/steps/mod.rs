@@ -55,6 +55,18 @@ pub(super) const ORDER: [Run; 12] = [
     readme,
 ];
 
+/// A key kept as hex of its PKCS#8 DER (the planner's form) as DER.
+fn hex_key(key: &crate::secret::Secret) -> Result<Vec<u8>, PlanError> {
+    hex::decode(key.expose())
+        .map_err(|_| PlanError::Other("internal: a key is not hex PKCS#8".into()))
+}
+
+/// A PKCS#8 DER key as PEM (`PRIVATE KEY`).
+fn pem_key(der: &[u8]) -> String {
+    let lf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    pem::encode_config(&pem::Pem::new("PRIVATE KEY", der.to_vec()), lf)
+}
+
 /// The output folder's READMEs, when a side is written to one.
 fn readme(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
     if let Some(out) = &ctx.setup.out_dir {

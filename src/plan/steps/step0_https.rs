@@ -16,9 +16,16 @@ use super::super::types::{EntryValue, KeystoreOp};
 use super::names::{check_hosts_in_sans, server_names};
 use crate::pki::build::{LeafSpec, Usage};
 use crate::pki::{inspect, pem as pemx, pkcs12};
+use crate::secret::Secret;
 
 /// Runs step 0.
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
+    if !ctx.es_here() {
+        // A Kibana host of a cluster: the nodes' CA comes with the bundle.
+        let g = ctx.given().map(|g| g.server_ca_der.clone().unwrap_or(g.ca_der.clone()));
+        ctx.server_ca_der = g.unwrap_or_default();
+        return Ok(());
+    }
     if ctx.server_needed {
         issue(ctx)
     } else {
@@ -27,106 +34,135 @@ pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(),
     }
 }
 
-/// Issues (or keeps) Elasticsearch's HTTP certificate and turns HTTPS on.
+/// Where the HTTP certificate goes and in which form.
+struct Target {
+    p12: bool,
+    p12_path: std::path::PathBuf,
+    crt: std::path::PathBuf,
+    key: std::path::PathBuf,
+    password: Option<Secret>,
+}
+
+impl Target {
+    fn new(ctx: &Ctx<'_>) -> Target {
+        let (a, setup) = (ctx.a, ctx.setup);
+        // PKCS#12 with its password in elasticsearch.keystore when esmtls can write that
+        // keystore; else (no keystore, version unknown) a PEM pair, which needs no keystore.
+        let es_version = setup
+            .es_version
+            .clone()
+            .or_else(|| a.elasticsearch.version.clone());
+        Target {
+            p12: ctx.facts.es_ks.is_some() || es_version.is_some(),
+            p12_path: setup.es_config.join("certs/esmtls-http.p12"),
+            crt: setup.es_config.join("certs/esmtls-http.crt"),
+            key: setup.es_config.join("certs/esmtls-http.key"),
+            password: ctx
+                .facts
+                .es_ks
+                .as_ref()
+                .and_then(|k| k.get_string(facts::HTTP_KS_PASSWORD)),
+        }
+    }
+
+    /// The chain in the files from an earlier run, when they are complete.
+    fn existing(&self) -> Option<Vec<Vec<u8>>> {
+        if self.p12 {
+            let pw = self.password.as_ref()?;
+            let b = std::fs::read(&self.p12_path).ok()?;
+            let c = pkcs12::read(&b, pw.expose(), "").ok()?;
+            c.keys.first().map(|k| k.chain.clone())
+        } else {
+            let b = std::fs::read(&self.crt).ok()?;
+            let chain = pemx::certificates(&pemx::parse_all(&b, "").ok()?);
+            self.key.exists().then_some(chain)
+        }
+    }
+}
+
+/// Issues (or keeps, or installs from the bundle) Elasticsearch's HTTP
+/// certificate and turns HTTPS on.
 fn issue(ctx: &mut Ctx<'_>) -> Result<(), PlanError> {
-    let (a, setup) = (ctx.a, ctx.setup);
-    let (dns, ips) = server_names(a, &ctx.hosts);
-    let ca_rc = ctx.ca();
-    let ca = &ca_rc.material;
-    let want = Want {
-        spec: LeafSpec {
-            name: "CN=esmtls-http".into(),
-            dns,
-            ips,
-            usage: Usage::Server,
-            days: a.server_certificate.days,
-            key: a.server_certificate.key_type,
-        },
-        ca,
+    let t = Target::new(ctx);
+    let given = ctx.given().and_then(|g| g.http.clone());
+    let ca_rc = ctx.ca.clone();
+    let (dns, ips) = server_names(ctx.a, &ctx.hosts);
+    let spec = LeafSpec {
+        name: "CN=esmtls-http".into(),
+        dns,
+        ips,
+        usage: Usage::Server,
+        days: ctx.a.server_certificate.days,
+        key: ctx.a.server_certificate.key_type,
     };
-    // PKCS#12 with its password in elasticsearch.keystore when esmtls can write that
-    // keystore; else (no keystore, version unknown) a PEM pair, which needs no keystore.
-    let es_version = setup
-        .es_version
-        .clone()
-        .or_else(|| a.elasticsearch.version.clone());
-    let use_p12 = ctx.facts.es_ks.is_some() || es_version.is_some();
-    let p12_path = setup.es_config.join("certs/esmtls-http.p12");
-    let (crt_path, key_path) = (
-        setup.es_config.join("certs/esmtls-http.crt"),
-        setup.es_config.join("certs/esmtls-http.key"),
-    );
-    let existing_pw = ctx
-        .facts
-        .es_ks
-        .as_ref()
-        .and_then(|k| k.get_string(facts::HTTP_KS_PASSWORD));
-    let keep = if use_p12 {
-        existing_pw.as_ref().is_some_and(|pw| {
-            std::fs::read(&p12_path)
-                .ok()
-                .and_then(|b| pkcs12::read(&b, pw.expose(), "").ok())
-                .and_then(|c| c.keys.first().map(|k| certs::satisfies(&k.chain, &want)))
-                .unwrap_or(false)
-        })
-    } else {
-        std::fs::read(&crt_path)
-            .ok()
-            .and_then(|b| pemx::parse_all(&b, "").ok())
-            .map(|b| pemx::certificates(&b))
-            .is_some_and(|chain| key_path.exists() && certs::satisfies(&chain, &want))
-    };
+    let keep = t.existing().is_some_and(|chain| match (&given, &ca_rc) {
+        (Some((g, _)), _) => chain.first() == g.first(),
+        (None, Some(ca)) => certs::satisfies(
+            &chain,
+            &Want {
+                spec: spec.clone(),
+                ca: &ca.material,
+            },
+        ),
+        (None, None) => false,
+    });
     if keep {
         ctx.step(0).notes.push(
             "Elasticsearch's HTTP certificate from an earlier run is still right; kept.".into(),
         );
-    } else if use_p12 {
-        let issued = certs::issue(&want)?;
-        let pw = existing_pw.clone().unwrap_or_else(certs::random_password);
-        let chain = vec![issued.cert_der.clone(), ca.cert_der.clone()];
-        let p12 = pkcs12::write_key(
-            "http",
-            &issued.key.serialize_der(),
-            &chain,
-            &[("ca".into(), ca.cert_der.clone())],
-            pw.expose(),
-        )?;
-        ctx.file(
-            0,
-            p12_path,
-            "Elasticsearch's HTTP certificate and key",
-            p12,
-            true,
-        );
-        if existing_pw.is_none() {
+    } else {
+        let (chain, key_der) = match (given, &ca_rc) {
+            (Some((chain, key)), _) => (chain, super::hex_key(&key)?),
+            (None, Some(ca)) => {
+                let issued = certs::issue(&Want {
+                    spec,
+                    ca: &ca.material,
+                })?;
+                let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
+                (chain, issued.key.serialize_der())
+            }
+            (None, None) => return Err(PlanError::Other("internal: no CA and no certificate for Elasticsearch's HTTP layer".into())),
+        };
+        write(ctx, &t, &chain, &key_der)?;
+    }
+    ctx.server_ca_der = ctx.ca_der.clone();
+    edits::server_tls(&mut ctx.es_edits, &ctx.facts, t.p12);
+    let lines = ctx.es_edits.describe();
+    ctx.step(0).changes.extend(lines);
+    Ok(())
+}
+
+/// Writes the HTTP certificate and key: a PKCS#12 (password in the
+/// keystore) or a PEM pair.
+fn write(ctx: &mut Ctx<'_>, t: &Target, chain: &[Vec<u8>], key_der: &[u8]) -> Result<(), PlanError> {
+    if t.p12 {
+        let pw = t.password.clone().unwrap_or_else(certs::random_password);
+        let ca = chain.last().cloned().unwrap_or_default();
+        let p12 = pkcs12::write_key("http", key_der, chain, &[("ca".into(), ca)], pw.expose())?;
+        ctx.file(0, t.p12_path.clone(), "Elasticsearch's HTTP certificate and key", p12, true);
+        if t.password.is_none() {
             ctx.es_ks_ops.push(KeystoreOp::Set {
                 name: facts::HTTP_KS_PASSWORD.into(),
                 value: EntryValue::Known(pw),
             });
         }
     } else {
-        let issued = certs::issue(&want)?;
-        let chain = [issued.cert_der.clone(), ca.cert_der.clone()];
         ctx.file(
             0,
-            crt_path,
+            t.crt.clone(),
             "Elasticsearch's HTTP certificate (with its CA)",
             pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(),
             false,
         );
         ctx.file(
             0,
-            key_path,
+            t.key.clone(),
             "Elasticsearch's HTTP key (unencrypted PKCS#8, mode 0600)",
-            pemx::key(&issued.key).into_bytes(),
+            super::pem_key(key_der).into_bytes(),
             true,
         );
         ctx.step(0).notes.push("There is no elasticsearch.keystore and no known Elasticsearch version, so the HTTP certificate is written as PEM (no keystore password needed). Give `elasticsearch.version` for a PKCS#12 with its password in the keystore.".into());
     }
-    ctx.server_ca_der = ca.cert_der.clone();
-    edits::server_tls(&mut ctx.es_edits, &ctx.facts, use_p12);
-    let lines = ctx.es_edits.describe();
-    ctx.step(0).changes.extend(lines);
     Ok(())
 }
 

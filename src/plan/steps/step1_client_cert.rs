@@ -1,9 +1,11 @@
 //! Step 1: obtain a client certificate and private key for Kibana.
 //!
-//! esmtls issues it from its CA (`client_certificate.*` in the answers), as a
-//! PKCS#12 with its password in `kibana.keystore` or as a PEM pair. A
-//! certificate from an earlier run that still fits is kept, so a second run
-//! changes nothing.
+//! esmtls issues it from its CA (`client_certificate.*` in the answers), or
+//! on a cluster host installs the one in the bundle; as a PKCS#12 with its
+//! password in `kibana.keystore` or as a PEM pair. A certificate from an
+//! earlier run that still fits is kept, so a second run changes nothing.
+
+use std::path::PathBuf;
 
 use super::super::PlanError;
 use super::super::answers::CertFormat;
@@ -15,30 +17,32 @@ use crate::pki::build::{LeafSpec, Usage};
 use crate::pki::{pem as pemx, pkcs12};
 use crate::secret::Secret;
 
-/// Runs step 1 (mTLS and pki modes only).
+/// Runs step 1 (mTLS and pki modes only; on the Kibana side).
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
-    if ctx.a.mode.client_cert() {
+    if ctx.a.mode.client_cert() && ctx.kibana_here() {
         ctx.client = Some(client_cert(ctx)?);
     }
     Ok(())
 }
 
+/// The files in Kibana's config dir (here) and as kibana.yml names them (there).
+struct Paths {
+    p12: PathBuf,
+    crt: PathBuf,
+    key: PathBuf,
+    real: PathBuf,
+}
+
 fn client_cert(ctx: &mut Ctx<'_>) -> Result<ClientFiles, PlanError> {
-    let a = ctx.a;
-    let ca = ctx.ca();
-    let kb_real = ctx.kb_real.clone();
-    let cc = &a.client_certificate;
+    let cc = &ctx.a.client_certificate;
     let (_, cn) = crate::pki::build::leaf_dn(&cc.name)?;
-    let want = Want {
-        spec: LeafSpec {
-            name: cc.name.clone(),
-            dns: cc.dns.clone(),
-            ips: cc.ip.clone(),
-            usage: Usage::Client,
-            days: cc.days,
-            key: cc.key_type,
-        },
-        ca: &ca.material,
+    let spec = LeafSpec {
+        name: cc.name.clone(),
+        dns: cc.dns.clone(),
+        ips: cc.ip.clone(),
+        usage: Usage::Client,
+        days: cc.days,
+        key: cc.key_type,
     };
     if !cc.key_type.is_rsa() {
         ctx.step(1).notes.push("Kibana reads PKCS#12 keys with node-forge, which only understands RSA; an EC key needs `format: pem`.".into());
@@ -50,120 +54,128 @@ fn client_cert(ctx: &mut Ctx<'_>) -> Result<ClientFiles, PlanError> {
         }
     }
     let dir = ctx.setup.kibana_config.join("certs");
-    match cc.format {
-        CertFormat::P12 => {
-            let path = dir.join("kibana-client.p12");
-            let existing_pw = ctx.facts.kb_value(KB_P12_PASSWORD);
-            let existing = existing_pw.as_ref().and_then(|pw| {
-                std::fs::read(&path)
-                    .ok()
-                    .and_then(|b| pkcs12::read(&b, pw.expose(), "").ok())
+    let paths = Paths {
+        p12: dir.join("kibana-client.p12"),
+        crt: dir.join("kibana-client.crt"),
+        key: dir.join("kibana-client.key"),
+        real: ctx.kb_real.join("certs"),
+    };
+    let p12 = cc.format == CertFormat::P12;
+    let password = ctx.facts.kb_value(KB_P12_PASSWORD);
+    let given = ctx.given().and_then(|g| g.client.clone());
+    let ca = ctx.ca.clone();
+    let existing = existing(&paths, p12, password.as_ref());
+    let fits = |chain: &[Vec<u8>]| match (&given, &ca) {
+        (Some((g, _)), _) => chain.first() == g.first(),
+        (None, Some(ca)) => certs::satisfies(
+            chain,
+            &Want {
+                spec: spec.clone(),
+                ca: &ca.material,
+            },
+        ),
+        (None, None) => false,
+    };
+    if let Some((chain, key)) = existing.filter(|(chain, _)| fits(chain)) {
+        let shown = if p12 { &paths.p12 } else { &paths.crt };
+        let note = format!("{} from an earlier run is still right; kept.", shown.display());
+        ctx.step(1).notes.push(note);
+        return Ok(files(&paths, p12, chain, key, cn));
+    }
+    let (chain, key_der) = match (given, &ca) {
+        (Some((chain, key)), _) => (chain, super::hex_key(&key)?),
+        (None, Some(ca)) => {
+            let issued = certs::issue(&Want {
+                spec,
+                ca: &ca.material,
+            })?;
+            let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
+            (chain, issued.key.serialize_der())
+        }
+        (None, None) => {
+            return Err(PlanError::Other(
+                "internal: no CA and no client certificate for Kibana".into(),
+            ));
+        }
+    };
+    write(ctx, &paths, p12, password, &chain, &key_der, &cn)?;
+    Ok(files(&paths, p12, chain, Secret::new(hex::encode(&key_der)), cn))
+}
+
+/// The certificate chain and key (hex PKCS#8) from an earlier run, when
+/// both are there and belong together.
+fn existing(paths: &Paths, p12: bool, pw: Option<&Secret>) -> Option<(Vec<Vec<u8>>, Secret)> {
+    if p12 {
+        let b = std::fs::read(&paths.p12).ok()?;
+        let c = pkcs12::read(&b, pw?.expose(), "").ok()?;
+        let k = c.keys.first()?;
+        return Some((k.chain.clone(), Secret::new(hex::encode(&k.key_pkcs8))));
+    }
+    let b = std::fs::read(&paths.crt).ok()?;
+    let chain = pemx::certificates(&pemx::parse_all(&b, "").ok()?);
+    let kb = std::fs::read(&paths.key).ok()?;
+    let blocks = pemx::parse_all(&kb, "").ok()?;
+    let k = pemx::private_key(&blocks, "", &mut || {
+        Err(crate::pki::PkiError::Invalid(String::new()))
+    })
+    .ok()
+    .flatten()?;
+    (pkcs12::spki_key(chain.first()?) == Some(k.public_key_raw().to_vec()))
+        .then(|| (chain, Secret::new(hex::encode(k.serialize_der()))))
+}
+
+/// Writes the PKCS#12 (password in the Kibana keystore) or the PEM pair.
+fn write(
+    ctx: &mut Ctx<'_>,
+    paths: &Paths,
+    p12: bool,
+    password: Option<Secret>,
+    chain: &[Vec<u8>],
+    key_der: &[u8],
+    cn: &str,
+) -> Result<(), PlanError> {
+    if p12 {
+        let pw = password.clone().unwrap_or_else(certs::random_password);
+        let ca = chain.last().cloned().unwrap_or_default();
+        let bytes = pkcs12::write_key(cn, key_der, chain, &[("ca".into(), ca)], pw.expose())?;
+        let what = "Kibana's client certificate and key";
+        ctx.file(1, paths.p12.clone(), what, bytes, true);
+        if password.is_none() {
+            ctx.kb_ks_ops.push(KeystoreOp::Set {
+                name: KB_P12_PASSWORD.into(),
+                value: EntryValue::Known(pw),
             });
-            if let Some(k) = existing
-                .as_ref()
-                .and_then(|c| c.keys.first())
-                .filter(|k| certs::satisfies(&k.chain, &want))
-            {
-                ctx.step(1).notes.push(format!(
-                    "{} from an earlier run is still right; kept.",
-                    path.display()
-                ));
-                return Ok(ClientFiles {
-                    p12: Some(kb_real.join("certs/kibana-client.p12")),
-                    pem: None,
-                    chain: k.chain.clone(),
-                    key: Secret::new(hex::encode(&k.key_pkcs8)),
-                    cn,
-                });
-            }
-            let issued = certs::issue(&want)?;
-            let pw = existing_pw.unwrap_or_else(certs::random_password);
-            let key_der = issued.key.serialize_der();
-            let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
-            let p12 = pkcs12::write_key(
-                &cn,
-                &key_der,
-                &chain,
-                &[("ca".into(), ca.material.cert_der.clone())],
-                pw.expose(),
-            )?;
-            ctx.file(1, path, "Kibana's client certificate and key", p12, true);
-            if ctx.facts.kb_value(KB_P12_PASSWORD).is_none() {
-                ctx.kb_ks_ops.push(KeystoreOp::Set {
-                    name: KB_P12_PASSWORD.into(),
-                    value: EntryValue::Known(pw),
-                });
-            }
-            Ok(ClientFiles {
-                p12: Some(kb_real.join("certs/kibana-client.p12")),
-                pem: None,
-                chain,
-                key: Secret::new(hex::encode(&key_der)),
-                cn,
-            })
         }
-        CertFormat::Pem => {
-            let crt = dir.join("kibana-client.crt");
-            let key = dir.join("kibana-client.key");
-            let existing = std::fs::read(&crt)
-                .ok()
-                .and_then(|b| pemx::parse_all(&b, "").ok())
-                .map(|b| pemx::certificates(&b));
-            let existing_key = std::fs::read(&key)
-                .ok()
-                .and_then(|b| pemx::parse_all(&b, "").ok())
-                .and_then(|b| {
-                    pemx::private_key(&b, "", &mut || {
-                        Err(crate::pki::PkiError::Invalid(String::new()))
-                    })
-                    .ok()
-                    .flatten()
-                });
-            if let (Some(chain), Some(k)) = (&existing, &existing_key)
-                && certs::satisfies(chain, &want)
-                && pkcs12::spki_key(&chain[0]) == Some(k.public_key_raw().to_vec())
-            {
-                ctx.step(1).notes.push(format!(
-                    "{} from an earlier run is still right; kept.",
-                    crt.display()
-                ));
-                return Ok(ClientFiles {
-                    p12: None,
-                    pem: Some((
-                        kb_real.join("certs/kibana-client.crt"),
-                        kb_real.join("certs/kibana-client.key"),
-                    )),
-                    chain: chain.clone(),
-                    key: Secret::new(hex::encode(k.serialize_der())),
-                    cn,
-                });
-            }
-            let issued = certs::issue(&want)?;
-            let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
-            ctx.file(
-                1,
-                crt,
-                "Kibana's client certificate (with its CA)",
-                pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(),
-                false,
-            );
-            ctx.file(
-                1,
-                key,
-                "Kibana's client key (unencrypted PKCS#8, mode 0600)",
-                pemx::key(&issued.key).into_bytes(),
-                true,
-            );
-            Ok(ClientFiles {
-                p12: None,
-                pem: Some((
-                    kb_real.join("certs/kibana-client.crt"),
-                    kb_real.join("certs/kibana-client.key"),
-                )),
-                chain,
-                key: Secret::new(hex::encode(issued.key.serialize_der())),
-                cn,
-            })
-        }
+    } else {
+        ctx.file(
+            1,
+            paths.crt.clone(),
+            "Kibana's client certificate (with its CA)",
+            pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(),
+            false,
+        );
+        ctx.file(
+            1,
+            paths.key.clone(),
+            "Kibana's client key (unencrypted PKCS#8, mode 0600)",
+            super::pem_key(key_der).into_bytes(),
+            true,
+        );
+    }
+    Ok(())
+}
+
+fn files(paths: &Paths, p12: bool, chain: Vec<Vec<u8>>, key: Secret, cn: String) -> ClientFiles {
+    ClientFiles {
+        p12: p12.then(|| paths.real.join("kibana-client.p12")),
+        pem: (!p12).then(|| {
+            (
+                paths.real.join("kibana-client.crt"),
+                paths.real.join("kibana-client.key"),
+            )
+        }),
+        chain,
+        key,
+        cn,
     }
 }

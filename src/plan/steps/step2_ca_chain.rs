@@ -12,15 +12,18 @@ use crate::pki::pem as pemx;
 
 /// Runs step 2.
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
-    if ctx.a.mode.client_cert() {
-        let ca = ctx.ca();
+    if ctx.a.mode.client_cert() && ctx.es_here() {
+        let ca = pemx::cert(&ctx.ca_der).into_bytes();
         ctx.file(
             2,
             ctx.setup.es_config.join("certs/kibana-ca.crt"),
             "the CA of Kibana's client certificate, for Elasticsearch",
-            pemx::cert(&ca.material.cert_der).into_bytes(),
+            ca,
             false,
         );
+    }
+    if !ctx.kibana_here() {
+        return Ok(());
     }
     let server_ca = pemx::cert(&ctx.server_ca_der).into_bytes();
     ctx.file(

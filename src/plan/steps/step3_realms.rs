@@ -10,7 +10,7 @@ use super::super::setup::Cluster;
 
 /// Runs step 3.
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
-    if ctx.a.mode != Mode::Pki {
+    if ctx.a.mode != Mode::Pki || !ctx.es_here() {
         return Ok(());
     }
     let before = ctx.es_edits.len();

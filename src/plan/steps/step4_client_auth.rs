@@ -4,7 +4,6 @@
 //! of Kibana's certificate is not trusted yet, `certificate_authorities`.
 
 use super::super::PlanError;
-use super::super::certs::CaKind;
 use super::super::context::Ctx;
 use super::super::edits;
 use super::super::setup::Cluster;
@@ -12,16 +11,11 @@ use super::super::setup::Cluster;
 /// Runs step 4 (mTLS and pki modes only).
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
     let a = ctx.a;
-    if !a.mode.client_cert() {
+    if !a.mode.client_cert() || !ctx.es_here() {
         return Ok(());
     }
-    let ca = ctx.ca();
-    let client_ca_trusted = ca.kind == CaKind::HttpCa
-        || ctx
-            .facts
-            .http
-            .implicit_trust
-            .contains(&ca.material.cert_der)
+    let client_ca_trusted = ctx.ca_is_http_ca
+        || ctx.facts.http.implicit_trust.contains(&ctx.ca_der)
         || ctx.server_needed;
     let before = ctx.es_edits.len();
     if a.client_authentication() != a.mode.client_authentication() {

@@ -13,6 +13,9 @@ use super::super::types::{Command, Service};
 /// Runs step 5.
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
     let (a, setup) = (ctx.a, ctx.setup);
+    if !ctx.es_here() {
+        return Ok(());
+    }
     restart(
         ctx,
         5,

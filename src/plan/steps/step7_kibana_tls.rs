@@ -10,6 +10,9 @@ use super::super::setup::Cluster;
 
 /// Runs step 7.
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
+    if !ctx.kibana_here() {
+        return Ok(());
+    }
     let ca_path_for_kibana = ctx.kb_real.join("certs/elasticsearch-ca.crt");
     edits::kibana_tls(
         &mut ctx.kb_edits,

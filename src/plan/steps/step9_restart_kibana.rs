@@ -10,6 +10,9 @@ use super::step5_restart_es::restart;
 /// Runs step 9.
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
     let (a, setup) = (ctx.a, ctx.setup);
+    if !ctx.kibana_here() {
+        return Ok(());
+    }
     restart(
         ctx,
         9,
