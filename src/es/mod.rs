@@ -29,6 +29,8 @@ mod diagnose;
 mod error;
 pub mod requests;
 pub mod responses;
+pub mod role_mapping_file;
+pub mod service_tokens;
 mod tls;
 mod transport;
 
