@@ -75,7 +75,6 @@ impl Ctx<'_> {
         &mut self.steps[i]
     }
 
-    /// The CA (chosen before the steps run).
     /// What the cluster bundle brought, on a cluster host.
     pub fn given(&self) -> Option<&super::setup::Given> {
         self.setup.given.as_ref()
@@ -91,9 +90,6 @@ impl Ctx<'_> {
         self.setup.sides.kibana()
     }
 
-    pub fn ca(&self) -> Rc<certs::Ca> {
-        Rc::clone(self.ca.as_ref().expect("the CA is chosen before the steps"))
-    }
 
     /// Adds a file (skipped when identical on disk) and notes it under step `n`.
     pub fn file(&mut self, n: u8, path: PathBuf, what: &str, content: Vec<u8>, secret: bool) {

@@ -29,6 +29,7 @@ mod step3_realms;
 mod step4_client_auth;
 mod step5_restart_es;
 mod step6_credentials;
+mod step6_on_host;
 mod step7_kibana_tls;
 mod step9_restart_kibana;
 

@@ -49,6 +49,9 @@ fn call(
 
 /// Runs steps 6 and 8.
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, cluster: &mut dyn Cluster) -> Result<(), PlanError> {
+    if let Some(g) = ctx.setup.given.as_ref() {
+        return super::step6_on_host::run(ctx, g);
+    }
     let mut kb = std::mem::replace(&mut ctx.kb_edits, Edits::new(std::path::Path::new("")));
     let mut ks = std::mem::take(&mut ctx.kb_ks_ops);
     let mut api = std::mem::take(&mut ctx.api);
