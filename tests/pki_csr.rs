@@ -301,6 +301,26 @@ fn openssl_made_csrs_are_signed_with_their_own_key_or_refused() {
         e,
         "the subject 'CN=h1,DC=example,DC=com' of the CSR in transfer/dc.csr cannot be written back exactly (a repeated or multi-valued attribute, or an unusual string type); make the CSR with `esmtls` or with a plain DN such as CN=es01,O=Example"
     );
+    // A signature x509-parser cannot check is said so, not called bad.
+    openssl(
+        p,
+        "req -new -newkey ec -pkeyopt ec_paramgen_curve:P-521 -sha512 -nodes -keyout hosts/h1/p521.key -out transfer/p521.csr -subj /CN=h1",
+    );
+    let p521 = std::fs::read_to_string(p.join("transfer/p521.csr")).unwrap();
+    let e = csr::sign(
+        &p521,
+        "transfer/p521.csr",
+        &site.ca,
+        Usage::Server,
+        30,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "the CSR in transfer/p521.csr is signed with an algorithm esmtls cannot verify (1.2.840.10045.4.3.4); make it with SHA-256 or SHA-384"
+    );
     for f in listing(&p.join("transfer")) {
         assert!(
             f.ends_with(".csr") || f.ends_with(".crt"),

@@ -28,6 +28,7 @@ use rcgen::string::{Ia5String, PrintableString, TeletexString};
 use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, IsCa, KeyPair};
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::der_parser::asn1_rs::Tag;
+use x509_parser::error::X509Error;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey;
@@ -77,10 +78,17 @@ pub fn sign(
 ) -> Result<Vec<u8>> {
     let der = csr_der(csr_pem, file)?;
     let (_, csr) = X509CertificationRequest::from_der(&der).map_err(|e| unreadable(file, e))?;
-    csr.verify_signature().map_err(|_| {
-        PkiError::Csr(format!(
-            "the CSR in {file} has a bad signature (it was altered, or damaged on the way); make a new CSR on the host"
-        ))
+    csr.verify_signature().map_err(|e| {
+        PkiError::Csr(if e == X509Error::SignatureUnsupportedAlgorithm {
+            format!(
+                "the CSR in {file} is signed with an algorithm esmtls cannot verify ({}); make it with SHA-256 or SHA-384",
+                csr.signature_algorithm.algorithm.to_id_string()
+            )
+        } else {
+            format!(
+                "the CSR in {file} has a bad signature (it was altered, or damaged on the way); make a new CSR on the host"
+            )
+        })
     })?;
     let info = &csr.certification_request_info;
     let (dns, ips) = requested_sans(&csr, file)?;
