@@ -6,10 +6,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
+use common::consumers::{forge, java_class_dir, node_client, server_log, start_server};
 use common::*;
 
 const KEY_TYPES: [&str; 5] = ["rsa2048", "rsa3072", "rsa4096", "ec-p256", "ec-p384"];
@@ -225,19 +225,6 @@ fn openssl_reads_everything_without_legacy() {
     }
 }
 
-fn java_class_dir() -> Option<tempfile::TempDir> {
-    if !have("javac") || !have("java") {
-        return None;
-    }
-    let d = tempfile::tempdir().unwrap();
-    ok(run(Command::new("javac")
-        .args(["-d"])
-        .arg(d.path())
-        .arg(asset("java/P12Check.java"))
-        .arg(asset("java/MtlsServer.java"))));
-    Some(d)
-}
-
 #[test]
 fn jdk_keytool_and_keystore_load_everything() {
     let Some(classes) = java_class_dir() else {
@@ -319,16 +306,6 @@ fn jdk_keytool_and_keystore_load_everything() {
     }
 }
 
-fn forge(p: &Path, file: &str) -> Option<serde_json::Value> {
-    let nm = node_modules()?;
-    let out = ok(run(Command::new("node")
-        .current_dir(p)
-        .env("NODE_PATH", nm)
-        .arg(asset("node/forge-check.js"))
-        .args([file, "pw"])));
-    Some(serde_json::from_str(out.trim()).unwrap())
-}
-
 #[test]
 fn node_forge_reads_kibana_pkcs12_like_kibana() {
     for key in KEY_TYPES {
@@ -378,44 +355,6 @@ fn node_forge_reads_kibana_pkcs12_like_kibana() {
     }
 }
 
-/// Starts the JSSE server; returns it and its port.
-fn start_server(
-    classes: &Path,
-    dir: &Path,
-    keystore: &str,
-    max: u32,
-) -> (std::process::Child, u16) {
-    let mut child = Command::new("java")
-        .current_dir(dir)
-        .arg("-cp")
-        .arg(classes)
-        .args(["MtlsServer", keystore, keystore, "pw", &max.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .strip_prefix("PORT ")
-        .unwrap_or_else(|| panic!("server said {line:?}"))
-        .parse()
-        .unwrap();
-    (child, port)
-}
-
-fn node_client(dir: &Path, port: u16, args: &[&str]) -> serde_json::Value {
-    let out = ok(run(Command::new("node")
-        .current_dir(dir)
-        .arg(asset("node/mtls-client.js"))
-        .arg(port.to_string())
-        .args(args)));
-    serde_json::from_str(out.trim()).unwrap()
-}
-
 #[test]
 fn mutual_tls_handshake_jsse_server_node_client() {
     let Some(classes) = java_class_dir() else {
@@ -431,13 +370,11 @@ fn mutual_tls_handshake_jsse_server_node_client() {
         let d = tempfile::tempdir().unwrap();
         let p: PathBuf = d.path().to_path_buf();
         bundle(&p, key);
-        let (mut server, port) = start_server(classes.path(), &p, "http.p12", 2);
+        let (server, port) = start_server(classes.path(), &p, "http.p12", 2);
         let with = node_client(&p, port, &[&["ca.crt"][..], &client].concat());
         let without = node_client(&p, port, &["ca.crt", "none"]);
-        let status = server.wait().unwrap();
-        let mut log = String::new();
-        std::io::Read::read_to_string(server.stdout.as_mut().unwrap(), &mut log).unwrap();
-        assert!(status.success(), "server failed: {log}");
+        let (ok, log) = server_log(server);
+        assert!(ok, "server failed: {log}");
         assert_eq!(with["status"], 200, "{key}: {with} / server: {log}");
         assert!(
             with["body"]

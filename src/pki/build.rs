@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use rand::Rng;
 use rcgen::{
     BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SanType, SerialNumber,
+    KeyUsagePurpose, PublicKeyData, SanType, SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -232,45 +232,73 @@ pub fn leaf_dn(name: &str) -> Result<(Dn, String)> {
     Ok((dn, cn))
 }
 
-/// Issues a leaf certificate signed by `ca`.
-pub fn issue(spec: &LeafSpec, ca: &CaMaterial) -> Result<Issued> {
-    let (dn, _) = leaf_dn(&spec.name)?;
-    for d in &spec.dns {
+/// The DNS and IP subject alternative names of `spec`, checked.
+pub(crate) fn sans(dns: &[String], ips: &[IpAddr]) -> Result<Vec<SanType>> {
+    let mut sans = Vec::new();
+    for d in dns {
         check_dns_name(d, "the IP SANs")
             .map_err(|why| PkiError::Invalid(format!("subject alternative name {why}")))?;
+        sans.push(SanType::DnsName(d.as_str().try_into().map_err(|_| {
+            PkiError::Invalid(format!("DNS name '{}' is not ASCII", names::shown(d)))
+        })?));
     }
-    let mut params = CertificateParams::default();
-    params.distinguished_name = dn.to_rcgen()?;
-    params.is_ca = IsCa::ExplicitNoCa;
-    params.key_usages = if spec.key.is_rsa() {
+    sans.extend(ips.iter().map(|ip| SanType::IpAddress(*ip)));
+    Ok(sans)
+}
+
+/// keyUsage for a leaf: RSA keys may also encipher (TLS 1.2 RSA key exchange).
+pub(crate) fn leaf_key_usages(rsa: bool) -> Vec<KeyUsagePurpose> {
+    if rsa {
         vec![
             KeyUsagePurpose::DigitalSignature,
             KeyUsagePurpose::KeyEncipherment,
         ]
     } else {
         vec![KeyUsagePurpose::DigitalSignature]
-    };
-    params.extended_key_usages = vec![match spec.usage {
+    }
+}
+
+/// extendedKeyUsage for a leaf.
+pub(crate) fn leaf_eku(usage: Usage) -> ExtendedKeyUsagePurpose {
+    match usage {
         Usage::Client => ExtendedKeyUsagePurpose::ClientAuth,
         Usage::Server => ExtendedKeyUsagePurpose::ServerAuth,
-    }];
-    let mut sans = Vec::new();
-    for d in &spec.dns {
-        sans.push(SanType::DnsName(d.as_str().try_into().map_err(|_| {
-            PkiError::Invalid(format!("DNS name '{}' is not ASCII", names::shown(d)))
-        })?));
     }
-    sans.extend(spec.ips.iter().map(|ip| SanType::IpAddress(*ip)));
+}
+
+/// The one leaf profile: what [`issue`] and [`super::csr::sign`] both sign.
+/// basicConstraints CA:FALSE (critical), keyUsage, one EKU, the SANs, a
+/// random serial, validity from five minutes ago, SKI and AKI.
+pub(crate) fn leaf_params(
+    subject: rcgen::DistinguishedName,
+    sans: Vec<SanType>,
+    usage: Usage,
+    rsa: bool,
+    days: u32,
+) -> Result<CertificateParams> {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = subject;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = leaf_key_usages(rsa);
+    params.extended_key_usages = vec![leaf_eku(usage)];
     params.subject_alt_names = sans;
     params.serial_number = Some(random_serial());
     params.use_authority_key_identifier_extension = true;
-    validity(&mut params, spec.days)?;
+    validity(&mut params, days)?;
+    Ok(params)
+}
 
-    let key = spec.key.generate()?;
+/// Signs `params` for `public_key` with `ca`, refusing a result whose issuer
+/// field is not the CA's subject byte for byte. Returns the DER and warnings.
+pub(crate) fn sign_leaf(
+    params: &CertificateParams,
+    public_key: &impl PublicKeyData,
+    ca: &CaMaterial,
+) -> Result<(Vec<u8>, Vec<String>)> {
     let issuer = Issuer::from_ca_cert_der(&ca.cert_der.as_slice().into(), &ca.key)
         .map_err(|e| PkiError::BadCa(format!("cannot use the CA certificate: {e}")))?;
     let cert = params
-        .signed_by(&key, &issuer)
+        .signed_by(public_key, &issuer)
         .map_err(crypto("signing the certificate"))?;
     let cert_der = cert.der().to_vec();
 
@@ -291,6 +319,22 @@ pub fn issue(spec: &LeafSpec, ca: &CaMaterial) -> Result<Issued> {
             ca_cert.validity().not_after
         ));
     }
+    Ok((cert_der, warnings))
+}
+
+/// Issues a leaf certificate signed by `ca`.
+pub fn issue(spec: &LeafSpec, ca: &CaMaterial) -> Result<Issued> {
+    let (dn, _) = leaf_dn(&spec.name)?;
+    let sans = sans(&spec.dns, &spec.ips)?;
+    let params = leaf_params(
+        dn.to_rcgen()?,
+        sans,
+        spec.usage,
+        spec.key.is_rsa(),
+        spec.days,
+    )?;
+    let key = spec.key.generate()?;
+    let (cert_der, warnings) = sign_leaf(&params, &key, ca)?;
     Ok(Issued {
         cert_der,
         key,

@@ -3,7 +3,8 @@
 //! The shape follows rustls-cert-gen: [`build::new_ca`] makes a CA and
 //! [`build::issue`] needs a [`build::CaMaterial`], so a leaf without a CA
 //! cannot be expressed. Everything is produced in memory; writing is the
-//! caller's job (through [`crate::fsutil`]).
+//! caller's job (through [`crate::fsutil`]). [`csr`] is the same profile
+//! for keys that stay on their host: a CSR there, signed here, installed there.
 //!
 //! Crates: rcgen (on aws-lc-rs, the only rcgen backend that generates RSA keys)
 //! builds certificates; x509-parser reads them; `p12-keystore` reads and writes
@@ -17,6 +18,7 @@
 //! crate reports which algorithms a file uses.
 
 pub mod build;
+pub mod csr;
 pub mod dn;
 pub mod inspect;
 pub mod keys;
@@ -59,6 +61,14 @@ pub enum PkiError {
     /// The key type cannot be used for this output.
     #[error("{0}")]
     Unsupported(String),
+    /// A certificate signing request cannot be signed as it is: bad
+    /// signature, names other than expected, a key esmtls does not sign.
+    #[error("{0}")]
+    Csr(String),
+    /// A certificate sent back for a CSR cannot be installed with this
+    /// host's key: another key, another CA, expired, the wrong usage.
+    #[error("{0}")]
+    Install(String),
     /// The crypto library failed (key generation, signing).
     #[error("{what} failed: {reason}")]
     Crypto {
