@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apply;
+pub mod cluster;
 pub mod detect;
 pub mod es;
 pub mod fsutil;

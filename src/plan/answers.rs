@@ -302,6 +302,9 @@ pub struct Answers {
     /// esmtls's own secrets.
     #[serde(default)]
     pub secrets: SecretsAnswers,
+    /// The cluster's hosts (None: this machine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology: Option<crate::cluster::Topology>,
 }
 
 fn default_out() -> PathBuf {
@@ -349,6 +352,7 @@ impl Answers {
             pki: PkiAnswers::default(),
             service_token: TokenAnswers::default(),
             secrets: SecretsAnswers::default(),
+            topology: None,
         }
     }
 
@@ -500,6 +504,9 @@ impl Answers {
                 ));
             }
             _ => {}
+        }
+        if let Some(top) = &self.topology {
+            top.validate().map_err(|(key, m)| bad(&key, m))?;
         }
         let t = &self.service_token.name;
         let first_ok = t

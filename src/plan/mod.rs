@@ -8,11 +8,11 @@
 
 pub mod answers;
 mod build;
-mod certs;
+pub(crate) mod certs;
 pub mod choices;
 mod context;
 mod edits;
-mod facts;
+pub(crate) mod facts;
 pub mod guide;
 mod kibana_client;
 pub mod mode;

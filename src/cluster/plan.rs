@@ -1,0 +1,396 @@
+//! One plan for the whole cluster, with a part per host: the certificates
+//! (one HTTP certificate per node when esmtls issues them, one client
+//! certificate per Kibana), Kibana's credential (made once), what each host
+//! changes, the cluster-wide API calls (made once) and the order of work.
+//!
+//! The CA holder runs this; it reads no other host's files. Each host's
+//! part travels as a bundle ([`super::bundle`]) and is planned exactly, on
+//! that host, against its own files ([`super::host`]).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::issue::{self, Leaf};
+use super::order::{self, Stage};
+use super::topology::{Host, Product, Topology};
+use crate::pki::build::{LeafSpec, Usage};
+use crate::plan::answers::Generate;
+use crate::plan::certs::{self, CaKind};
+use crate::plan::{
+    Answers, ApiCall, Cluster, Given, License, Mode, PlanError, Setup, facts, guide,
+};
+use crate::secret::Secret;
+
+/// The cluster plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterPlan {
+    /// The mode.
+    pub mode: Mode,
+    /// The license used for the choice.
+    pub license: Option<License>,
+    /// True when the cluster answered while planning.
+    pub reachable: bool,
+    /// The CA, in words.
+    pub ca: String,
+    /// True when esmtls issues every node's HTTP certificate (and turns HTTPS on).
+    pub server_certificates: bool,
+    /// Kibana's `elasticsearch.hosts`.
+    pub kibana_hosts: Vec<String>,
+    /// A part per host, nodes first.
+    pub hosts: Vec<HostPart>,
+    /// The cluster-wide API calls, made once (the `_cluster` bundle).
+    pub calls: Vec<ApiCall>,
+    /// The order of work.
+    pub order: Vec<Stage>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+    /// A new CA's files (kept by the CA holder, never in a host's bundle).
+    #[serde(skip)]
+    pub ca_files: Vec<(PathBuf, Vec<u8>, bool)>,
+    /// A new CA's PKCS#12 password.
+    #[serde(skip)]
+    pub ca_password: Option<Secret>,
+}
+
+/// One host's part.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostPart {
+    /// The host's name.
+    pub name: String,
+    /// Its product.
+    pub product: Product,
+    /// Its config directory, on that host.
+    pub config: PathBuf,
+    /// A node's URL as Kibana uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The certificates it gets, in words.
+    pub certificates: Vec<String>,
+    /// What it changes, in words (the exact diff is planned on the host).
+    pub changes: Vec<String>,
+    /// The answers the host plans with (no secret in them).
+    #[serde(skip)]
+    pub answers: Answers,
+    /// What its bundle brings.
+    #[serde(skip)]
+    pub given: Given,
+}
+
+/// Where the CA holder keeps the cluster's CA and what it knows from before.
+pub struct Central<'a> {
+    /// A setup of the CA holder's machine (for `ca.source: elasticsearch`
+    /// or `auto`: its auto-configured `http_ca`).
+    pub setup: &'a Setup,
+    /// Where the cluster's own CA is kept (`<bundle dir>/_ca`).
+    pub ca_dir: PathBuf,
+    /// The bundles of an earlier run, reused where still right (so a second
+    /// run gives bundles that change nothing).
+    pub prior: Option<&'a Path>,
+}
+
+/// The CA password file in the CA directory (0600, never shipped).
+pub const CA_PASSWORD_FILE: &str = "esmtls-ca.password";
+
+/// Builds the cluster plan.
+pub fn build(
+    a: &Answers,
+    central: &Central<'_>,
+    cluster: &mut dyn Cluster,
+) -> Result<ClusterPlan, PlanError> {
+    let mut top = a.topology.clone().unwrap_or_default();
+    let reachable = cluster.reachable();
+    let mut warnings = Vec::new();
+    if top.elasticsearch.is_empty() {
+        top.elasticsearch = nodes_from_cluster(cluster, reachable)?;
+    }
+    let license = match reachable.then(|| cluster.license()) {
+        Some(Ok(t)) => License::parse(&t),
+        _ => a.license,
+    };
+    warnings.extend(guide::check_choice(a.mode, license, a.allow_unlicensed_pki)?);
+    let facts = facts::read(central.setup)?;
+    let https_on = match a.server_certificate.generate {
+        Generate::Yes => true,
+        Generate::No => false,
+        Generate::Auto => !facts.http.enabled && !reachable,
+    };
+    let remembered = std::fs::read_to_string(central.ca_dir.join(CA_PASSWORD_FILE))
+        .ok()
+        .map(|s| Secret::new(s.trim().to_string()));
+    let ca = certs::choose(a, &facts, &central.ca_dir, remembered)?;
+    if ca.kind != CaKind::HttpCa && !https_on {
+        match a.elasticsearch.server_ca.is_some() || facts.http.server_ca.is_some() {
+            true => {}
+            false => return Err(PlanError::Answer {
+                key: "elasticsearch.server_ca".into(),
+                message: "the nodes keep their HTTP certificates, so Kibana needs the CA that signed them: give its PEM file as `elasticsearch.server_ca`, or let esmtls issue every node's certificate (`server_certificate.generate: yes`)".into(),
+            }),
+        }
+    }
+    let server_ca_der = if https_on {
+        ca.material.cert_der.clone()
+    } else {
+        server_ca(a, &facts)?
+    };
+    let prior = super::bundle::Prior::read(central.prior);
+    let leaves = certificates(a, &top, &ca.material, https_on, &prior)?;
+    let creds = super::credentials::make(a, &top, reachable, &leaves, &prior)?;
+    let mut hosts = Vec::new();
+    for (product, h) in top.hosts() {
+        let given = Given {
+            ca_der: ca.material.cert_der.clone(),
+            server_ca_der: Some(server_ca_der.clone()),
+            http: leaves.http(&h.name),
+            client: leaves.client(&h.name),
+            credential: (product == Product::Kibana)
+                .then(|| creds.credential.clone())
+                .flatten(),
+            token_line: (product == Product::Elasticsearch)
+                .then(|| creds.token_line.clone())
+                .flatten(),
+            role_mapping_dn: (product == Product::Elasticsearch)
+                .then(|| creds.role_mapping_dn.clone())
+                .flatten(),
+        };
+        hosts.push(part(a, &top, product, h, https_on, given));
+    }
+    let order = order::order(a.mode, &top, !creds.calls.is_empty(), https_on);
+    Ok(ClusterPlan {
+        mode: a.mode,
+        license,
+        reachable,
+        ca: describe_ca(&ca),
+        server_certificates: https_on,
+        kibana_hosts: top.kibana_hosts(),
+        hosts,
+        calls: creds.calls,
+        order,
+        warnings,
+        ca_files: ca.files.clone(),
+        ca_password: ca.remember.clone(),
+    })
+}
+
+/// The nodes from `GET /_nodes/http`, when the topology lists none.
+fn nodes_from_cluster(cluster: &mut dyn Cluster, reachable: bool) -> Result<Vec<Host>, PlanError> {
+    let why = "list the nodes under `topology.elasticsearch` (name, dns or ip, config)";
+    if !reachable {
+        return Err(PlanError::Answer {
+            key: "topology.elasticsearch".into(),
+            message: format!("the cluster is not reachable to ask for its nodes; {why}"),
+        });
+    }
+    let nodes = cluster.nodes_http().map_err(|e| PlanError::Answer {
+        key: "topology.elasticsearch".into(),
+        message: format!("GET /_nodes/http failed ({e}); {why}"),
+    })?;
+    Ok(nodes
+        .into_iter()
+        .map(|(name, addr)| {
+            let (host, port) = crate::plan::answers::split_host_port(&addr);
+            let host = host.trim_matches(['[', ']']);
+            let ip = host.parse().ok();
+            Host {
+                name,
+                dns: if ip.is_none() { vec![host.to_string()] } else { vec![] },
+                ip: ip.into_iter().collect(),
+                config: None,
+                port: port.and_then(|p| p.parse().ok()),
+                version: None,
+            }
+        })
+        .collect())
+}
+
+fn server_ca(a: &Answers, facts: &facts::Facts) -> Result<Vec<u8>, PlanError> {
+    if let Some(p) = &a.elasticsearch.server_ca {
+        let b = std::fs::read(p).map_err(|e| PlanError::Answer {
+            key: "elasticsearch.server_ca".into(),
+            message: format!("cannot read {}: {e}", p.display()),
+        })?;
+        return facts::first_cert(&b).ok_or_else(|| PlanError::Answer {
+            key: "elasticsearch.server_ca".into(),
+            message: format!("{} holds no certificate", p.display()),
+        });
+    }
+    facts.http.server_ca.clone().ok_or_else(|| PlanError::Answer {
+        key: "elasticsearch.server_ca".into(),
+        message: "esmtls cannot tell which CA signed the nodes' HTTP certificates; give its PEM file as `elasticsearch.server_ca`".into(),
+    })
+}
+
+fn describe_ca(ca: &certs::Ca) -> String {
+    let subject = crate::pki::inspect::cert_info(&ca.material.cert_der)
+        .map(|i| i.subject)
+        .unwrap_or_default();
+    match &ca.kind {
+        CaKind::HttpCa => format!("the auto-configured http_ca ({subject}), which every enrolled node trusts"),
+        CaKind::File(p) => format!("{subject} from {}", p.display()),
+        CaKind::Esmtls { new: true } => format!("a new CA {subject}, kept by the CA holder"),
+        CaKind::Esmtls { new: false } => format!("esmtls's CA {subject} from an earlier run"),
+    }
+}
+
+/// Every certificate the cluster needs, by host name.
+pub(super) struct Leaves {
+    http: Vec<(String, Leaf)>,
+    client: Vec<(String, Leaf)>,
+}
+
+impl Leaves {
+    fn http(&self, name: &str) -> Option<(Vec<Vec<u8>>, Secret)> {
+        let l = self.http.iter().find(|(n, _)| n == name)?;
+        Some((l.1.chain.clone(), l.1.key.clone()))
+    }
+    fn client(&self, name: &str) -> Option<(Vec<Vec<u8>>, Secret)> {
+        let l = self.client.iter().find(|(n, _)| n == name)?;
+        Some((l.1.chain.clone(), l.1.key.clone()))
+    }
+    /// The first client certificate's leaf (its DN is the role mapping's).
+    pub(super) fn client_leaf(&self) -> Option<&[u8]> {
+        self.client.first().and_then(|(_, l)| l.chain.first()).map(Vec::as_slice)
+    }
+}
+
+/// The HTTP certificate's names for a node: its DNS names, IPs, its name,
+/// localhost and 127.0.0.1, and `server_certificate.dns`/`ip`.
+pub fn node_spec(a: &Answers, h: &Host) -> LeafSpec {
+    let mut dns = h.dns.clone();
+    for d in [h.name.clone(), "localhost".into()].into_iter().chain(a.server_certificate.dns.clone()) {
+        if !dns.iter().any(|x| x.eq_ignore_ascii_case(&d)) {
+            dns.push(d);
+        }
+    }
+    let mut ips = h.ip.clone();
+    for ip in [std::net::Ipv4Addr::LOCALHOST.into()].into_iter().chain(a.server_certificate.ip.clone()) {
+        if !ips.contains(&ip) {
+            ips.push(ip);
+        }
+    }
+    LeafSpec {
+        name: format!("CN={}", h.name),
+        dns,
+        ips,
+        usage: Usage::Server,
+        days: a.server_certificate.days,
+        key: a.server_certificate.key_type,
+    }
+}
+
+/// Kibana's client certificate spec (the same subject on every instance,
+/// so one role mapping covers them all).
+pub fn client_spec(a: &Answers) -> LeafSpec {
+    let cc = &a.client_certificate;
+    LeafSpec {
+        name: cc.name.clone(),
+        dns: cc.dns.clone(),
+        ips: cc.ip.clone(),
+        usage: Usage::Client,
+        days: cc.days,
+        key: cc.key_type,
+    }
+}
+
+fn certificates(
+    a: &Answers,
+    top: &Topology,
+    ca: &crate::pki::build::CaMaterial,
+    https_on: bool,
+    prior: &super::bundle::Prior,
+) -> Result<Leaves, PlanError> {
+    let mut wanted: Vec<(bool, String, LeafSpec)> = Vec::new();
+    if https_on {
+        for h in &top.elasticsearch {
+            wanted.push((true, h.name.clone(), node_spec(a, h)));
+        }
+    }
+    if a.mode.client_cert() {
+        for h in &top.kibana {
+            wanted.push((false, h.name.clone(), client_spec(a)));
+        }
+    }
+    let mut leaves = Leaves { http: Vec::new(), client: Vec::new() };
+    let mut to_issue = Vec::new();
+    for (i, (is_http, name, spec)) in wanted.iter().enumerate() {
+        let want = certs::Want { spec: spec.clone(), ca };
+        match prior.leaf(name, *is_http).filter(|l| certs::satisfies(&l.chain, &want)) {
+            Some(l) => push(&mut leaves, *is_http, name, l),
+            None => to_issue.push(i),
+        }
+    }
+    let specs: Vec<LeafSpec> = to_issue.iter().map(|&i| wanted[i].2.clone()).collect();
+    for (i, leaf) in to_issue.into_iter().zip(issue::issue_all(&specs, ca)?) {
+        push(&mut leaves, wanted[i].0, &wanted[i].1, leaf);
+    }
+    Ok(leaves)
+}
+
+fn push(leaves: &mut Leaves, is_http: bool, name: &str, l: Leaf) {
+    let list = if is_http { &mut leaves.http } else { &mut leaves.client };
+    list.push((name.to_string(), l));
+}
+
+/// One host's answers and its part of the plan.
+fn part(a: &Answers, top: &Topology, product: Product, h: &Host, https_on: bool, given: Given) -> HostPart {
+    let mut ha = a.clone();
+    ha.topology = None;
+    ha.elasticsearch.url = None;
+    ha.server_certificate.generate = if https_on { Generate::Yes } else { Generate::No };
+    let config = h.config_dir(product);
+    let (url, certificates, changes) = match product {
+        Product::Elasticsearch => {
+            ha.elasticsearch.config = Some(config.clone());
+            ha.elasticsearch.version = h.version.clone().or(a.elasticsearch.version.clone());
+            ha.kibana.hosts = vec![h.url()];
+            let certs = given.http.iter().map(|_| {
+                let s = node_spec(a, h);
+                format!("HTTP certificate CN={} for {}", h.name, s.dns.iter().map(String::as_str).chain(s.ips.iter().map(|_| "")).filter(|x| !x.is_empty()).collect::<Vec<_>>().join(", "))
+            }).collect();
+            (Some(h.url()), certs, node_changes(a.mode, https_on, &given))
+        }
+        Product::Kibana => {
+            ha.kibana.config = Some(config.clone());
+            ha.kibana.hosts = top.kibana_hosts();
+            let certs = given.client.iter().map(|_| format!("client certificate {}", a.client_certificate.name)).collect();
+            (None, certs, kibana_changes(a.mode, top))
+        }
+    };
+    HostPart { name: h.name.clone(), product, config, url, certificates, changes, answers: ha, given }
+}
+
+fn node_changes(mode: Mode, https_on: bool, g: &Given) -> Vec<String> {
+    let mut c = Vec::new();
+    if https_on {
+        c.push("elasticsearch.yml: xpack.security.http.ssl.* (HTTPS with this node's certificate)".into());
+    }
+    if mode == Mode::Pki {
+        c.push("elasticsearch.yml: the PKI realm and a native realm".into());
+    }
+    if let Some(ca) = mode.client_authentication() {
+        c.push(format!("elasticsearch.yml: xpack.security.http.ssl.client_authentication: {ca}, trusting the CA of Kibana's certificate"));
+    }
+    if g.token_line.is_some() {
+        c.push("service_tokens: a file-based token for elastic/kibana".into());
+    }
+    if g.role_mapping_dn.is_some() {
+        c.push("role_mapping.yml: Kibana's certificate → kibana_system".into());
+    }
+    c
+}
+
+fn kibana_changes(mode: Mode, top: &Topology) -> Vec<String> {
+    let mut c = vec![format!(
+        "kibana.yml: elasticsearch.hosts: [{}] and the nodes' CA",
+        top.kibana_hosts().join(", ")
+    )];
+    if mode.client_cert() {
+        c.push("kibana.yml: Kibana's client certificate".into());
+    }
+    c.push(match mode.credential() {
+        crate::plan::Credential::ServiceToken => "kibana.keystore: elasticsearch.serviceAccountToken (no username or password)".into(),
+        crate::plan::Credential::Password => "kibana.keystore: elasticsearch.password for kibana_system".into(),
+        crate::plan::Credential::Certificate => "no username, password or token: the certificate is Kibana's identity".into(),
+    });
+    c
+}
