@@ -10,6 +10,9 @@
 //! problems; dropping the server stops and joins its thread and fails the
 //! test if there were problems. No sleeps: the listener is bound before the
 //! thread starts, and the thread is woken for shutdown by a connection.
+//! [`Listener`] is that loop with the caller's TLS configuration (or none:
+//! plain HTTP), for fakes that load their own certificates
+//! (`tests/cluster_support`).
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
@@ -132,10 +135,14 @@ pub struct Seen {
     pub api: String,
     pub method: String,
     pub path: String,
+    /// The query string without `?` (empty when there is none).
+    pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     /// True when the client presented a certificate.
     pub client_cert: bool,
+    /// The chain the client presented (DER, its certificate first); empty without one.
+    pub client_chain: Vec<Vec<u8>>,
 }
 
 impl Seen {
@@ -181,7 +188,8 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-type Handler = Arc<dyn Fn(&Seen) -> Reply + Send + Sync>;
+/// Answers one request that matched a spec.
+pub type Handler = Arc<dyn Fn(&Seen) -> Reply + Send + Sync>;
 
 #[derive(Default)]
 struct Shared {
@@ -192,12 +200,20 @@ struct Shared {
 
 /// The running server; dropping it stops it.
 pub struct Server {
+    listener: Listener,
+    /// The server's CA.
+    pub pki: Pki,
+}
+
+/// The accept loop on its own thread: TLS with `tls`, plain HTTP without.
+/// Dropping it stops and joins the thread and fails the test if a request
+/// matched no spec. [`Server`] is one of these with a test CA; other fakes
+/// (a cluster of nodes) bring their own TLS configuration.
+pub struct Listener {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     shared: Arc<Mutex<Shared>>,
-    /// The server's CA.
-    pub pki: Pki,
 }
 
 /// Server options.
@@ -232,41 +248,20 @@ impl Server {
         let leaf = pki.server(&opts.dns, &opts.ips);
         let config = Arc::new(server_config(&pki, &leaf, &opts));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let shared = Arc::new(Mutex::new(Shared::default()));
-        let specs = Arc::new(super_specs());
-        let handler: Handler = Arc::new(handler);
-        let thread = {
-            let (stop, shared) = (stop.clone(), shared.clone());
-            std::thread::spawn(move || {
-                for conn in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    if let Ok(conn) = conn {
-                        serve(conn, config.clone(), &specs, &handler, &shared);
-                    }
-                }
-            })
-        };
         Server {
-            addr,
-            stop,
-            thread: Some(thread),
-            shared,
+            listener: Listener::spawn(listener, Some(config), Arc::new(handler)),
             pki,
         }
     }
 
     /// `https://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.addr.port())
+        format!("https://127.0.0.1:{}", self.listener.addr.port())
     }
 
     /// `https://localhost:<port>`.
     pub fn localhost_url(&self) -> String {
-        format!("https://localhost:{}", self.addr.port())
+        format!("https://localhost:{}", self.listener.addr.port())
     }
 
     /// An endpoint trusting the server's CA, without a client certificate.
@@ -287,6 +282,60 @@ impl Server {
 
     /// The requests served so far.
     pub fn seen(&self) -> Vec<Seen> {
+        self.listener.seen()
+    }
+
+    /// Handshakes the server refused, with rustls's reason.
+    pub fn tls_failures(&self) -> Vec<String> {
+        self.listener.tls_failures()
+    }
+
+    /// [`Server::tls_failures`] once there is one (at most 10 s).
+    pub fn tls_failures_soon(&self) -> Vec<String> {
+        self.listener.tls_failures_soon()
+    }
+}
+
+impl Listener {
+    /// Serves `listener` (already bound, so clients can connect before the
+    /// thread runs) until dropped.
+    pub fn spawn(
+        listener: TcpListener,
+        tls: Option<Arc<ServerConfig>>,
+        handler: Handler,
+    ) -> Listener {
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let specs = Arc::new(super_specs());
+        let thread = {
+            let (stop, shared) = (stop.clone(), shared.clone());
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    if let Ok(conn) = conn {
+                        serve(conn, tls.clone(), &specs, &handler, &shared);
+                    }
+                }
+            })
+        };
+        Listener {
+            addr,
+            stop,
+            thread: Some(thread),
+            shared,
+        }
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The requests served so far.
+    pub fn seen(&self) -> Vec<Seen> {
         self.shared.lock().unwrap().seen.clone()
     }
 
@@ -295,7 +344,7 @@ impl Server {
         self.shared.lock().unwrap().tls_failures.clone()
     }
 
-    /// [`Server::tls_failures`] once there is one (at most 10 s): the client
+    /// [`Listener::tls_failures`] once there is one (at most 10 s): the client
     /// gets the server's alert before the server's thread records it.
     pub fn tls_failures_soon(&self) -> Vec<String> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -309,7 +358,7 @@ impl Server {
     }
 }
 
-impl Drop for Server {
+impl Drop for Listener {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop; it sees the flag and returns.
@@ -377,12 +426,16 @@ fn drain(sock: &mut TcpStream) {
 
 fn serve(
     mut sock: TcpStream,
-    config: Arc<ServerConfig>,
+    tls: Option<Arc<ServerConfig>>,
     specs: &Specs,
     handler: &Handler,
     shared: &Mutex<Shared>,
 ) {
     sock.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let Some(config) = tls else {
+        answer(&mut sock, Vec::new(), specs, handler, shared);
+        return;
+    };
     let Ok(mut conn) = ServerConnection::new(config) else {
         return;
     };
@@ -393,21 +446,45 @@ fn serve(
             return;
         }
     }
-    let client_cert = conn.peer_certificates().is_some_and(|c| !c.is_empty());
-    let mut stream = rustls::Stream::new(&mut conn, &mut sock);
-    let Some((method, target, headers, body)) = read_request(&mut stream) else {
+    let chain = conn
+        .peer_certificates()
+        .map(|c| c.iter().map(|d| d.to_vec()).collect())
+        .unwrap_or_default();
+    answer(
+        &mut rustls::Stream::new(&mut conn, &mut sock),
+        chain,
+        specs,
+        handler,
+        shared,
+    );
+    conn.send_close_notify();
+    let _ = conn.complete_io(&mut sock);
+}
+
+/// Reads one request from `stream`, answers it, and records it.
+fn answer(
+    stream: &mut (impl Read + Write),
+    client_chain: Vec<Vec<u8>>,
+    specs: &Specs,
+    handler: &Handler,
+    shared: &Mutex<Shared>,
+) {
+    let Some((method, target, headers, body)) = read_request(stream) else {
         return;
     };
-    let path = target.split('?').next().unwrap_or_default().to_string();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let (path, query) = (path.to_string(), query.to_string());
     let reply = match specs.matching(&method, &path) {
         Some(api) => {
             let seen = Seen {
                 api,
                 method,
                 path,
+                query,
                 headers,
                 body,
-                client_cert,
+                client_cert: !client_chain.is_empty(),
+                client_chain,
             };
             let reply = handler(&seen);
             shared.lock().unwrap().seen.push(seen);
@@ -430,8 +507,6 @@ fn serve(
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(reply.body.as_bytes());
     let _ = stream.flush();
-    conn.send_close_notify();
-    let _ = conn.complete_io(&mut sock);
 }
 
 type Parsed = (String, String, Vec<(String, String)>, Vec<u8>);
