@@ -176,6 +176,14 @@ pub trait Cluster {
     fn delete_service_token(&mut self, name: &str) -> Result<(), ClusterError>;
     /// `POST /_security/user/<user>/_password`.
     fn change_password(&mut self, user: &str, password: &Secret) -> Result<(), ClusterError>;
+    /// `GET /_nodes/http`: each node's name and HTTP publish address.
+    fn nodes_http(&mut self) -> Result<Vec<(String, String)>, ClusterError> {
+        Err(ClusterError("this cluster view cannot list nodes".into()))
+    }
+    /// `GET /_nodes/settings`: each node's name and settings (nested JSON).
+    fn nodes_settings(&mut self) -> Result<Vec<(String, serde_json::Value)>, ClusterError> {
+        Err(ClusterError("this cluster view cannot read node settings".into()))
+    }
 }
 
 /// No cluster: every call says it is unreachable.

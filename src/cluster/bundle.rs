@@ -1,0 +1,374 @@
+//! Bundles: what one host needs, as a directory that `esmtls apply --bundle
+//! DIR/<host>` applies on that host.
+//!
+//! Layout of `DIR/<host>/` (0700; every file 0600):
+//! - `bundle.json`: the manifest: format, host (name, product, config dir),
+//!   mode, whether it holds secrets, the SHA-256 of every file, and a digest
+//!   of the manifest itself;
+//! - `answers.yml`: the answers this host plans with (no secret);
+//! - `certs/ca.crt`, `certs/server-ca.crt`: the CA of what esmtls issued,
+//!   and the CA of the nodes' HTTP certificates;
+//! - `certs/http.crt` + `keys/http.key` (a node) or `certs/client.crt` +
+//!   `keys/client.key` (Kibana), when the CA holder made the key;
+//! - `secrets/credential` (Kibana: its service token or password);
+//! - `service_tokens.line`, `role_mapping.dn` (a node: no secret);
+//! - `README.txt`.
+//!
+//! `DIR/_cluster/` holds the cluster-wide API calls (`calls.json`, and the
+//! new `kibana_system` password in `secrets/`), `DIR/_ca/` the cluster's CA
+//! (kept by the CA holder, never sent), `DIR/PLAN.txt` the whole plan.
+//!
+//! The manifest's digests detect a bundle changed after esmtls wrote it
+//! (by hand or in transit); they are not a signature.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::order::CLUSTER;
+use super::plan::{ClusterPlan, HostPart};
+use super::topology::Product;
+use crate::fsutil::digest;
+use crate::pki::pem as pemx;
+use crate::plan::{Answers, Given, Mode, PlanError};
+use crate::secret::Secret;
+
+/// The manifest's format.
+pub const FORMAT: &str = "esmtls-bundle/1";
+
+/// `bundle.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// [`FORMAT`].
+    pub format: String,
+    /// The esmtls version that wrote it.
+    pub esmtls: String,
+    /// The host's name (`_cluster` for the cluster-wide calls).
+    pub host: String,
+    /// `elasticsearch`, `kibana` or `cluster`.
+    pub product: String,
+    /// The config directory on the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<PathBuf>,
+    /// The mode.
+    pub mode: Mode,
+    /// True when the bundle holds a key or a credential.
+    pub secrets: bool,
+    /// SHA-256 of every file, by relative path.
+    pub files: BTreeMap<String, String>,
+    /// SHA-256 of this manifest with `digest` empty.
+    #[serde(default)]
+    pub digest: String,
+}
+
+impl Manifest {
+    fn compute_digest(&self) -> String {
+        let mut m = self.clone();
+        m.digest = String::new();
+        digest(serde_json::to_string(&m).unwrap_or_default().as_bytes())
+    }
+}
+
+/// Why a bundle is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// Not a bundle, or unreadable.
+    #[error("{0}")]
+    Unreadable(String),
+    /// Changed since esmtls wrote it.
+    #[error("{dir} was changed after esmtls wrote it ({what}); make the bundles again with `esmtls plan --bundle` and do not edit them")]
+    Tampered {
+        /// The bundle.
+        dir: PathBuf,
+        /// What differs.
+        what: String,
+    },
+}
+
+fn unreadable(dir: &Path, why: impl std::fmt::Display) -> BundleError {
+    BundleError::Unreadable(format!("{}: {why}", dir.display()))
+}
+
+/// A bundle read and checked.
+#[derive(Debug)]
+pub struct Bundle {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// The manifest.
+    pub manifest: Manifest,
+}
+
+impl Bundle {
+    /// Reads `dir/bundle.json` and checks every digest.
+    pub fn open(dir: &Path) -> Result<Bundle, BundleError> {
+        let path = dir.join("bundle.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            unreadable(dir, format!("not a bundle (cannot read bundle.json: {e}); give the directory `esmtls plan --bundle` wrote for this host, e.g. DIR/es01"))
+        })?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| BundleError::Tampered {
+            dir: dir.to_path_buf(),
+            what: format!("bundle.json does not parse: {e}"),
+        })?;
+        if manifest.format != FORMAT {
+            return Err(unreadable(dir, format!("bundle format `{}` is not {FORMAT}; make it with this esmtls version", manifest.format)));
+        }
+        if manifest.digest != manifest.compute_digest() {
+            return Err(BundleError::Tampered { dir: dir.to_path_buf(), what: "bundle.json differs from what esmtls wrote".into() });
+        }
+        for (rel, sum) in &manifest.files {
+            let bytes = std::fs::read(dir.join(rel)).map_err(|e| BundleError::Tampered {
+                dir: dir.to_path_buf(),
+                what: format!("{rel} is missing ({e})"),
+            })?;
+            if &digest(&bytes) != sum {
+                return Err(BundleError::Tampered { dir: dir.to_path_buf(), what: format!("{rel} differs from what esmtls wrote") });
+            }
+        }
+        Ok(Bundle { dir: dir.to_path_buf(), manifest })
+    }
+
+    /// A file of the bundle (listed in the manifest).
+    pub fn read(&self, rel: &str) -> Option<Vec<u8>> {
+        self.manifest.files.contains_key(rel).then(|| std::fs::read(self.dir.join(rel)).ok()).flatten()
+    }
+
+    /// The answers this host plans with.
+    pub fn answers(&self) -> Result<Answers, BundleError> {
+        let text = self.read("answers.yml").ok_or_else(|| unreadable(&self.dir, "answers.yml is missing"))?;
+        Answers::parse(&self.dir.join("answers.yml"), &String::from_utf8_lossy(&text))
+            .map_err(|e| unreadable(&self.dir, e))
+    }
+
+    /// What the bundle brings to its host.
+    pub fn given(&self) -> Result<Given, BundleError> {
+        let cert = |rel: &str| self.read(rel).and_then(|b| crate::plan::facts::first_cert(&b));
+        let chain = |rel: &str| {
+            self.read(rel)
+                .and_then(|b| pemx::parse_all(&b, rel).ok())
+                .map(|b| pemx::certificates(&b))
+        };
+        let key = |rel: &str| -> Result<Option<Secret>, BundleError> {
+            let Some(b) = self.read(rel) else { return Ok(None) };
+            let p = pem::parse(&b).map_err(|e| unreadable(&self.dir, format!("{rel}: {e}")))?;
+            Ok(Some(Secret::new(hex::encode(p.contents()))))
+        };
+        let text = |rel: &str| self.read(rel).map(|b| String::from_utf8_lossy(&b).trim().to_string());
+        let pair = |c: Option<Vec<Vec<u8>>>, k: Option<Secret>| c.zip(k);
+        Ok(Given {
+            ca_der: cert("certs/ca.crt").unwrap_or_default(),
+            server_ca_der: cert("certs/server-ca.crt"),
+            http: pair(chain("certs/http.crt"), key("keys/http.key")?),
+            client: pair(chain("certs/client.crt"), key("keys/client.key")?),
+            credential: text("secrets/credential").map(Secret::new),
+            token_line: text("service_tokens.line"),
+            role_mapping_dn: text("role_mapping.dn"),
+        })
+    }
+}
+
+/// The bundles of an earlier run, read to reuse keys, certificates and
+/// credentials that are still right (only bundles whose digests hold).
+#[derive(Default)]
+pub struct Prior {
+    hosts: BTreeMap<String, Given>,
+    password: Option<Secret>,
+}
+
+impl Prior {
+    /// Reads every bundle under `dir` (None or unreadable: nothing to reuse).
+    pub fn read(dir: Option<&Path>) -> Prior {
+        let mut p = Prior::default();
+        let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) else { return p };
+        for e in entries.flatten() {
+            let Ok(b) = Bundle::open(&e.path()) else { continue };
+            if b.manifest.host == CLUSTER {
+                p.password = b.read("secrets/kibana_system").map(|v| Secret::new(String::from_utf8_lossy(&v).trim().to_string()));
+            } else if let Ok(g) = b.given() {
+                p.hosts.insert(b.manifest.host.clone(), g);
+            }
+        }
+        p
+    }
+
+    /// A host's earlier certificate and key.
+    pub(super) fn leaf(&self, host: &str, http: bool) -> Option<super::issue::Leaf> {
+        let g = self.hosts.get(host)?;
+        let (chain, key) = if http { g.http.clone()? } else { g.client.clone()? };
+        Some(super::issue::Leaf { chain, key })
+    }
+
+    /// The earlier file token: (line, bearer), from any node and any Kibana.
+    pub(super) fn token(&self) -> Option<(String, Secret)> {
+        let line = self.hosts.values().find_map(|g| g.token_line.clone())?;
+        let bearer = self.hosts.values().find_map(|g| g.credential.clone())?;
+        Some((line, bearer))
+    }
+
+    /// The earlier `kibana_system` password.
+    pub(super) fn password(&self) -> Option<Secret> {
+        self.password.clone()
+    }
+}
+
+/// Writes every bundle of `plan` under `dir` (0700 directories, 0600 files),
+/// the CA holder's `_ca`, and `PLAN.txt`.
+pub fn write_all(plan: &ClusterPlan, dir: &Path, plan_text: &str) -> Result<Vec<PathBuf>, PlanError> {
+    private_dir(dir)?;
+    let ca_dir = dir.join("_ca");
+    if !plan.ca_files.is_empty() {
+        private_dir(&ca_dir)?;
+        for (path, content, _) in &plan.ca_files {
+            private_dir(&crate::fsutil::parent_dir(path))?;
+            put(path, content)?;
+        }
+        if let Some(pw) = &plan.ca_password {
+            put(&ca_dir.join(super::plan::CA_PASSWORD_FILE), pw.expose().as_bytes())?;
+        }
+    }
+    let mut written = Vec::new();
+    for h in &plan.hosts {
+        let files = host_files(plan.mode, h)?;
+        let secrets = h.given.http.is_some() || h.given.client.is_some() || h.given.credential.is_some();
+        let config = Some(h.config.clone());
+        written.push(write_one(&dir.join(&h.name), &h.name, h.product.name(), config, plan.mode, secrets, files)?);
+    }
+    if !plan.calls.is_empty() {
+        let (files, secrets) = cluster_files(plan)?;
+        written.push(write_one(&dir.join(CLUSTER), CLUSTER, "cluster", None, plan.mode, secrets, files)?);
+    }
+    put(&dir.join("PLAN.txt"), plan_text.as_bytes())?;
+    Ok(written)
+}
+
+type Files = Vec<(String, Vec<u8>)>;
+
+fn host_files(mode: Mode, h: &HostPart) -> Result<Files, PlanError> {
+    let g = &h.given;
+    let mut f: Files = vec![("answers.yml".into(), h.answers.to_yaml().into_bytes())];
+    f.push(("certs/ca.crt".into(), pemx::cert(&g.ca_der).into_bytes()));
+    if let Some(s) = &g.server_ca_der {
+        f.push(("certs/server-ca.crt".into(), pemx::cert(s).into_bytes()));
+    }
+    for (name, pair) in [("http", &g.http), ("client", &g.client)] {
+        if let Some((chain, key)) = pair {
+            f.push((format!("certs/{name}.crt"), pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes()));
+            let der = hex::decode(key.expose()).map_err(|_| PlanError::Other("internal: a key is not hex".into()))?;
+            let lf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+            f.push((format!("keys/{name}.key"), pem::encode_config(&pem::Pem::new("PRIVATE KEY", der), lf).into_bytes()));
+        }
+    }
+    if let Some(c) = &g.credential {
+        f.push(("secrets/credential".into(), format!("{}\n", c.expose()).into_bytes()));
+    }
+    if let Some(l) = &g.token_line {
+        f.push(("service_tokens.line".into(), format!("{l}\n").into_bytes()));
+    }
+    if let Some(dn) = &g.role_mapping_dn {
+        f.push(("role_mapping.dn".into(), format!("{dn}\n").into_bytes()));
+    }
+    f.push(("README.txt".into(), super::readme::host(mode, h).into_bytes()));
+    Ok(f)
+}
+
+fn cluster_files(plan: &ClusterPlan) -> Result<(Files, bool), PlanError> {
+    let calls = serde_json::to_vec_pretty(&plan.calls).map_err(|e| PlanError::Other(e.to_string()))?;
+    let mut f: Files = vec![("calls.json".into(), calls)];
+    let mut secrets = false;
+    for c in &plan.calls {
+        if let Some(s) = &c.secret {
+            f.push(("secrets/kibana_system".into(), format!("{}\n", s.expose()).into_bytes()));
+            secrets = true;
+        }
+    }
+    f.push(("README.txt".into(), super::readme::cluster(plan).into_bytes()));
+    Ok((f, secrets))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_one(
+    dir: &Path,
+    host: &str,
+    product: &str,
+    config: Option<PathBuf>,
+    mode: Mode,
+    secrets: bool,
+    files: Files,
+) -> Result<PathBuf, PlanError> {
+    private_dir(dir)?;
+    let mut m = Manifest {
+        format: FORMAT.into(),
+        esmtls: env!("CARGO_PKG_VERSION").into(),
+        host: host.into(),
+        product: product.into(),
+        config,
+        mode,
+        secrets,
+        files: BTreeMap::new(),
+        digest: String::new(),
+    };
+    for (rel, content) in &files {
+        let path = dir.join(rel);
+        private_dir(&crate::fsutil::parent_dir(&path))?;
+        put(&path, content)?;
+        m.files.insert(rel.clone(), digest(content));
+    }
+    remove_stale(dir, &m)?;
+    m.digest = m.compute_digest();
+    let json = serde_json::to_vec_pretty(&m).map_err(|e| PlanError::Other(e.to_string()))?;
+    put(&dir.join("bundle.json"), &json)?;
+    Ok(dir.to_path_buf())
+}
+
+/// Removes files an earlier bundle had and this one does not (e.g. a key).
+fn remove_stale(dir: &Path, m: &Manifest) -> Result<(), PlanError> {
+    for sub in ["certs", "keys", "secrets"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+        for e in entries.flatten() {
+            let rel = format!("{sub}/{}", e.file_name().to_string_lossy());
+            if !m.files.contains_key(&rel) {
+                std::fs::remove_file(e.path()).map_err(|e| PlanError::Other(format!("cannot remove {rel}: {e}")))?;
+            }
+        }
+    }
+    for rel in ["service_tokens.line", "role_mapping.dn"] {
+        if !m.files.contains_key(rel) {
+            let _ = std::fs::remove_file(dir.join(rel));
+        }
+    }
+    Ok(())
+}
+
+fn private_dir(dir: &Path) -> Result<(), PlanError> {
+    std::fs::create_dir_all(dir)
+        .and_then(|_| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)))
+        .map_err(|e| PlanError::Other(format!("cannot make {}: {e}", dir.display())))
+}
+
+/// Writes a file atomically, 0600 from the start.
+fn put(path: &Path, content: &[u8]) -> Result<(), PlanError> {
+    let dir = crate::fsutil::parent_dir(path);
+    let fail = |e: std::io::Error| PlanError::Other(format!("cannot write {}: {e}", path.display()));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".bundle.")
+        .suffix(".esmtls-tmp")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(&dir)
+        .map_err(fail)?;
+    tmp.write_all(content).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// The product of a host bundle.
+pub fn product(m: &Manifest) -> Option<Product> {
+    match m.product.as_str() {
+        "elasticsearch" => Some(Product::Elasticsearch),
+        "kibana" => Some(Product::Kibana),
+        _ => None,
+    }
+}

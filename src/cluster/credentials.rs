@@ -1,0 +1,106 @@
+//! Kibana's credential for the whole cluster, made once:
+//! - token modes: a file-based service token (`elastic/kibana/<name>`). Its
+//!   hash goes into every node's `service_tokens` file, as
+//!   `bin/elasticsearch-service-tokens` writes it, and the token into every
+//!   Kibana's keystore. It needs no API call, so it works whether or not the
+//!   API can be reached, and each node checks it on its own.
+//! - password modes: a new `kibana_system` password, set by one API call
+//!   (the `_cluster` part) and stored in every Kibana's keystore.
+//! - `pki`: the role mapping from Kibana's certificate DN to `kibana_system`,
+//!   by one API call when the cluster answers, else in every node's
+//!   `role_mapping.yml`.
+//!
+//! A second run reuses what the earlier bundles hold, so it changes nothing.
+
+use super::bundle::Prior;
+use super::plan::Leaves;
+use super::topology::Topology;
+use crate::es::requests;
+use crate::es::service_tokens::{self, KIBANA_SERVICE};
+use crate::plan::{Answers, ApiCall, Credential, PlanError, random_password, role_mapping_body};
+use crate::secret::Secret;
+
+/// What the hosts get, and the calls made once.
+pub(super) struct Creds {
+    pub credential: Option<Secret>,
+    pub token_line: Option<String>,
+    pub role_mapping_dn: Option<String>,
+    pub calls: Vec<ApiCall>,
+}
+
+/// Makes (or reuses) the credential.
+pub(super) fn make(
+    a: &Answers,
+    _top: &Topology,
+    reachable: bool,
+    leaves: &Leaves,
+    prior: &Prior,
+) -> Result<Creds, PlanError> {
+    let mut c = Creds {
+        credential: None,
+        token_line: None,
+        role_mapping_dn: None,
+        calls: Vec::new(),
+    };
+    match a.mode.credential() {
+        Credential::ServiceToken => {
+            let name = &a.service_token.name;
+            match prior.token().filter(|(line, bearer)| {
+                service_tokens::verify(line, bearer.expose()).is_some()
+                    && line.starts_with(&format!("{KIBANA_SERVICE}/{name}:"))
+            }) {
+                Some((line, bearer)) => {
+                    c.token_line = Some(line);
+                    c.credential = Some(bearer);
+                }
+                None => {
+                    let t = service_tokens::new_token(KIBANA_SERVICE, name).map_err(|m| {
+                        PlanError::Answer {
+                            key: "service_token.name".into(),
+                            message: m,
+                        }
+                    })?;
+                    c.token_line = Some(t.line);
+                    c.credential = Some(t.bearer);
+                }
+            }
+        }
+        Credential::Password => {
+            let pw = prior.password().unwrap_or_else(random_password);
+            let r = requests::change_password(
+                "kibana_system",
+                "<new random password, stored in each kibana.keystore as elasticsearch.password>",
+            );
+            c.calls.push(ApiCall {
+                method: r.method.as_str().into(),
+                path: r.path.clone(),
+                body: r.shown_body(),
+                purpose: "set the new kibana_system password, once for the cluster".into(),
+                secret: Some(pw.clone()),
+                deferred: !reachable,
+            });
+            c.credential = Some(pw);
+        }
+        Credential::Certificate => {
+            let leaf = leaves.client_leaf().ok_or_else(|| {
+                PlanError::Other("internal: pki without a client certificate".into())
+            })?;
+            let dn = crate::pki::inspect::cert_info(leaf)?.subject;
+            if reachable {
+                let body = role_mapping_body(&a.pki.realm, &dn);
+                let r = requests::put_role_mapping(&a.pki.role_mapping, &body);
+                c.calls.push(ApiCall {
+                    method: r.method.as_str().into(),
+                    path: r.path.clone(),
+                    body: r.shown_body(),
+                    purpose: "map Kibana's certificate to kibana_system, once for the cluster".into(),
+                    secret: None,
+                    deferred: false,
+                });
+            } else {
+                c.role_mapping_dn = Some(dn);
+            }
+        }
+    }
+    Ok(c)
+}
