@@ -581,6 +581,41 @@ fn stage(path: &Path, content: &[u8], mode: u32) -> Result<tempfile::TempPath, F
     Ok(tmp.into_temp_path())
 }
 
+/// Gives `path` (a file or directory that esmtls wrote into a service's
+/// config directory `config`) to that service as the packages do: the
+/// group of `config` (`root:elasticsearch`, `root:kibana`), readable by it,
+/// nothing for others (0640 files, 0750 directories). The owner changes
+/// only when run as root (to root). Errors name the path.
+pub fn share_with_service(path: &Path, config: &Path) -> Result<(), FsError> {
+    let gid = fs::metadata(config)
+        .map_err(|e| io_err("cannot read", config, e))?
+        .gid();
+    let m = fs::symlink_metadata(path).map_err(|e| io_err("cannot read", path, e))?;
+    if m.file_type().is_symlink() {
+        return Ok(());
+    }
+    let uid = (process_uid() == Some(0)).then_some(0);
+    std::os::unix::fs::chown(path, uid, Some(gid))
+        .map_err(|e| io_err("cannot change the group of", path, e))?;
+    let bits = m.mode() & 0o7777;
+    let want = if m.is_dir() {
+        (bits | 0o750) & !0o007
+    } else {
+        (bits | 0o040) & !0o137
+    };
+    fs::set_permissions(path, Permissions::from_mode(want))
+        .map_err(|e| io_err("cannot set the mode of", path, e))
+}
+
+/// The effective user of this process, read from a file it creates.
+fn process_uid() -> Option<u32> {
+    static UID: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *UID.get_or_init(|| {
+        let f = tempfile::tempfile().ok()?;
+        f.metadata().ok().map(|m| m.uid())
+    })
+}
+
 /// A new file takes its directory's group, as in a setgid directory, so that a
 /// file root writes into `/etc/elasticsearch` (root:elasticsearch) is readable
 /// by the service; when that group is not the writer's own, the group gets

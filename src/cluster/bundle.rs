@@ -80,7 +80,9 @@ pub enum BundleError {
     #[error("{0}")]
     Unreadable(String),
     /// Changed since esmtls wrote it.
-    #[error("{dir} was changed after esmtls wrote it ({what}); make the bundles again with `esmtls plan --bundle` and do not edit them")]
+    #[error(
+        "{dir} was changed after esmtls wrote it ({what}); make the bundles again with `esmtls plan --bundle` and do not edit them"
+    )]
     Tampered {
         /// The bundle.
         dir: PathBuf,
@@ -109,15 +111,25 @@ impl Bundle {
         let text = std::fs::read_to_string(&path).map_err(|e| {
             unreadable(dir, format!("not a bundle (cannot read bundle.json: {e}); give the directory `esmtls plan --bundle` wrote for this host, e.g. DIR/es01"))
         })?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| BundleError::Tampered {
-            dir: dir.to_path_buf(),
-            what: format!("bundle.json does not parse: {e}"),
-        })?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| BundleError::Tampered {
+                dir: dir.to_path_buf(),
+                what: format!("bundle.json does not parse: {e}"),
+            })?;
         if manifest.format != FORMAT {
-            return Err(unreadable(dir, format!("bundle format `{}` is not {FORMAT}; make it with this esmtls version", manifest.format)));
+            return Err(unreadable(
+                dir,
+                format!(
+                    "bundle format `{}` is not {FORMAT}; make it with this esmtls version",
+                    manifest.format
+                ),
+            ));
         }
         if manifest.digest != manifest.compute_digest() {
-            return Err(BundleError::Tampered { dir: dir.to_path_buf(), what: "bundle.json differs from what esmtls wrote".into() });
+            return Err(BundleError::Tampered {
+                dir: dir.to_path_buf(),
+                what: "bundle.json differs from what esmtls wrote".into(),
+            });
         }
         for (rel, sum) in &manifest.files {
             let bytes = std::fs::read(dir.join(rel)).map_err(|e| BundleError::Tampered {
@@ -125,38 +137,61 @@ impl Bundle {
                 what: format!("{rel} is missing ({e})"),
             })?;
             if &digest(&bytes) != sum {
-                return Err(BundleError::Tampered { dir: dir.to_path_buf(), what: format!("{rel} differs from what esmtls wrote") });
+                return Err(BundleError::Tampered {
+                    dir: dir.to_path_buf(),
+                    what: format!("{rel} differs from what esmtls wrote"),
+                });
             }
         }
-        Ok(Bundle { dir: dir.to_path_buf(), manifest })
+        Ok(Bundle {
+            dir: dir.to_path_buf(),
+            manifest,
+        })
     }
 
     /// A file of the bundle (listed in the manifest).
     pub fn read(&self, rel: &str) -> Option<Vec<u8>> {
-        self.manifest.files.contains_key(rel).then(|| std::fs::read(self.dir.join(rel)).ok()).flatten()
+        self.manifest
+            .files
+            .contains_key(rel)
+            .then(|| std::fs::read(self.dir.join(rel)).ok())
+            .flatten()
     }
 
     /// The answers this host plans with.
     pub fn answers(&self) -> Result<Answers, BundleError> {
-        let text = self.read("answers.yml").ok_or_else(|| unreadable(&self.dir, "answers.yml is missing"))?;
-        Answers::parse(&self.dir.join("answers.yml"), &String::from_utf8_lossy(&text))
-            .map_err(|e| unreadable(&self.dir, e))
+        let text = self
+            .read("answers.yml")
+            .ok_or_else(|| unreadable(&self.dir, "answers.yml is missing"))?;
+        Answers::parse(
+            &self.dir.join("answers.yml"),
+            &String::from_utf8_lossy(&text),
+        )
+        .map_err(|e| unreadable(&self.dir, e))
     }
 
     /// What the bundle brings to its host.
     pub fn given(&self) -> Result<Given, BundleError> {
-        let cert = |rel: &str| self.read(rel).and_then(|b| crate::plan::facts::first_cert(&b));
+        let cert = |rel: &str| {
+            self.read(rel)
+                .and_then(|b| crate::plan::facts::first_cert(&b))
+        };
         let chain = |rel: &str| {
             self.read(rel)
                 .and_then(|b| pemx::parse_all(&b, rel).ok())
                 .map(|b| pemx::certificates(&b))
         };
         let key = |rel: &str| -> Result<Option<Secret>, BundleError> {
-            let Some(b) = self.read(rel) else { return Ok(None) };
+            let Some(b) = self.read(rel) else {
+                return Ok(None);
+            };
             let p = pem::parse(&b).map_err(|e| unreadable(&self.dir, format!("{rel}: {e}")))?;
             Ok(Some(Secret::new(hex::encode(p.contents()))))
         };
-        let text = |rel: &str| self.read(rel).map(|b| String::from_utf8_lossy(&b).trim().to_string());
+        let text = |rel: &str| {
+            self.read(rel)
+                .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        };
         let pair = |c: Option<Vec<Vec<u8>>>, k: Option<Secret>| c.zip(k);
         Ok(Given {
             ca_der: cert("certs/ca.crt").unwrap_or_default(),
@@ -182,11 +217,17 @@ impl Prior {
     /// Reads every bundle under `dir` (None or unreadable: nothing to reuse).
     pub fn read(dir: Option<&Path>) -> Prior {
         let mut p = Prior::default();
-        let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) else { return p };
+        let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) else {
+            return p;
+        };
         for e in entries.flatten() {
-            let Ok(b) = Bundle::open(&e.path()) else { continue };
+            let Ok(b) = Bundle::open(&e.path()) else {
+                continue;
+            };
             if b.manifest.host == CLUSTER {
-                p.password = b.read("secrets/kibana_system").map(|v| Secret::new(String::from_utf8_lossy(&v).trim().to_string()));
+                p.password = b
+                    .read("secrets/kibana_system")
+                    .map(|v| Secret::new(String::from_utf8_lossy(&v).trim().to_string()));
             } else if let Ok(g) = b.given() {
                 p.hosts.insert(b.manifest.host.clone(), g);
             }
@@ -197,7 +238,11 @@ impl Prior {
     /// A host's earlier certificate and key.
     pub(super) fn leaf(&self, host: &str, http: bool) -> Option<super::issue::Leaf> {
         let g = self.hosts.get(host)?;
-        let (chain, key) = if http { g.http.clone()? } else { g.client.clone()? };
+        let (chain, key) = if http {
+            g.http.clone()?
+        } else {
+            g.client.clone()?
+        };
         Some(super::issue::Leaf { chain, key })
     }
 
@@ -216,7 +261,11 @@ impl Prior {
 
 /// Writes every bundle of `plan` under `dir` (0700 directories, 0600 files),
 /// the CA holder's `_ca`, and `PLAN.txt`.
-pub fn write_all(plan: &ClusterPlan, dir: &Path, plan_text: &str) -> Result<Vec<PathBuf>, PlanError> {
+pub fn write_all(
+    plan: &ClusterPlan,
+    dir: &Path,
+    plan_text: &str,
+) -> Result<Vec<PathBuf>, PlanError> {
     private_dir(dir)?;
     let ca_dir = dir.join("_ca");
     if !plan.ca_files.is_empty() {
@@ -226,19 +275,39 @@ pub fn write_all(plan: &ClusterPlan, dir: &Path, plan_text: &str) -> Result<Vec<
             put(path, content)?;
         }
         if let Some(pw) = &plan.ca_password {
-            put(&ca_dir.join(super::plan::CA_PASSWORD_FILE), pw.expose().as_bytes())?;
+            put(
+                &ca_dir.join(super::plan::CA_PASSWORD_FILE),
+                pw.expose().as_bytes(),
+            )?;
         }
     }
     let mut written = Vec::new();
     for h in &plan.hosts {
         let files = host_files(plan.mode, h)?;
-        let secrets = h.given.http.is_some() || h.given.client.is_some() || h.given.credential.is_some();
+        let secrets =
+            h.given.http.is_some() || h.given.client.is_some() || h.given.credential.is_some();
         let config = Some(h.config.clone());
-        written.push(write_one(&dir.join(&h.name), &h.name, h.product.name(), config, plan.mode, secrets, files)?);
+        written.push(write_one(
+            &dir.join(&h.name),
+            &h.name,
+            h.product.name(),
+            config,
+            plan.mode,
+            secrets,
+            files,
+        )?);
     }
     if !plan.calls.is_empty() {
         let (files, secrets) = cluster_files(plan)?;
-        written.push(write_one(&dir.join(CLUSTER), CLUSTER, "cluster", None, plan.mode, secrets, files)?);
+        written.push(write_one(
+            &dir.join(CLUSTER),
+            CLUSTER,
+            "cluster",
+            None,
+            plan.mode,
+            secrets,
+            files,
+        )?);
     }
     put(&dir.join("PLAN.txt"), plan_text.as_bytes())?;
     Ok(written)
@@ -255,14 +324,24 @@ fn host_files(mode: Mode, h: &HostPart) -> Result<Files, PlanError> {
     }
     for (name, pair) in [("http", &g.http), ("client", &g.client)] {
         if let Some((chain, key)) = pair {
-            f.push((format!("certs/{name}.crt"), pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes()));
-            let der = hex::decode(key.expose()).map_err(|_| PlanError::Other("internal: a key is not hex".into()))?;
+            f.push((
+                format!("certs/{name}.crt"),
+                pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(),
+            ));
+            let der = hex::decode(key.expose())
+                .map_err(|_| PlanError::Other("internal: a key is not hex".into()))?;
             let lf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-            f.push((format!("keys/{name}.key"), pem::encode_config(&pem::Pem::new("PRIVATE KEY", der), lf).into_bytes()));
+            f.push((
+                format!("keys/{name}.key"),
+                pem::encode_config(&pem::Pem::new("PRIVATE KEY", der), lf).into_bytes(),
+            ));
         }
     }
     if let Some(c) = &g.credential {
-        f.push(("secrets/credential".into(), format!("{}\n", c.expose()).into_bytes()));
+        f.push((
+            "secrets/credential".into(),
+            format!("{}\n", c.expose()).into_bytes(),
+        ));
     }
     if let Some(l) = &g.token_line {
         f.push(("service_tokens.line".into(), format!("{l}\n").into_bytes()));
@@ -270,21 +349,40 @@ fn host_files(mode: Mode, h: &HostPart) -> Result<Files, PlanError> {
     if let Some(dn) = &g.role_mapping_dn {
         f.push(("role_mapping.dn".into(), format!("{dn}\n").into_bytes()));
     }
-    f.push(("README.txt".into(), super::readme::host(mode, h).into_bytes()));
+    f.push((
+        "README.txt".into(),
+        super::readme::host(mode, h).into_bytes(),
+    ));
     Ok(f)
 }
 
 fn cluster_files(plan: &ClusterPlan) -> Result<(Files, bool), PlanError> {
-    let calls = serde_json::to_vec_pretty(&plan.calls).map_err(|e| PlanError::Other(e.to_string()))?;
-    let mut f: Files = vec![("calls.json".into(), calls)];
+    let calls =
+        serde_json::to_vec_pretty(&plan.calls).map_err(|e| PlanError::Other(e.to_string()))?;
+    let target = serde_json::to_vec_pretty(&serde_json::json!({"urls": plan.kibana_hosts}))
+        .map_err(|e| PlanError::Other(e.to_string()))?;
+    let mut f: Files = vec![("calls.json".into(), calls), ("target.json".into(), target)];
+    if let Some(h) = plan
+        .hosts
+        .first()
+        .and_then(|h| h.given.server_ca_der.clone())
+    {
+        f.push(("certs/server-ca.crt".into(), pemx::cert(&h).into_bytes()));
+    }
     let mut secrets = false;
     for c in &plan.calls {
         if let Some(s) = &c.secret {
-            f.push(("secrets/kibana_system".into(), format!("{}\n", s.expose()).into_bytes()));
+            f.push((
+                "secrets/kibana_system".into(),
+                format!("{}\n", s.expose()).into_bytes(),
+            ));
             secrets = true;
         }
     }
-    f.push(("README.txt".into(), super::readme::cluster(plan).into_bytes()));
+    f.push((
+        "README.txt".into(),
+        super::readme::cluster(plan).into_bytes(),
+    ));
     Ok((f, secrets))
 }
 
@@ -326,11 +424,14 @@ fn write_one(
 /// Removes files an earlier bundle had and this one does not (e.g. a key).
 fn remove_stale(dir: &Path, m: &Manifest) -> Result<(), PlanError> {
     for sub in ["certs", "keys", "secrets"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
         for e in entries.flatten() {
             let rel = format!("{sub}/{}", e.file_name().to_string_lossy());
             if !m.files.contains_key(&rel) {
-                std::fs::remove_file(e.path()).map_err(|e| PlanError::Other(format!("cannot remove {rel}: {e}")))?;
+                std::fs::remove_file(e.path())
+                    .map_err(|e| PlanError::Other(format!("cannot remove {rel}: {e}")))?;
             }
         }
     }
@@ -351,7 +452,8 @@ fn private_dir(dir: &Path) -> Result<(), PlanError> {
 /// Writes a file atomically, 0600 from the start.
 fn put(path: &Path, content: &[u8]) -> Result<(), PlanError> {
     let dir = crate::fsutil::parent_dir(path);
-    let fail = |e: std::io::Error| PlanError::Other(format!("cannot write {}: {e}", path.display()));
+    let fail =
+        |e: std::io::Error| PlanError::Other(format!("cannot write {}: {e}", path.display()));
     let mut tmp = tempfile::Builder::new()
         .prefix(".bundle.")
         .suffix(".esmtls-tmp")

@@ -93,7 +93,8 @@ pub(super) fn make(
                     method: r.method.as_str().into(),
                     path: r.path.clone(),
                     body: r.shown_body(),
-                    purpose: "map Kibana's certificate to kibana_system, once for the cluster".into(),
+                    purpose: "map Kibana's certificate to kibana_system, once for the cluster"
+                        .into(),
                     secret: None,
                     deferred: false,
                 });

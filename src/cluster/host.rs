@@ -39,11 +39,27 @@ pub fn open(dir: &Path, claimed: Option<&str>) -> Result<HostBundle, BundleError
     let b = Bundle::open(dir)?;
     let name = b.manifest.host.clone();
     let Some(product) = bundle::product(&b.manifest) else {
-        return Err(refuse(&b, format!("`{name}` holds the cluster-wide calls, not a host's part; it is applied with the same command, from a host that reaches the cluster")));
+        return Err(refuse(
+            &b,
+            format!(
+                "`{name}` holds the cluster-wide calls, not a host's part; it is applied with the same command, from a host that reaches the cluster"
+            ),
+        ));
     };
-    let config = b.manifest.config.clone().unwrap_or_else(|| product.default_config());
+    let config = b
+        .manifest
+        .config
+        .clone()
+        .unwrap_or_else(|| product.default_config());
     if !config.is_dir() {
-        return Err(refuse(&b, format!("this bundle is for {name}, whose {} config directory {} does not exist here; apply it on {name}", product.name(), config.display())));
+        return Err(refuse(
+            &b,
+            format!(
+                "this bundle is for {name}, whose {} config directory {} does not exist here; apply it on {name}",
+                product.name(),
+                config.display()
+            ),
+        ));
     }
     let yml = config.join(product.yml());
     if !yml.is_file() {
@@ -52,16 +68,32 @@ pub fn open(dir: &Path, claimed: Option<&str>) -> Result<HostBundle, BundleError
             Product::Kibana => Product::Elasticsearch,
         };
         let why = if config.join(other.yml()).is_file() {
-            format!("this bundle is for {} {name}, but {} holds {}; apply it on {name}", product_word(product), config.display(), other.yml())
+            format!(
+                "this bundle is for {} {name}, but {} holds {}; apply it on {name}",
+                product_word(product),
+                config.display(),
+                other.yml()
+            )
         } else {
-            format!("this bundle is for {} {name}, but {} has no {}; apply it on {name}", product_word(product), config.display(), product.yml())
+            format!(
+                "this bundle is for {} {name}, but {} has no {}; apply it on {name}",
+                product_word(product),
+                config.display(),
+                product.yml()
+            )
         };
         return Err(refuse(&b, why));
     }
     check_identity(&b, product, &yml, claimed)?;
     let answers = b.answers()?;
     let given = b.given()?;
-    Ok(HostBundle { bundle: b, product, config, answers, given })
+    Ok(HostBundle {
+        bundle: b,
+        product,
+        config,
+        answers,
+        given,
+    })
 }
 
 fn product_word(p: Product) -> &'static str {
@@ -73,10 +105,18 @@ fn product_word(p: Product) -> &'static str {
 
 /// The bundle's host must be this one: `node.name` / `server.name` when set,
 /// else the machine's name, else `--host`.
-fn check_identity(b: &Bundle, product: Product, yml: &Path, claimed: Option<&str>) -> Result<(), BundleError> {
+fn check_identity(
+    b: &Bundle,
+    product: Product,
+    yml: &Path,
+    claimed: Option<&str>,
+) -> Result<(), BundleError> {
     let name = &b.manifest.host;
     if let Some(c) = claimed.filter(|c| !c.eq_ignore_ascii_case(name)) {
-        return Err(refuse(b, format!("this bundle is for {name}, not {c} (--host)")));
+        return Err(refuse(
+            b,
+            format!("this bundle is for {name}, not {c} (--host)"),
+        ));
     }
     let y = YamlFile::read(yml).map_err(|e| refuse(b, e.to_string()))?;
     let set = product.name_setting();
@@ -84,7 +124,13 @@ fn check_identity(b: &Bundle, product: Product, yml: &Path, claimed: Option<&str
         if here.eq_ignore_ascii_case(name) || claimed.is_some() && here.starts_with("${") {
             return Ok(());
         }
-        return Err(refuse(b, format!("this bundle is for {name}, but this host is {here} ({set} in {}); apply DIR/{here} here, or this bundle on {name}", yml.display())));
+        return Err(refuse(
+            b,
+            format!(
+                "this bundle is for {name}, but this host is {here} ({set} in {}); apply DIR/{here} here, or this bundle on {name}",
+                yml.display()
+            ),
+        ));
     }
     if claimed.is_some() {
         return Ok(());
@@ -94,7 +140,13 @@ fn check_identity(b: &Bundle, product: Product, yml: &Path, claimed: Option<&str
     if machine.eq_ignore_ascii_case(name) || short.eq_ignore_ascii_case(name) {
         return Ok(());
     }
-    Err(refuse(b, format!("cannot tell that this host is {name}: {} sets no {set} and the machine is named `{machine}`; run it on {name}, or pass --host {name} if this is it", yml.display())))
+    Err(refuse(
+        b,
+        format!(
+            "cannot tell that this host is {name}: {} sets no {set} and the machine is named `{machine}`; run it on {name}, or pass --host {name} if this is it",
+            yml.display()
+        ),
+    ))
 }
 
 /// The kernel's host name.
@@ -118,7 +170,12 @@ impl HostBundle {
         s.sides = sides;
         s.given = Some(self.given.clone());
         s.es_version = self.answers.elasticsearch.version.clone();
-        s.detected = format!("cluster bundle {} for {} ({})", self.bundle.dir.display(), self.bundle.manifest.host, self.config.display());
+        s.detected = format!(
+            "cluster bundle {} for {} ({})",
+            self.bundle.dir.display(),
+            self.bundle.manifest.host,
+            self.config.display()
+        );
         s
     }
 }

@@ -35,10 +35,12 @@ pub fn issue_all(specs: &[LeafSpec], ca: &CaMaterial) -> Result<Vec<Leaf>, PlanE
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(spec) = specs.get(i) else { break };
-                    let r = build::issue(spec, ca).map_err(PlanError::from).map(|issued| Leaf {
-                        chain: vec![issued.cert_der, ca.cert_der.clone()],
-                        key: Secret::new(hex::encode(issued.key.serialize_der())),
-                    });
+                    let r = build::issue(spec, ca)
+                        .map_err(PlanError::from)
+                        .map(|issued| Leaf {
+                            chain: vec![issued.cert_der, ca.cert_der.clone()],
+                            key: Secret::new(hex::encode(issued.key.serialize_der())),
+                        });
                     if let Ok(mut o) = out.lock() {
                         o[i] = Some(r);
                     }
@@ -49,6 +51,12 @@ pub fn issue_all(specs: &[LeafSpec], ca: &CaMaterial) -> Result<Vec<Leaf>, PlanE
     out.into_inner()
         .map_err(|_| PlanError::Other("internal: a certificate worker failed".into()))?
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(PlanError::Other("internal: a certificate was not issued".into()))))
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(PlanError::Other(
+                    "internal: a certificate was not issued".into(),
+                ))
+            })
+        })
         .collect()
 }

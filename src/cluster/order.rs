@@ -58,8 +58,12 @@ pub fn order(mode: Mode, top: &Topology, calls: bool, https_on: bool) -> Vec<Sta
     };
     let (nodes, kibanas) = (names(Product::Elasticsearch), names(Product::Kibana));
     let prepare = Stage {
-        what: "every node: certificates, CA files and the token file (no setting changes, no restart)".into(),
-        why: "nothing that running traffic depends on changes, so this is safe on all nodes at once".into(),
+        what:
+            "every node: certificates, CA files and the token file (no setting changes, no restart)"
+                .into(),
+        why:
+            "nothing that running traffic depends on changes, so this is safe on all nodes at once"
+                .into(),
         hosts: nodes.clone(),
         phase: Phase::Prepare,
         one_at_a_time: false,

@@ -108,7 +108,11 @@ pub fn build(
         Some(Ok(t)) => License::parse(&t),
         _ => a.license,
     };
-    warnings.extend(guide::check_choice(a.mode, license, a.allow_unlicensed_pki)?);
+    warnings.extend(guide::check_choice(
+        a.mode,
+        license,
+        a.allow_unlicensed_pki,
+    )?);
     let facts = facts::read(central.setup)?;
     let https_on = match a.server_certificate.generate {
         Generate::Yes => true,
@@ -193,7 +197,11 @@ fn nodes_from_cluster(cluster: &mut dyn Cluster, reachable: bool) -> Result<Vec<
             let ip = host.parse().ok();
             Host {
                 name,
-                dns: if ip.is_none() { vec![host.to_string()] } else { vec![] },
+                dns: if ip.is_none() {
+                    vec![host.to_string()]
+                } else {
+                    vec![]
+                },
                 ip: ip.into_iter().collect(),
                 config: None,
                 port: port.and_then(|p| p.parse().ok()),
@@ -225,7 +233,9 @@ fn describe_ca(ca: &certs::Ca) -> String {
         .map(|i| i.subject)
         .unwrap_or_default();
     match &ca.kind {
-        CaKind::HttpCa => format!("the auto-configured http_ca ({subject}), which every enrolled node trusts"),
+        CaKind::HttpCa => {
+            format!("the auto-configured http_ca ({subject}), which every enrolled node trusts")
+        }
         CaKind::File(p) => format!("{subject} from {}", p.display()),
         CaKind::Esmtls { new: true } => format!("a new CA {subject}, kept by the CA holder"),
         CaKind::Esmtls { new: false } => format!("esmtls's CA {subject} from an earlier run"),
@@ -249,7 +259,10 @@ impl Leaves {
     }
     /// The first client certificate's leaf (its DN is the role mapping's).
     pub(super) fn client_leaf(&self) -> Option<&[u8]> {
-        self.client.first().and_then(|(_, l)| l.chain.first()).map(Vec::as_slice)
+        self.client
+            .first()
+            .and_then(|(_, l)| l.chain.first())
+            .map(Vec::as_slice)
     }
 }
 
@@ -257,13 +270,19 @@ impl Leaves {
 /// localhost and 127.0.0.1, and `server_certificate.dns`/`ip`.
 pub fn node_spec(a: &Answers, h: &Host) -> LeafSpec {
     let mut dns = h.dns.clone();
-    for d in [h.name.clone(), "localhost".into()].into_iter().chain(a.server_certificate.dns.clone()) {
+    for d in [h.name.clone(), "localhost".into()]
+        .into_iter()
+        .chain(a.server_certificate.dns.clone())
+    {
         if !dns.iter().any(|x| x.eq_ignore_ascii_case(&d)) {
             dns.push(d);
         }
     }
     let mut ips = h.ip.clone();
-    for ip in [std::net::Ipv4Addr::LOCALHOST.into()].into_iter().chain(a.server_certificate.ip.clone()) {
+    for ip in [std::net::Ipv4Addr::LOCALHOST.into()]
+        .into_iter()
+        .chain(a.server_certificate.ip.clone())
+    {
         if !ips.contains(&ip) {
             ips.push(ip);
         }
@@ -310,11 +329,20 @@ fn certificates(
             wanted.push((false, h.name.clone(), client_spec(a)));
         }
     }
-    let mut leaves = Leaves { http: Vec::new(), client: Vec::new() };
+    let mut leaves = Leaves {
+        http: Vec::new(),
+        client: Vec::new(),
+    };
     let mut to_issue = Vec::new();
     for (i, (is_http, name, spec)) in wanted.iter().enumerate() {
-        let want = certs::Want { spec: spec.clone(), ca };
-        match prior.leaf(name, *is_http).filter(|l| certs::satisfies(&l.chain, &want)) {
+        let want = certs::Want {
+            spec: spec.clone(),
+            ca,
+        };
+        match prior
+            .leaf(name, *is_http)
+            .filter(|l| certs::satisfies(&l.chain, &want))
+        {
             Some(l) => push(&mut leaves, *is_http, name, l),
             None => to_issue.push(i),
         }
@@ -327,42 +355,83 @@ fn certificates(
 }
 
 fn push(leaves: &mut Leaves, is_http: bool, name: &str, l: Leaf) {
-    let list = if is_http { &mut leaves.http } else { &mut leaves.client };
+    let list = if is_http {
+        &mut leaves.http
+    } else {
+        &mut leaves.client
+    };
     list.push((name.to_string(), l));
 }
 
 /// One host's answers and its part of the plan.
-fn part(a: &Answers, top: &Topology, product: Product, h: &Host, https_on: bool, given: Given) -> HostPart {
+fn part(
+    a: &Answers,
+    top: &Topology,
+    product: Product,
+    h: &Host,
+    https_on: bool,
+    given: Given,
+) -> HostPart {
     let mut ha = a.clone();
     ha.topology = None;
     ha.elasticsearch.url = None;
-    ha.server_certificate.generate = if https_on { Generate::Yes } else { Generate::No };
+    ha.server_certificate.generate = if https_on {
+        Generate::Yes
+    } else {
+        Generate::No
+    };
     let config = h.config_dir(product);
     let (url, certificates, changes) = match product {
         Product::Elasticsearch => {
             ha.elasticsearch.config = Some(config.clone());
             ha.elasticsearch.version = h.version.clone().or(a.elasticsearch.version.clone());
             ha.kibana.hosts = vec![h.url()];
-            let certs = given.http.iter().map(|_| {
-                let s = node_spec(a, h);
-                format!("HTTP certificate CN={} for {}", h.name, s.dns.iter().map(String::as_str).chain(s.ips.iter().map(|_| "")).filter(|x| !x.is_empty()).collect::<Vec<_>>().join(", "))
-            }).collect();
+            let certs = given
+                .http
+                .iter()
+                .map(|_| {
+                    let s = node_spec(a, h);
+                    let names: Vec<String> = s
+                        .dns
+                        .iter()
+                        .cloned()
+                        .chain(s.ips.iter().map(|i| i.to_string()))
+                        .collect();
+                    format!("HTTP certificate CN={} for {}", h.name, names.join(", "))
+                })
+                .collect();
             (Some(h.url()), certs, node_changes(a.mode, https_on, &given))
         }
         Product::Kibana => {
             ha.kibana.config = Some(config.clone());
             ha.kibana.hosts = top.kibana_hosts();
-            let certs = given.client.iter().map(|_| format!("client certificate {}", a.client_certificate.name)).collect();
+            let certs = given
+                .client
+                .iter()
+                .map(|_| format!("client certificate {}", a.client_certificate.name))
+                .collect();
             (None, certs, kibana_changes(a.mode, top))
         }
     };
-    HostPart { name: h.name.clone(), product, config, url, certificates, changes, answers: ha, given }
+    HostPart {
+        name: h.name.clone(),
+        product,
+        config,
+        url,
+        certificates,
+        changes,
+        answers: ha,
+        given,
+    }
 }
 
 fn node_changes(mode: Mode, https_on: bool, g: &Given) -> Vec<String> {
     let mut c = Vec::new();
     if https_on {
-        c.push("elasticsearch.yml: xpack.security.http.ssl.* (HTTPS with this node's certificate)".into());
+        c.push(
+            "elasticsearch.yml: xpack.security.http.ssl.* (HTTPS with this node's certificate)"
+                .into(),
+        );
     }
     if mode == Mode::Pki {
         c.push("elasticsearch.yml: the PKI realm and a native realm".into());
@@ -388,9 +457,15 @@ fn kibana_changes(mode: Mode, top: &Topology) -> Vec<String> {
         c.push("kibana.yml: Kibana's client certificate".into());
     }
     c.push(match mode.credential() {
-        crate::plan::Credential::ServiceToken => "kibana.keystore: elasticsearch.serviceAccountToken (no username or password)".into(),
-        crate::plan::Credential::Password => "kibana.keystore: elasticsearch.password for kibana_system".into(),
-        crate::plan::Credential::Certificate => "no username, password or token: the certificate is Kibana's identity".into(),
+        crate::plan::Credential::ServiceToken => {
+            "kibana.keystore: elasticsearch.serviceAccountToken (no username or password)".into()
+        }
+        crate::plan::Credential::Password => {
+            "kibana.keystore: elasticsearch.password for kibana_system".into()
+        }
+        crate::plan::Credential::Certificate => {
+            "no username, password or token: the certificate is Kibana's identity".into()
+        }
     });
     c
 }

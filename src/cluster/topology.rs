@@ -130,7 +130,10 @@ impl Host {
 impl Topology {
     /// Every host with its product, nodes first.
     pub fn hosts(&self) -> impl Iterator<Item = (Product, &Host)> {
-        let es = self.elasticsearch.iter().map(|h| (Product::Elasticsearch, h));
+        let es = self
+            .elasticsearch
+            .iter()
+            .map(|h| (Product::Elasticsearch, h));
         es.chain(self.kibana.iter().map(|h| (Product::Kibana, h)))
     }
 
@@ -149,28 +152,49 @@ impl Topology {
         }
         let mut names: HashMap<String, String> = HashMap::new();
         let mut addrs: HashMap<String, String> = HashMap::new();
-        for (p, list) in [("elasticsearch", &self.elasticsearch), ("kibana", &self.kibana)] {
+        for (p, list) in [
+            ("elasticsearch", &self.elasticsearch),
+            ("kibana", &self.kibana),
+        ] {
             for (i, h) in list.iter().enumerate() {
                 let key = format!("topology.{p}[{i}]");
                 check_name(&h.name).map_err(|m| (format!("{key}.name"), m))?;
                 if let Some(first) = names.insert(h.name.to_ascii_lowercase(), key.clone()) {
                     return Err((
                         format!("{key}.name"),
-                        format!("`{}` is already the name of {first}; every host needs its own name (it names its bundle)", h.name),
+                        format!(
+                            "`{}` is already the name of {first}; every host needs its own name (it names its bundle)",
+                            h.name
+                        ),
                     ));
                 }
                 for d in &h.dns {
                     crate::pki::build::check_dns_name(d, &format!("`{key}.ip`"))
                         .map_err(|m| (format!("{key}.dns"), m))?;
                 }
+                // A node is reached at address and port (two nodes may share a
+                // host on other ports); a Kibana instance at its address.
+                let port = if p == "elasticsearch" {
+                    h.port.unwrap_or(9200).to_string()
+                } else {
+                    "kibana".into()
+                };
                 let all = h.dns.iter().map(|d| d.to_ascii_lowercase());
                 for a in all.chain(h.ip.iter().map(IpAddr::to_string)) {
-                    if let Some(first) = addrs.insert(a.clone(), h.name.clone())
+                    if let Some(first) = addrs.insert(format!("{a} {port}"), h.name.clone())
                         && first != h.name
                     {
+                        let what = if p == "elasticsearch" {
+                            format!("`{a}` with port {port}")
+                        } else {
+                            format!("`{a}`")
+                        };
                         return Err((
                             format!("{key}.dns"),
-                            format!("`{a}` is given for both {first} and {}; a name or address belongs to one host, or Kibana cannot tell the nodes apart", h.name),
+                            format!(
+                                "{what} is given for both {first} and {}; each node needs its own name or port, or Kibana cannot tell the nodes apart",
+                                h.name
+                            ),
                         ));
                     }
                 }
@@ -215,22 +239,36 @@ mod tests {
         let (key, msg) = dup.validate().unwrap_err();
         assert_eq!(key, "topology.elasticsearch[1].name");
         assert!(msg.contains("topology.elasticsearch[0]"), "{msg}");
-        let dns = t("elasticsearch: [{name: a, dns: [x.example]}, {name: b, dns: [X.example]}]\nkibana: [{name: kb}]");
+        let dns = t(
+            "elasticsearch: [{name: a, dns: [x.example]}, {name: b, dns: [X.example]}]\nkibana: [{name: kb}]",
+        );
         let (key, msg) = dns.validate().unwrap_err();
         assert_eq!(key, "topology.elasticsearch[1].dns");
-        assert!(msg.contains("x.example") && msg.contains(" a ") || msg.contains("for both a"), "{msg}");
+        assert!(
+            msg.contains("x.example") && msg.contains(" a ") || msg.contains("for both a"),
+            "{msg}"
+        );
         let bad = t("elasticsearch: [{name: ../x}]\nkibana: [{name: kb}]");
-        assert_eq!(bad.validate().unwrap_err().0, "topology.elasticsearch[0].name");
+        assert_eq!(
+            bad.validate().unwrap_err().0,
+            "topology.elasticsearch[0].name"
+        );
         let nokb = t("elasticsearch: [{name: a}]");
         assert_eq!(nokb.validate().unwrap_err().0, "topology.kibana");
     }
 
     #[test]
     fn kibana_hosts_come_from_the_nodes() {
-        let top = t("elasticsearch: [{name: es01, dns: [es01.example]}, {name: es02, ip: ['10.0.0.2'], port: 9201}, {name: es03, ip: ['::1']}]\nkibana: [{name: kb}]");
+        let top = t(
+            "elasticsearch: [{name: es01, dns: [es01.example]}, {name: es02, ip: ['10.0.0.2'], port: 9201}, {name: es03, ip: ['::1']}]\nkibana: [{name: kb}]",
+        );
         assert_eq!(
             top.kibana_hosts(),
-            ["https://es01.example:9200", "https://10.0.0.2:9201", "https://[::1]:9200"]
+            [
+                "https://es01.example:9200",
+                "https://10.0.0.2:9201",
+                "https://[::1]:9200"
+            ]
         );
         assert!(top.validate().is_ok());
     }

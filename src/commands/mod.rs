@@ -2,6 +2,8 @@
 //! the core could; it calls `esmtls::…` and prints.
 
 pub mod cert;
+pub mod cluster;
+pub mod cluster_calls;
 pub mod common;
 pub mod context;
 pub mod doctor;

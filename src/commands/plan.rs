@@ -15,8 +15,12 @@ use serde_json::json;
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// The answers file (YAML; see the README and assets/answers/).
-    #[arg(long, value_name = "FILE")]
-    pub answers: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "bundle")]
+    pub answers: Option<PathBuf>,
+    /// With `--answers` and a `topology:`: write one bundle per host into DIR.
+    /// Alone: the bundle of this host (DIR/<host>), planned against this host's files.
+    #[arg(long, value_name = "DIR")]
+    pub bundle: Option<PathBuf>,
     /// Elasticsearch's config directory (else the answers, ES_PATH_CONF, /etc/elasticsearch).
     #[arg(long, value_name = "DIR")]
     pub es_config: Option<PathBuf>,
@@ -42,6 +46,23 @@ pub struct ApplyArgs {
     /// Run the restart commands (steps 5 and 9) and wait until Elasticsearch answers.
     #[arg(long)]
     pub restart: bool,
+    /// With `--bundle`: this host's name, when its yml names it nowhere.
+    #[arg(long, value_name = "NAME", requires = "bundle")]
+    pub host: Option<String>,
+    /// With `--bundle`: `prepare` applies only what running traffic does not
+    /// depend on (certificates, CA files, token file; no yml edit, no
+    /// restart), as the plan's order asks; `all` (default) everything.
+    #[arg(long, value_enum, default_value = "all", requires = "bundle")]
+    pub phase: PhaseArg,
+}
+
+/// `--phase`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PhaseArg {
+    /// Only what running traffic does not depend on.
+    Prepare,
+    /// Everything, then the restart.
+    All,
 }
 
 /// What `build` makes: the plan, its setup, the cluster, and (for apply)
@@ -53,7 +74,15 @@ type Built = (Plan, plan::Setup, Box<dyn plan::Cluster>, Option<Writer>);
 /// tree); `plan` only reads, so it refuses while a run is interrupted or in
 /// progress, since its plan would describe a half-written tree.
 fn build(args: &PlanArgs, writer: bool) -> Result<Built> {
-    let answers = Answers::read(&args.answers)?;
+    let path = args.answers.clone().unwrap_or_default();
+    let answers = Answers::read(&path)?;
+    if answers.topology.is_some() {
+        bail!(
+            "{} has a `topology:`: a cluster is set up host by host. Write the bundles with `esmtls plan --answers {} --bundle DIR`, then run `esmtls apply --bundle DIR/<host>` on each host in the order PLAN.txt gives",
+            path.display(),
+            path.display()
+        );
+    }
     let (es, kb) = (args.es_config.as_deref(), args.kibana_config.as_deref());
     let mut setup = super::context::setup(&answers, es, kb)?;
     let dirs = [setup.es_config.as_path(), setup.kibana_config.as_path()];
@@ -73,7 +102,7 @@ fn build(args: &PlanArgs, writer: bool) -> Result<Built> {
     let mut cluster =
         super::context::cluster_with(&answers, &setup, super::context::Admin::Prompt)?;
     let p = plan::build(&answers, &setup, cluster.as_mut())
-        .with_context(|| format!("planning from {}", args.answers.display()))?;
+        .with_context(|| format!("planning from {}", path.display()))?;
     Ok((p, setup, cluster, session))
 }
 
@@ -105,6 +134,9 @@ pub fn plan_json(p: &Plan) -> serde_json::Value {
 
 /// `esmtls plan`.
 pub fn run_plan(args: PlanArgs) -> Result<()> {
+    if let Some(r) = super::cluster::plan(&args) {
+        return r;
+    }
     let (p, _, _, _) = build(&args, false)?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -118,6 +150,9 @@ pub fn run_plan(args: PlanArgs) -> Result<()> {
 
 /// `esmtls apply`.
 pub fn run_apply(args: ApplyArgs) -> Result<()> {
+    if args.plan.bundle.is_some() {
+        return super::cluster::apply(&args);
+    }
     let (p, setup, mut cluster, session) = build(&args.plan, !args.dry_run)?;
     if args.dry_run {
         let mut out = std::io::stdout().lock();
@@ -137,7 +172,7 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
         if !std::io::stdin().is_terminal() {
             bail!(
                 "apply changes files and there is no terminal to confirm on; review with `esmtls plan --answers {}` and pass --yes",
-                args.plan.answers.display()
+                args.plan.answers.clone().unwrap_or_default().display()
             );
         }
         eprint!("\nApply these changes? [y/N] ");
@@ -156,8 +191,17 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
     let mut report =
         super::interrupt::writing(|| apply::apply(&p, &setup, cluster.as_mut(), &opts))?;
     report.recovered = session.map(|w| w.restored.clone()).unwrap_or_default();
+    print_report(args.plan.json, args.restart, &p, &report)?;
+    if let Some(Err(e)) = &report.verified {
+        bail!("the files are written but the verification failed: {e}");
+    }
+    Ok(())
+}
+
+/// What apply did, on stdout (JSON with `--json`).
+pub fn print_report(json: bool, restart: bool, p: &Plan, report: &apply::Report) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    if args.plan.json {
+    if json {
         let files: Vec<serde_json::Value> = report.files.iter().map(|(path, o)| json!({
             "path": path, "outcome": match o {
                 esmtls::fsutil::Outcome::Created => "created".to_string(),
@@ -213,15 +257,12 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
         for n in &report.notes {
             writeln!(out, "note: {n}")?;
         }
-        if !args.restart && !p.commands.is_empty() && !p.is_noop() {
+        if !restart && !p.commands.is_empty() && !p.is_noop() {
             writeln!(out, "\nNext, restart (or run again with --restart):")?;
             for c in &p.commands {
                 writeln!(out, "  {}", c.argv.join(" "))?;
             }
         }
-    }
-    if let Some(Err(e)) = &report.verified {
-        bail!("the files are written but the verification failed: {e}");
     }
     Ok(())
 }

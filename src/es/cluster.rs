@@ -193,4 +193,45 @@ impl Cluster for EsCluster {
     fn change_password(&mut self, user: &str, password: &Secret) -> Result<(), ClusterError> {
         self.client()?.change_password(user, password).map_err(ce)
     }
+
+    fn nodes_http(&mut self) -> Result<Vec<(String, String)>, ClusterError> {
+        let r = self
+            .client()?
+            .send(&super::requests::nodes_http(), None)
+            .map_err(ce)?;
+        Ok(nodes(&r.body)
+            .map(|(_, n)| {
+                let name = n["name"].as_str().unwrap_or_default().to_string();
+                let addr = n["http"]["publish_address"].as_str().unwrap_or_default();
+                // `host/ip:port` when the node has a host name: keep the host name.
+                let addr = match addr.split_once('/') {
+                    Some((host, ipport)) if !host.is_empty() => {
+                        let port = ipport.rsplit_once(':').map(|(_, p)| p).unwrap_or("9200");
+                        format!("{host}:{port}")
+                    }
+                    Some((_, ipport)) => ipport.to_string(),
+                    None => addr.to_string(),
+                };
+                (name, addr)
+            })
+            .collect())
+    }
+
+    fn nodes_settings(&mut self) -> Result<Vec<(String, serde_json::Value)>, ClusterError> {
+        let r = self
+            .client()?
+            .send(&super::requests::nodes_settings(), None)
+            .map_err(ce)?;
+        Ok(nodes(&r.body)
+            .map(|(_, n)| {
+                let name = n["name"].as_str().unwrap_or_default().to_string();
+                (name, n["settings"].clone())
+            })
+            .collect())
+    }
+}
+
+/// The `nodes` object of a `_nodes` response, by node id.
+fn nodes(body: &serde_json::Value) -> impl Iterator<Item = (&String, &serde_json::Value)> {
+    body["nodes"].as_object().into_iter().flat_map(|m| m.iter())
 }

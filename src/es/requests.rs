@@ -240,6 +240,21 @@ pub fn change_password(user: &str, placeholder: &str) -> ApiRequest {
     r
 }
 
+/// `GET /_nodes/http`: every node's HTTP publish address.
+pub fn nodes_http() -> ApiRequest {
+    ApiRequest::new(Method::Get, "/_nodes/http".into())
+}
+
+/// `GET /_nodes/settings`: every node's settings (secure settings excluded).
+pub fn nodes_settings() -> ApiRequest {
+    ApiRequest::new(Method::Get, "/_nodes/settings".into())
+}
+
+/// `GET /_cluster/health`.
+pub fn cluster_health() -> ApiRequest {
+    ApiRequest::new(Method::Get, "/_cluster/health".into())
+}
+
 /// `GET /_ssl/certificates`.
 pub fn ssl_certificates() -> ApiRequest {
     ApiRequest::new(Method::Get, "/_ssl/certificates".into())

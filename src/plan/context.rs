@@ -90,7 +90,6 @@ impl Ctx<'_> {
         self.setup.sides.kibana()
     }
 
-
     /// Adds a file (skipped when identical on disk) and notes it under step `n`.
     pub fn file(&mut self, n: u8, path: PathBuf, what: &str, content: Vec<u8>, secret: bool) {
         let old = std::fs::read(&path).ok();

@@ -182,7 +182,9 @@ pub trait Cluster {
     }
     /// `GET /_nodes/settings`: each node's name and settings (nested JSON).
     fn nodes_settings(&mut self) -> Result<Vec<(String, serde_json::Value)>, ClusterError> {
-        Err(ClusterError("this cluster view cannot read node settings".into()))
+        Err(ClusterError(
+            "this cluster view cannot read node settings".into(),
+        ))
     }
 }
 

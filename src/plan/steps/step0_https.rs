@@ -22,7 +22,9 @@ use crate::secret::Secret;
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
     if !ctx.es_here() {
         // A Kibana host of a cluster: the nodes' CA comes with the bundle.
-        let g = ctx.given().map(|g| g.server_ca_der.clone().unwrap_or(g.ca_der.clone()));
+        let g = ctx
+            .given()
+            .map(|g| g.server_ca_der.clone().unwrap_or(g.ca_der.clone()));
         ctx.server_ca_der = g.unwrap_or_default();
         return Ok(());
     }
@@ -121,7 +123,11 @@ fn issue(ctx: &mut Ctx<'_>) -> Result<(), PlanError> {
                 let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
                 (chain, issued.key.serialize_der())
             }
-            (None, None) => return Err(PlanError::Other("internal: no CA and no certificate for Elasticsearch's HTTP layer".into())),
+            (None, None) => {
+                return Err(PlanError::Other(
+                    "internal: no CA and no certificate for Elasticsearch's HTTP layer".into(),
+                ));
+            }
         };
         write(ctx, &t, &chain, &key_der)?;
     }
@@ -134,12 +140,23 @@ fn issue(ctx: &mut Ctx<'_>) -> Result<(), PlanError> {
 
 /// Writes the HTTP certificate and key: a PKCS#12 (password in the
 /// keystore) or a PEM pair.
-fn write(ctx: &mut Ctx<'_>, t: &Target, chain: &[Vec<u8>], key_der: &[u8]) -> Result<(), PlanError> {
+fn write(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    chain: &[Vec<u8>],
+    key_der: &[u8],
+) -> Result<(), PlanError> {
     if t.p12 {
         let pw = t.password.clone().unwrap_or_else(certs::random_password);
         let ca = chain.last().cloned().unwrap_or_default();
         let p12 = pkcs12::write_key("http", key_der, chain, &[("ca".into(), ca)], pw.expose())?;
-        ctx.file(0, t.p12_path.clone(), "Elasticsearch's HTTP certificate and key", p12, true);
+        ctx.file(
+            0,
+            t.p12_path.clone(),
+            "Elasticsearch's HTTP certificate and key",
+            p12,
+            true,
+        );
         if t.password.is_none() {
             ctx.es_ks_ops.push(KeystoreOp::Set {
                 name: facts::HTTP_KS_PASSWORD.into(),

@@ -78,7 +78,10 @@ fn client_cert(ctx: &mut Ctx<'_>) -> Result<ClientFiles, PlanError> {
     };
     if let Some((chain, key)) = existing.filter(|(chain, _)| fits(chain)) {
         let shown = if p12 { &paths.p12 } else { &paths.crt };
-        let note = format!("{} from an earlier run is still right; kept.", shown.display());
+        let note = format!(
+            "{} from an earlier run is still right; kept.",
+            shown.display()
+        );
         ctx.step(1).notes.push(note);
         return Ok(files(&paths, p12, chain, key, cn));
     }
@@ -99,7 +102,13 @@ fn client_cert(ctx: &mut Ctx<'_>) -> Result<ClientFiles, PlanError> {
         }
     };
     write(ctx, &paths, p12, password, &chain, &key_der, &cn)?;
-    Ok(files(&paths, p12, chain, Secret::new(hex::encode(&key_der)), cn))
+    Ok(files(
+        &paths,
+        p12,
+        chain,
+        Secret::new(hex::encode(&key_der)),
+        cn,
+    ))
 }
 
 /// The certificate chain and key (hex PKCS#8) from an earlier run, when

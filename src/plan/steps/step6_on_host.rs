@@ -45,9 +45,8 @@ fn node_files(ctx: &mut Ctx<'_>, g: &Given) -> Result<(), PlanError> {
     if let Some(dn) = &g.role_mapping_dn {
         let path = dir.join(role_mapping_file::FILE_NAME);
         let old = std::fs::read_to_string(&path).unwrap_or_default();
-        let new = role_mapping_file::merge(&old, "kibana_system", dn).map_err(|e| {
-            PlanError::Other(format!("{}: {e}", path.display()))
-        })?;
+        let new = role_mapping_file::merge(&old, "kibana_system", dn)
+            .map_err(|e| PlanError::Other(format!("{}: {e}", path.display())))?;
         let what = "role mapping of Kibana's certificate to kibana_system";
         ctx.file(6, path, what, new.into_bytes(), false);
     }
@@ -89,7 +88,10 @@ fn kibana(ctx: &mut Ctx<'_>, g: &Given) {
             Some(TOKEN)
         }
         Credential::Password => {
-            drop(TOKEN, "Kibana refuses serviceAccountToken together with a username");
+            drop(
+                TOKEN,
+                "Kibana refuses serviceAccountToken together with a username",
+            );
             if facts::text(&y, USER).as_deref() != Some("kibana_system") {
                 edits.push(Edit::set(USER, Value::str("kibana_system")));
             }
