@@ -134,6 +134,32 @@ pub fn verify_every_node(
         }
     }
     report.verified = result;
+    // pki: the nodes went first (the plan's order), so each must have the realm now.
+    if p.mode == plan::Mode::Pki
+        && let (Some(admin), Some(url)) = (
+            Auth::from_env().ok().flatten(),
+            hb.answers.kibana.hosts.first(),
+        )
+    {
+        let mut ep = Endpoint::new(url.clone());
+        ep.ca_certs_der = hb.given.server_ca_der.iter().cloned().collect();
+        match esmtls::lifecycle::doctor::every_node(
+            &ep,
+            admin,
+            esmtls::lifecycle::doctor::Needs::Pki,
+        ) {
+            Ok((findings, note)) => {
+                report.notes.push(note);
+                for f in findings {
+                    report.notes.push(f.message.clone());
+                    report.verified = Some(Err(f.message));
+                }
+            }
+            Err(e) => report
+                .notes
+                .push(format!("the nodes' settings could not be read: {e}")),
+        }
+    }
 }
 
 /// `esmtls apply --bundle DIR/_cluster`.

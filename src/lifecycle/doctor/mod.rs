@@ -11,6 +11,9 @@
 //! nothing here writes or prints a secret.
 
 mod files;
+mod nodes;
+
+pub use nodes::{Needs, every_node};
 mod online;
 mod settings;
 mod trust;

@@ -117,6 +117,24 @@ pub fn online(ctx: &Context, opts: &OnlineOptions) -> (Vec<Finding>, Vec<String>
             "fix what the message names; the offline findings above usually point at the cause",
         )),
     }
+    if !named {
+        other_hosts(&kb.elasticsearch.hosts, &loaded, ctx, &kb.yml, &mut out);
+    }
+    let needs = match (ep.client.is_some(), kibana_auth(ctx)) {
+        (true, Auth::None) => super::nodes::Needs::Pki,
+        (true, _) => super::nodes::Needs::Required,
+        _ => super::nodes::Needs::Nothing,
+    };
+    if needs != super::nodes::Needs::Nothing {
+        let auth = opts.admin.clone().unwrap_or_else(|| kibana_auth(ctx));
+        match super::nodes::every_node(&ep, auth, needs) {
+            Ok((f, note)) => {
+                out.extend(f);
+                notes.push(note);
+            }
+            Err(e) => notes.push(format!("the nodes' settings could not be read ({e}); set ESMTLS_ES_USERNAME/ESMTLS_ES_PASSWORD to check every node")),
+        }
+    }
     let pki = ctx
         .detected
         .es
@@ -142,6 +160,31 @@ pub fn online(ctx: &Context, opts: &OnlineOptions) -> (Vec<Finding>, Vec<String>
         }
     }
     (out, notes)
+}
+
+/// Kibana's connection to every other host of `elasticsearch.hosts`.
+fn other_hosts(
+    hosts: &[String],
+    loaded: &[Loaded],
+    ctx: &Context,
+    yml: &std::path::Path,
+    out: &mut Vec<Finding>,
+) {
+    for url in hosts.iter().skip(1) {
+        let ep = endpoint(loaded, url);
+        let r = Client::new(&ep, kibana_auth(ctx))
+            .map_err(|e| e.to_string())
+            .and_then(|c| c.authenticate().map_err(|e| e.to_string()));
+        if let Err(e) = r {
+            out.push(Finding::new(
+                Severity::Error,
+                "online-as-kibana",
+                Some(yml.to_path_buf()),
+                format!("connecting to {url} as Kibana failed: {e}; Kibana's requests that land on this node fail"),
+                "fix that node (apply its bundle, restart it), or remove it from elasticsearch.hosts",
+            ));
+        }
+    }
 }
 
 fn unreachable(e: &str) -> bool {
