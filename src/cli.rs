@@ -43,6 +43,8 @@ pub enum Command {
     Plan(crate::commands::plan::PlanArgs),
     /// Execute the plan for an answers file: backups, atomic writes, API calls, verification.
     Apply(crate::commands::plan::ApplyArgs),
+    /// On a cluster host (`topology.keys: host`): make this host's key in its config directory and a CSR in its bundle; the key never leaves.
+    Csr(crate::commands::cluster::CsrArgs),
     /// List every certificate the setup uses with its expiry; exit 0 fine, 1 expiring soon, 2 expired or broken.
     Status(crate::commands::status::StatusArgs),
     /// Re-issue certificates that expire soon, from the same CA, into the same files with the same passwords.

@@ -113,6 +113,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Keystore(k)) => commands::keystore::run(k),
         Some(Command::Plan(a)) => commands::plan::run_plan(a),
         Some(Command::Apply(a)) => commands::plan::run_apply(a),
+        Some(Command::Csr(a)) => commands::cluster::run_csr(a),
         Some(Command::Status(_) | Command::Doctor(_) | Command::Renew(_)) => {
             anyhow::bail!("internal: handled by run_code")
         }

@@ -170,6 +170,15 @@ impl Bundle {
         .map_err(|e| unreadable(&self.dir, e))
     }
 
+    /// With `topology.keys: host`: the certificates the host requests.
+    pub fn requests(&self) -> Result<Vec<super::csr::Request>, BundleError> {
+        match self.read("csr.json") {
+            None => Ok(Vec::new()),
+            Some(b) => serde_json::from_slice(&b)
+                .map_err(|e| unreadable(&self.dir, format!("csr.json: {e}"))),
+        }
+    }
+
     /// What the bundle brings to its host.
     pub fn given(&self) -> Result<Given, BundleError> {
         let cert = |rel: &str| {
@@ -337,6 +346,15 @@ fn host_files(mode: Mode, h: &HostPart) -> Result<Files, PlanError> {
             ));
         }
     }
+    if !h.requests.is_empty() {
+        let json =
+            serde_json::to_vec_pretty(&h.requests).map_err(|e| PlanError::Other(e.to_string()))?;
+        f.push(("csr.json".into(), json));
+    }
+    if let (Some(chain), Some(r)) = (&h.signed, h.requests.first()) {
+        let pem = pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes();
+        f.push((r.which.cert_file(), pem));
+    }
     if let Some(c) = &g.credential {
         f.push((
             "secrets/credential".into(),
@@ -435,7 +453,7 @@ fn remove_stale(dir: &Path, m: &Manifest) -> Result<(), PlanError> {
             }
         }
     }
-    for rel in ["service_tokens.line", "role_mapping.dn"] {
+    for rel in ["service_tokens.line", "role_mapping.dn", "csr.json"] {
         if !m.files.contains_key(rel) {
             let _ = std::fs::remove_file(dir.join(rel));
         }

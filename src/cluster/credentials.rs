@@ -82,10 +82,15 @@ pub(super) fn make(
             c.credential = Some(pw);
         }
         Credential::Certificate => {
-            let leaf = leaves.client_leaf().ok_or_else(|| {
-                PlanError::Other("internal: pki without a client certificate".into())
-            })?;
-            let dn = crate::pki::inspect::cert_info(leaf)?.subject;
+            let dn = match (leaves.client_leaf(), &leaves.client_spec) {
+                (Some(leaf), _) => crate::pki::inspect::cert_info(leaf)?.subject,
+                (None, Some(spec)) => subject_of(spec)?,
+                (None, None) => {
+                    return Err(PlanError::Other(
+                        "internal: pki without a client certificate".into(),
+                    ));
+                }
+            };
             if reachable {
                 let body = role_mapping_body(&a.pki.realm, &dn);
                 let r = requests::put_role_mapping(&a.pki.role_mapping, &body);
@@ -104,4 +109,26 @@ pub(super) fn make(
         }
     }
     Ok(c)
+}
+
+/// The subject as Elasticsearch prints it, for a certificate not signed yet
+/// (a throwaway certificate with the same subject, from a throwaway CA).
+fn subject_of(spec: &crate::pki::build::LeafSpec) -> Result<String, PlanError> {
+    use crate::pki::KeyType;
+    use crate::pki::build::{self, CaMaterial, CaSpec};
+    let ca = build::new_ca(&CaSpec {
+        dn: "CN=esmtls subject probe".into(),
+        days: 1,
+        key: KeyType::EcP256,
+    })?;
+    let ca = CaMaterial {
+        cert_der: ca.cert_der,
+        key: ca.key,
+        chain_der: Vec::new(),
+    };
+    let mut s = spec.clone();
+    s.key = KeyType::EcP256;
+    s.days = 1;
+    let leaf = build::issue(&s, &ca)?;
+    Ok(crate::pki::inspect::cert_info(&leaf.cert_der)?.subject)
 }

@@ -28,14 +28,69 @@ pub struct HostBundle {
     pub answers: Answers,
     /// What it brings.
     pub given: Given,
+    /// With `topology.keys: host`: the certificates it requests.
+    pub requests: Vec<super::csr::Request>,
 }
 
 fn refuse(b: &Bundle, why: String) -> BundleError {
     BundleError::Unreadable(format!("{}: {why}", b.dir.display()))
 }
 
+/// Opens `dir` for the CSR flow (`esmtls csr`): checked against this host,
+/// with its requests and the config directory, before anything is signed.
+pub fn open_for_csr(
+    dir: &Path,
+    claimed: Option<&str>,
+) -> Result<(Bundle, PathBuf, Vec<super::csr::Request>), BundleError> {
+    let (b, _, config) = checked(dir, claimed)?;
+    let requests = b.requests()?;
+    if requests.is_empty() {
+        let why = format!(
+            "this bundle brings {}'s key (topology.keys: ca-holder), so there is no CSR to make; apply it",
+            b.manifest.host
+        );
+        return Err(refuse(&b, why));
+    }
+    Ok((b, config, requests))
+}
+
 /// Opens `dir` and checks that it is for this host. `claimed` is `--host`.
 pub fn open(dir: &Path, claimed: Option<&str>) -> Result<HostBundle, BundleError> {
+    let (b, product, config) = checked(dir, claimed)?;
+    let name = b.manifest.host.clone();
+    let answers = b.answers()?;
+    let mut given = b.given()?;
+    let requests = b.requests()?;
+    for r in &requests {
+        let rel = r.which.cert_file();
+        let Some(cert) = b.read(&rel) else {
+            return Err(refuse(
+                &b,
+                format!(
+                    "{name}'s certificate is not signed yet ({rel} is missing): run `esmtls csr --bundle` on {name}, have the CA holder run `esmtls plan --bundle` again (or put the certificate your CA signed at {rel}), then apply"
+                ),
+            ));
+        };
+        let file = b.dir.join(&rel).display().to_string();
+        let pair = super::csr::install(&config, r, &cert, &file, &given.ca_der)
+            .map_err(|e| refuse(&b, e.to_string()))?;
+        match r.which {
+            super::csr::Which::Http => given.http = Some(pair),
+            super::csr::Which::Client => given.client = Some(pair),
+        }
+    }
+    Ok(HostBundle {
+        bundle: b,
+        product,
+        config,
+        answers,
+        given,
+        requests,
+    })
+}
+
+/// The bundle, checked against this host: its product, config dir and name.
+fn checked(dir: &Path, claimed: Option<&str>) -> Result<(Bundle, Product, PathBuf), BundleError> {
     let b = Bundle::open(dir)?;
     let name = b.manifest.host.clone();
     let Some(product) = bundle::product(&b.manifest) else {
@@ -85,15 +140,7 @@ pub fn open(dir: &Path, claimed: Option<&str>) -> Result<HostBundle, BundleError
         return Err(refuse(&b, why));
     }
     check_identity(&b, product, &yml, claimed)?;
-    let answers = b.answers()?;
-    let given = b.given()?;
-    Ok(HostBundle {
-        bundle: b,
-        product,
-        config,
-        answers,
-        given,
-    })
+    Ok((b, product, config))
 }
 
 fn product_word(p: Product) -> &'static str {

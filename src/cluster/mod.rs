@@ -13,6 +13,7 @@
 
 pub mod bundle;
 mod credentials;
+pub mod csr;
 pub mod host;
 pub mod issue;
 pub mod order;
@@ -24,4 +25,4 @@ pub mod topology;
 pub use bundle::{Bundle, BundleError};
 pub use order::{CLUSTER, Phase, Stage};
 pub use plan::{Central, ClusterPlan, HostPart};
-pub use topology::{Host, Product, Topology};
+pub use topology::{Host, KeysAt, Product, Topology};

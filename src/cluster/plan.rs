@@ -75,6 +75,11 @@ pub struct HostPart {
     /// What its bundle brings.
     #[serde(skip)]
     pub given: Given,
+    /// With `topology.keys: host`: the certificates this host requests.
+    pub requests: Vec<super::csr::Request>,
+    /// With `topology.keys: host`: the certificate signed from its CSR (None: not yet).
+    #[serde(skip)]
+    pub signed: Option<Vec<Vec<u8>>>,
 }
 
 /// Where the CA holder keeps the cluster's CA and what it knows from before.
@@ -138,7 +143,7 @@ pub fn build(
         server_ca(a, &facts)?
     };
     let prior = super::bundle::Prior::read(central.prior);
-    let leaves = certificates(a, &top, &ca.material, https_on, &prior)?;
+    let leaves = certificates(a, &top, &ca.material, https_on, &prior, central.prior)?;
     let creds = super::credentials::make(a, &top, reachable, &leaves, &prior)?;
     let mut hosts = Vec::new();
     for (product, h) in top.hosts() {
@@ -157,7 +162,25 @@ pub fn build(
                 .then(|| creds.role_mapping_dn.clone())
                 .flatten(),
         };
-        hosts.push(part(a, &top, product, h, https_on, given));
+        let mut part = part(a, &top, product, h, https_on, given);
+        if let Some((req, signed)) = leaves
+            .requested
+            .iter()
+            .find(|(n, _, _)| n == &h.name)
+            .map(|(_, r, s)| (r, s))
+        {
+            let what = match req.which {
+                super::csr::Which::Http => "HTTP",
+                super::csr::Which::Client => "client",
+            };
+            part.certificates.push(match signed {
+                Some(_) => format!("{what} certificate signed from {}'s CSR (its key stays on it)", h.name),
+                None => format!("{what} certificate: waiting for {}'s CSR: run `esmtls csr --bundle DIR/{}` on it, then this command again", h.name, h.name),
+            });
+            part.requests.push(req.clone());
+            part.signed = signed.clone();
+        }
+        hosts.push(part);
     }
     let order = order::order(a.mode, &top, !creds.calls.is_empty(), https_on);
     Ok(ClusterPlan {
@@ -246,6 +269,10 @@ fn describe_ca(ca: &certs::Ca) -> String {
 pub(super) struct Leaves {
     http: Vec<(String, Leaf)>,
     client: Vec<(String, Leaf)>,
+    /// `keys: host`: each host's request and the chain signed from its CSR.
+    requested: Vec<(String, super::csr::Request, Option<Vec<Vec<u8>>>)>,
+    /// The client certificate's spec (for the role mapping's DN before any is signed).
+    pub(super) client_spec: Option<LeafSpec>,
 }
 
 impl Leaves {
@@ -259,9 +286,15 @@ impl Leaves {
     }
     /// The first client certificate's leaf (its DN is the role mapping's).
     pub(super) fn client_leaf(&self) -> Option<&[u8]> {
+        let signed = self
+            .requested
+            .iter()
+            .filter(|(_, r, _)| r.which == super::csr::Which::Client);
+        let mut signed = signed.filter_map(|(_, _, c)| c.as_ref().and_then(|c| c.first()));
         self.client
             .first()
             .and_then(|(_, l)| l.chain.first())
+            .or_else(|| signed.next())
             .map(Vec::as_slice)
     }
 }
@@ -317,6 +350,7 @@ fn certificates(
     ca: &crate::pki::build::CaMaterial,
     https_on: bool,
     prior: &super::bundle::Prior,
+    dir: Option<&Path>,
 ) -> Result<Leaves, PlanError> {
     let mut wanted: Vec<(bool, String, LeafSpec)> = Vec::new();
     if https_on {
@@ -332,7 +366,18 @@ fn certificates(
     let mut leaves = Leaves {
         http: Vec::new(),
         client: Vec::new(),
+        requested: Vec::new(),
+        client_spec: a.mode.client_cert().then(|| client_spec(a)),
     };
+    if top.keys == super::topology::KeysAt::Host {
+        use super::csr::{Request, Which};
+        for (is_http, name, spec) in wanted {
+            let req = Request::new(if is_http { Which::Http } else { Which::Client }, &spec);
+            let signed = super::csr::signed(dir, &name, &req, ca)?;
+            leaves.requested.push((name, req, signed));
+        }
+        return Ok(leaves);
+    }
     let mut to_issue = Vec::new();
     for (i, (is_http, name, spec)) in wanted.iter().enumerate() {
         let want = certs::Want {
@@ -422,6 +467,8 @@ fn part(
         changes,
         answers: ha,
         given,
+        requests: Vec::new(),
+        signed: None,
     }
 }
 

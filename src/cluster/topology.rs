@@ -39,6 +39,22 @@ pub struct Topology {
     /// The Kibana instances.
     #[serde(default)]
     pub kibana: Vec<Host>,
+    /// Where the hosts' keys are made: by the CA holder (`ca-holder`, the
+    /// default, as `elasticsearch-certutil http` does), or on each host
+    /// (`host`: a CSR travels, the key never does; see [`super::csr`]).
+    #[serde(default)]
+    pub keys: KeysAt,
+}
+
+/// Where keys are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeysAt {
+    /// The CA holder makes every key; it travels in the host's bundle.
+    #[default]
+    CaHolder,
+    /// Each host makes its key and a CSR.
+    Host,
 }
 
 /// One host: a node or a Kibana instance.

@@ -8,7 +8,7 @@
 //! - `esmtls apply --bundle DIR/_cluster`: the cluster-wide calls, once.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use esmtls::cluster::{self, CLUSTER, host::HostBundle};
@@ -233,5 +233,32 @@ fn report_noop(args: &ApplyArgs, p: &Plan, name: &str, dry: bool) -> Result<()> 
             "This bundle is already applied on {name}: nothing to change."
         )?;
     }
+    Ok(())
+}
+
+/// `esmtls csr`.
+#[derive(Debug, clap::Args)]
+pub struct CsrArgs {
+    /// This host's bundle (DIR/<host>), from `esmtls plan --bundle` with `topology.keys: host`.
+    #[arg(long, value_name = "DIR")]
+    pub bundle: PathBuf,
+    /// This host's name, when its yml names it nowhere.
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+}
+
+/// `esmtls csr --bundle DIR/<host>`: the key stays here, the CSR goes back.
+pub fn run_csr(args: CsrArgs) -> Result<()> {
+    let (b, config, requests) = cluster::host::open_for_csr(&args.bundle, args.host.as_deref())?;
+    let dirs = [config.as_path()];
+    let _lock = super::session::writer(&dirs, "esmtls csr")?;
+    let made = cluster::csr::make_on_host(&b.dir, &config, &requests)?;
+    for (key, csr) in made {
+        println!("key      {} (stays on this host)", key.display());
+        println!("request  {}", csr.display());
+    }
+    println!(
+        "Send the .csr file(s) back to the CA holder, who runs `esmtls plan --answers … --bundle DIR` again to sign them; then apply this bundle here."
+    );
     Ok(())
 }

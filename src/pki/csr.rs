@@ -45,6 +45,13 @@ use super::{PkiError, Result, crypto, dn, names};
 /// requested extensions (`openssl x509 -req -copy_extensions copy`) issues the
 /// same profile. The key stays with the caller; write it only on this host.
 pub fn make(spec: &LeafSpec) -> Result<(KeyPair, String)> {
+    let key = spec.key.generate()?;
+    let pem = make_with(spec, &key)?;
+    Ok((key, pem))
+}
+
+/// A CSR (PEM) for an existing `key` (a host's key from an earlier run), as [`make`].
+pub fn make_with(spec: &LeafSpec, key: &KeyPair) -> Result<String> {
     let (subject, _) = build::leaf_dn(&spec.name)?;
     let mut params = CertificateParams::default();
     params.distinguished_name = subject.to_rcgen()?;
@@ -52,14 +59,24 @@ pub fn make(spec: &LeafSpec) -> Result<(KeyPair, String)> {
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = build::leaf_key_usages(spec.key.is_rsa());
     params.extended_key_usages = vec![build::leaf_eku(spec.usage)];
-    let key = spec.key.generate()?;
     let csr = params
-        .serialize_request(&key)
+        .serialize_request(key)
         .map_err(crypto("making the certificate signing request"))?;
-    let pem = csr
-        .pem()
-        .map_err(crypto("encoding the certificate signing request"))?;
-    Ok((key, pem))
+    csr.pem()
+        .map_err(crypto("encoding the certificate signing request"))
+}
+
+/// The public key (SubjectPublicKeyInfo, DER) a CSR is for.
+pub fn public_key(csr_pem: &str, file: &str) -> Result<Vec<u8>> {
+    let der = csr_der(csr_pem, file)?;
+    let (_, csr) = X509CertificationRequest::from_der(&der).map_err(|e| unreadable(file, e))?;
+    Ok(csr.certification_request_info.subject_pki.raw.to_vec())
+}
+
+/// The public key (SubjectPublicKeyInfo, DER) of a certificate.
+pub fn cert_public_key(cert_der: &[u8]) -> Result<Vec<u8>> {
+    let (_, c) = build::parse(cert_der)?;
+    Ok(c.tbs_certificate.subject_pki.raw.to_vec())
 }
 
 /// Signs the CSR in `csr_pem` (read from `file`, named in messages) with `ca`:

@@ -1,0 +1,242 @@
+//! Keys that stay home (`topology.keys: host`). Each host makes its own key
+//! and a certificate signing request; only the CSR travels to the CA holder,
+//! and only the certificate travels back:
+//! 1. `esmtls plan --answers … --bundle DIR` writes, per certificate, a
+//!    request (`csr.json`: the names it must carry) instead of a key;
+//! 2. on the host, `esmtls csr --bundle DIR/<host>` makes the key in the
+//!    host's config directory (`certs/esmtls-http.key` on a node,
+//!    `certs/kibana-client.key` on Kibana; the service's group, 0640) and
+//!    writes `DIR/<host>/csr/<which>.csr`;
+//! 3. `esmtls plan --answers … --bundle DIR` again signs each CSR whose names
+//!    are the requested ones (a corporate CA signs it instead, and its
+//!    certificate is put at `DIR/<host>/certs/<which>.crt`);
+//! 4. `esmtls apply --bundle DIR/<host>` installs the certificate next to its
+//!    key, after checking that it is for that key and chains to the CA.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::topology::Product;
+use crate::pki::KeyType;
+use crate::pki::build::{CaMaterial, LeafSpec, Usage};
+use crate::pki::{csr, pem as pemx};
+use crate::plan::PlanError;
+
+/// Which certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Which {
+    /// A node's HTTP certificate.
+    Http,
+    /// Kibana's client certificate.
+    Client,
+}
+
+impl Which {
+    /// Its usage.
+    pub fn usage(self) -> Usage {
+        match self {
+            Which::Http => Usage::Server,
+            Which::Client => Usage::Client,
+        }
+    }
+    /// The CSR in the bundle.
+    pub fn csr_file(self) -> String {
+        format!("csr/{}.csr", self.name())
+    }
+    /// The signed certificate in the bundle.
+    pub fn cert_file(self) -> String {
+        format!("certs/{}.crt", self.name())
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Which::Http => "http",
+            Which::Client => "client",
+        }
+    }
+    /// Where the host keeps the key (its config directory).
+    pub fn key_path(self, config: &Path) -> PathBuf {
+        config.join(match self {
+            Which::Http => "certs/esmtls-http.key",
+            Which::Client => "certs/kibana-client.key",
+        })
+    }
+    /// The certificate a product's host requests.
+    pub fn of(p: Product) -> Which {
+        match p {
+            Product::Elasticsearch => Which::Http,
+            Product::Kibana => Which::Client,
+        }
+    }
+}
+
+/// One request in `csr.json`: what the certificate must carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// Which certificate.
+    pub which: Which,
+    /// The subject (a CN or a DN).
+    pub name: String,
+    /// DNS names.
+    pub dns: Vec<String>,
+    /// IP addresses.
+    pub ip: Vec<IpAddr>,
+    /// The key type the host makes.
+    pub key_type: KeyType,
+    /// Validity.
+    pub days: u32,
+}
+
+impl Request {
+    /// From the planner's spec.
+    pub fn new(which: Which, s: &LeafSpec) -> Request {
+        Request {
+            which,
+            name: s.name.clone(),
+            dns: s.dns.clone(),
+            ip: s.ips.clone(),
+            key_type: s.key,
+            days: s.days,
+        }
+    }
+    /// The planner's spec.
+    pub fn spec(&self) -> LeafSpec {
+        LeafSpec {
+            name: self.name.clone(),
+            dns: self.dns.clone(),
+            ips: self.ip.clone(),
+            usage: self.which.usage(),
+            days: self.days,
+            key: self.key_type,
+        }
+    }
+}
+
+/// The CA holder's side: the certificate for `host`'s request, signed from
+/// the CSR the host returned (or the one signed before, when it is still for
+/// that CSR's key and names). None: no CSR yet.
+pub(super) fn signed(
+    dir: Option<&Path>,
+    host: &str,
+    req: &Request,
+    ca: &CaMaterial,
+) -> Result<Option<Vec<Vec<u8>>>, PlanError> {
+    let Some(dir) = dir.map(|d| d.join(host)) else {
+        return Ok(None);
+    };
+    let csr_path = dir.join(req.which.csr_file());
+    let Ok(csr_pem) = std::fs::read_to_string(&csr_path) else {
+        return Ok(None);
+    };
+    let file = csr_path.display().to_string();
+    let key = csr::public_key(&csr_pem, &file)?;
+    let spec = req.spec();
+    let earlier = std::fs::read(dir.join(req.which.cert_file()))
+        .ok()
+        .and_then(|b| pemx::parse_all(&b, "").ok())
+        .map(|b| pemx::certificates(&b))
+        .filter(|chain| {
+            chain
+                .first()
+                .and_then(|c| csr::cert_public_key(c).ok())
+                .as_ref()
+                == Some(&key)
+                && crate::plan::certs::satisfies(
+                    chain,
+                    &crate::plan::certs::Want {
+                        spec: spec.clone(),
+                        ca,
+                    },
+                )
+        });
+    if let Some(chain) = earlier {
+        return Ok(Some(chain));
+    }
+    let cert = csr::sign(
+        &csr_pem,
+        &file,
+        ca,
+        req.which.usage(),
+        req.days,
+        Some(&spec),
+    )?;
+    Ok(Some(vec![cert, ca.cert_der.clone()]))
+}
+
+/// The host's side: its key (kept from an earlier run, else made) and the
+/// CSR for each request. Returns (key file, CSR file) pairs.
+pub fn make_on_host(
+    bundle_dir: &Path,
+    config: &Path,
+    requests: &[Request],
+) -> Result<Vec<(PathBuf, PathBuf)>, PlanError> {
+    let mut out = Vec::new();
+    for r in requests {
+        let key_path = r.which.key_path(config);
+        let key = match std::fs::read(&key_path) {
+            Ok(b) => {
+                let p = pem::parse(&b)
+                    .map_err(|e| PlanError::Other(format!("{}: {e}", key_path.display())))?;
+                rcgen::KeyPair::try_from(p.contents()).map_err(|e| {
+                    PlanError::Other(format!(
+                        "{}: not a key esmtls can use ({e}); move it away to make a new one",
+                        key_path.display()
+                    ))
+                })?
+            }
+            Err(_) => {
+                let dir = crate::fsutil::parent_dir(&key_path);
+                if !dir.exists() {
+                    std::fs::create_dir_all(&dir).map_err(|e| {
+                        PlanError::Other(format!("cannot make {}: {e}", dir.display()))
+                    })?;
+                    crate::fsutil::share_with_service(&dir, config)
+                        .map_err(|e| PlanError::Other(e.to_string()))?;
+                }
+                let k = r.key_type.generate()?;
+                crate::fsutil::write_file(
+                    &key_path,
+                    crate::pki::pem::key(&k).into_bytes(),
+                    0o640,
+                    crate::fsutil::Existing::Refuse,
+                )
+                .map_err(|e| PlanError::Other(e.to_string()))?;
+                crate::fsutil::share_with_service(&key_path, config)
+                    .map_err(|e| PlanError::Other(e.to_string()))?;
+                k
+            }
+        };
+        let pem = csr::make_with(&r.spec(), &key)?;
+        let csr_path = bundle_dir.join(r.which.csr_file());
+        std::fs::create_dir_all(crate::fsutil::parent_dir(&csr_path))
+            .map_err(|e| PlanError::Other(format!("cannot make {}: {e}", csr_path.display())))?;
+        std::fs::write(&csr_path, pem)
+            .map_err(|e| PlanError::Other(format!("cannot write {}: {e}", csr_path.display())))?;
+        out.push((key_path, csr_path));
+    }
+    Ok(out)
+}
+
+/// The host's key for a request, as the planner keeps keys (hex PKCS#8),
+/// with the signed chain checked against it and the CA.
+pub fn install(
+    config: &Path,
+    req: &Request,
+    cert: &[u8],
+    cert_file: &str,
+    ca_der: &[u8],
+) -> Result<(Vec<Vec<u8>>, crate::secret::Secret), PlanError> {
+    let key_path = req.which.key_path(config);
+    let b = std::fs::read(&key_path).map_err(|e| PlanError::Other(format!("{} is missing ({e}): run `esmtls csr --bundle` on this host first, then have the CSR signed", key_path.display())))?;
+    let p = pem::parse(&b).map_err(|e| PlanError::Other(format!("{}: {e}", key_path.display())))?;
+    let key = rcgen::KeyPair::try_from(p.contents())
+        .map_err(|e| PlanError::Other(format!("{}: {e}", key_path.display())))?;
+    let chain = csr::install(cert, cert_file, &key, req.which.usage(), &[ca_der.to_vec()])?;
+    Ok((
+        chain,
+        crate::secret::Secret::new(hex::encode(key.serialize_der())),
+    ))
+}
