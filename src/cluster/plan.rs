@@ -265,12 +265,15 @@ fn describe_ca(ca: &certs::Ca) -> String {
     }
 }
 
+/// A host's request (`keys: host`) and the chain signed from its CSR, if any.
+type Requested = (String, super::csr::Request, Option<Vec<Vec<u8>>>);
+
 /// Every certificate the cluster needs, by host name.
 pub(super) struct Leaves {
     http: Vec<(String, Leaf)>,
     client: Vec<(String, Leaf)>,
     /// `keys: host`: each host's request and the chain signed from its CSR.
-    requested: Vec<(String, super::csr::Request, Option<Vec<Vec<u8>>>)>,
+    requested: Vec<Requested>,
     /// The client certificate's spec (for the role mapping's DN before any is signed).
     pub(super) client_spec: Option<LeafSpec>,
 }

@@ -823,6 +823,9 @@ mod tests {
             seen.push(m);
         }
         assert_eq!(seen.len(), 5);
+        let c = Answers::read(&dir.join("cluster.yml")).unwrap();
+        let t = c.topology.expect("cluster.yml has a topology");
+        assert_eq!((t.elasticsearch.len(), t.kibana.len()), (3, 2));
     }
 
     #[test]

@@ -144,6 +144,9 @@ pub enum Cmd {
     Plan(Box<Answers>, Option<Auth>),
     /// Execute the reviewed plan (with the same credentials).
     Apply(Box<(Plan, Setup, Answers)>, Option<Auth>),
+    /// Write the cluster's bundles (a topology's "apply": nothing else
+    /// changes here; each host applies its own).
+    Bundles(Box<(esmtls::cluster::ClusterPlan, Answers)>),
     /// Read every certificate of the setup (`esmtls status`'s inventory).
     Inventory,
     /// Plan the renewal of these files (`esmtls renew --dry-run`).

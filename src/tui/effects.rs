@@ -111,6 +111,9 @@ impl Effects {
                         .map(Box::new)
                         .map_err(text),
                 ),
+                Cmd::Bundles(b) => {
+                    Msg::Applied(write_bundles(&b.0, &b.1).map(Box::new).map_err(text))
+                }
                 Cmd::Stop => Msg::Tick, // handled above, never on a worker
             });
             let msg = std::panic::catch_unwind(work).unwrap_or_else(|p| {
@@ -233,14 +236,88 @@ fn make_plan(
     std::fs::write(saved, a.to_yaml())
         .with_context(|| format!("saving the answers to {}", saved.display()))?;
     let setup = crate::commands::context::setup(a, es.as_deref(), kb.as_deref())?;
+    if a.topology.is_some() {
+        return cluster_plan(a, admin, setup, saved);
+    }
     let mut cluster = crate::commands::context::cluster_with(a, &setup, admin)?;
     let plan = plan::build(a, &setup, cluster.as_mut())?;
     let text = plan::render::text(&plan);
     Ok(Planned {
-        plan,
+        plan: Some(plan),
+        cluster: None,
         setup,
         text,
         saved: saved.display().to_string(),
+    })
+}
+
+/// A topology: the cluster plan, per host, with its order (the bundles go
+/// into the output folder, `out`, on Enter).
+fn cluster_plan(a: &Answers, admin: Admin, setup: plan::Setup, saved: &Path) -> Result<Planned> {
+    let mut probe = a.clone();
+    if probe.elasticsearch.url.is_none() {
+        probe.elasticsearch.url = a
+            .topology
+            .as_ref()
+            .and_then(|t| t.kibana_hosts().first().cloned());
+    }
+    let mut cluster = crate::commands::context::cluster_with(&probe, &setup, admin)?;
+    let central = esmtls::cluster::Central {
+        setup: &setup,
+        ca_dir: a.out.join("_ca"),
+        prior: Some(&a.out),
+    };
+    let c = esmtls::cluster::plan::build(a, &central, cluster.as_mut())?;
+    let mut text = esmtls::cluster::render::text(&c);
+    text.push_str(&format!(
+        "\nEnter writes one bundle per host into {} (nothing else changes here).\n",
+        a.out.display()
+    ));
+    Ok(Planned {
+        plan: None,
+        cluster: Some(Box::new(c)),
+        setup,
+        text,
+        saved: saved.display().to_string(),
+    })
+}
+
+/// Writes the bundles; the finish screen lists each host's command in the plan's order.
+pub(super) fn write_bundles(c: &esmtls::cluster::ClusterPlan, a: &Answers) -> Result<Summary> {
+    let text = esmtls::cluster::render::text(c);
+    let written = esmtls::cluster::bundle::write_all(c, &a.out, &text)?;
+    let mut lines: Vec<String> = written
+        .iter()
+        .map(|w| format!("bundle   {}", w.display()))
+        .collect();
+    lines.push(format!("plan     {}", a.out.join("PLAN.txt").display()));
+    lines.push("The bundles with a key or a credential are 0700/0600: copy each to its host over an encrypted channel, and delete them once applied.".into());
+    let mut commands = Vec::new();
+    for (i, s) in c.order.iter().enumerate() {
+        commands.push(format!("{}. {}", i + 1, s.what));
+        for h in &s.hosts {
+            let phase = if s.phase == esmtls::cluster::Phase::Prepare {
+                " --phase prepare"
+            } else {
+                ""
+            };
+            let restart = if s.phase == esmtls::cluster::Phase::All && h != esmtls::cluster::CLUSTER
+            {
+                " --restart"
+            } else {
+                ""
+            };
+            let dir = a.out.join(h);
+            commands.push(format!(
+                "   on {h}: esmtls apply --bundle {}{phase}{restart}",
+                dir.display()
+            ));
+        }
+    }
+    Ok(Summary {
+        verified: None,
+        lines,
+        commands,
     })
 }
 

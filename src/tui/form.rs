@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use esmtls::cluster::{Host, Topology};
 use esmtls::plan::answers::CertFormat;
 use esmtls::plan::{Answers, AnswersError, Credential, Mode, RealmOrder, Restart};
 
@@ -98,6 +99,12 @@ pub fn fields(n: u8, mode: Mode) -> Vec<Field> {
                 "Issue ES HTTP cert",
                 &["auto", "yes", "no"],
             ),
+            text(
+                "topology.elasticsearch",
+                "Cluster nodes",
+                "none: this machine; es01=host[:port], …",
+            ),
+            text("topology.kibana", "Kibana hosts", "with nodes: kb01, kb02"),
         ],
         1 if cert => vec![
             choice(
@@ -186,6 +193,83 @@ fn opt_path(s: &str) -> Option<PathBuf> {
     (!s.is_empty()).then(|| PathBuf::from(s))
 }
 
+/// The nodes as the field shows them: `name=address[:port]`.
+fn nodes_text(t: &Topology) -> String {
+    t.elasticsearch
+        .iter()
+        .map(|h| {
+            let port = h.port.map(|p| format!(":{p}")).unwrap_or_default();
+            let addr = h.address();
+            if addr == h.name && port.is_empty() {
+                h.name.clone()
+            } else {
+                format!("{}={addr}{port}", h.name)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `es01=es01.example.com:9200, es02=10.0.0.2` (a bare name is also its DNS name).
+fn set_nodes(a: &mut Answers, value: &str) -> Result<(), String> {
+    let mut nodes = Vec::new();
+    for item in list(value) {
+        let (name, addr) = item.split_once('=').unwrap_or((&item, &item));
+        let (host, port) = esmtls::plan::answers::split_host_port(addr);
+        let port = match port {
+            Some(p) => Some(
+                p.parse::<u16>()
+                    .map_err(|_| format!("`{p}` is not a port"))?,
+            ),
+            None => None,
+        };
+        let host = host.trim_matches(['[', ']']);
+        let ip = host.parse().ok();
+        nodes.push(Host {
+            name: name.to_string(),
+            dns: if ip.is_none() {
+                vec![host.to_string()]
+            } else {
+                Vec::new()
+            },
+            ip: ip.into_iter().collect(),
+            config: None,
+            port,
+            version: None,
+        });
+    }
+    let t = a.topology.get_or_insert_with(Topology::default);
+    t.elasticsearch = nodes;
+    drop_empty(a);
+    Ok(())
+}
+
+fn set_kibanas(a: &mut Answers, value: &str) {
+    let t = a.topology.get_or_insert_with(Topology::default);
+    t.kibana = list(value)
+        .into_iter()
+        .map(|name| Host {
+            name,
+            dns: Vec::new(),
+            ip: Vec::new(),
+            config: None,
+            port: None,
+            version: None,
+        })
+        .collect();
+    drop_empty(a);
+}
+
+/// No nodes and no Kibana listed: this machine, as before.
+fn drop_empty(a: &mut Answers) {
+    if a.topology
+        .as_ref()
+        .is_some_and(|t| t.elasticsearch.is_empty() && t.kibana.is_empty())
+    {
+        a.topology = None;
+    }
+}
+
 /// The current value of `key` in `a`, as the field shows it.
 pub fn get(a: &Answers, key: &str) -> String {
     let c = &a.client_certificate;
@@ -215,6 +299,18 @@ pub fn get(a: &Answers, key: &str) -> String {
         "elasticsearch.restart" => a.elasticsearch.restart.text(),
         "kibana.restart" => a.kibana.restart.text(),
         "secrets.ca_password" => a.secrets.ca_password.name().to_string(),
+        "topology.elasticsearch" => a.topology.as_ref().map(nodes_text).unwrap_or_default(),
+        "topology.kibana" => a
+            .topology
+            .as_ref()
+            .map(|t| {
+                t.kibana
+                    .iter()
+                    .map(|h| h.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default(),
         _ => String::new(),
     }
 }
@@ -258,6 +354,8 @@ pub fn set(a: &mut Answers, key: &str, value: &str) -> Result<(), String> {
         "elasticsearch.restart" => a.elasticsearch.restart = Restart::parse(value)?,
         "kibana.restart" => a.kibana.restart = Restart::parse(value)?,
         "secrets.ca_password" => a.secrets.ca_password = parse(value, &STORES.join(", "))?,
+        "topology.elasticsearch" => set_nodes(a, value)?,
+        "topology.kibana" => set_kibanas(a, value),
         _ => {}
     }
     Ok(())
@@ -458,12 +556,12 @@ mod tests {
         let a = Answers::new(Mode::Token);
         let mut f = fields(0, Mode::Token);
         f.extend(admin_fields());
-        assert_eq!(f[3].kind, Kind::Masked);
+        assert_eq!(f[5].kind, Kind::Masked);
         assert!(Kind::Masked.typed() && !Kind::Choice(&[]).typed());
         let mut v: Vec<String> = f.iter().map(|f| get(&a, f.key)).collect();
-        assert_eq!(&v[2..], ["", ""]);
-        v[2] = "admin".into();
-        v[3] = "hunter2".into();
+        assert_eq!(&v[2..], ["", "", "", ""]);
+        v[4] = "admin".into();
+        v[5] = "hunter2".into();
         let b = apply(&a, &f, &v).unwrap();
         assert_eq!(b, a);
         assert!(!b.to_yaml().contains("hunter2"));

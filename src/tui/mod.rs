@@ -27,6 +27,8 @@ mod tests;
 #[cfg(test)]
 mod tests_admin;
 #[cfg(test)]
+mod tests_cluster;
+#[cfg(test)]
 mod tests_renew;
 
 use std::io::IsTerminal;

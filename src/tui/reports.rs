@@ -31,8 +31,10 @@ pub struct Restarts {
 /// A plan ready for review.
 #[derive(Debug, Clone)]
 pub struct Planned {
-    /// The plan.
-    pub plan: Plan,
+    /// The plan (None for a cluster: see `cluster`).
+    pub plan: Option<Plan>,
+    /// With a topology: the cluster plan, whose Enter writes the bundles.
+    pub cluster: Option<Box<esmtls::cluster::ClusterPlan>>,
     /// Where it applies.
     pub setup: Setup,
     /// `plan::render::text`.

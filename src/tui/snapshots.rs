@@ -55,7 +55,8 @@ pub(super) fn at_review() -> (Model, tempfile::TempDir) {
     update(
         &mut m,
         Msg::Planned(Ok(Box::new(Planned {
-            plan: p,
+            plan: Some(p),
+            cluster: None,
             setup,
             text,
             saved,
@@ -90,10 +91,7 @@ fn snapshots_start_guide_steps() {
     let mut m = at_steps();
     snap("steps_0", &m, None);
     // The admin password typed on step 0: only bullets are drawn.
-    press(
-        &mut m,
-        &[k(KeyCode::Down), k(KeyCode::Down), k(KeyCode::Down)],
-    );
+    press(&mut m, &[k(KeyCode::Down); 5]);
     press(&mut m, &typing("s3cr3t-PW"));
     snap("steps_0_password", &m, None);
     // With admin credentials in the environment: the line naming them instead.

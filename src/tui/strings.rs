@@ -48,6 +48,8 @@ pub const SKIPPED: &str = "Skipped in this mode:";
 /// Review screen: building.
 pub const PLANNING: &str = "Working out the plan (reading files, asking the cluster)…";
 /// Review screen: the confirm line.
+/// The review's foot for a cluster plan.
+pub const REVIEW_BUNDLES: &str = "Nothing has been written yet. Enter writes one bundle per host (nothing else changes here); Esc goes back.";
 pub const REVIEW_CONFIRM: &str =
     "Nothing has been written yet. Enter applies this plan; Esc goes back to change answers.";
 /// Review: the plan failed.

@@ -203,7 +203,7 @@ pub(super) fn applying() -> (Model, tempfile::TempDir, Vec<esmtls::apply::Action
     let cmds = press(&mut m, &[ch('j'), k(KeyCode::Enter)]);
     assert!(matches!(cmds.as_slice(), [Cmd::Apply(_, None)]));
     assert_eq!(m.screen, Screen::Apply);
-    let plan = &m.review.planned.as_ref().unwrap().plan;
+    let plan = m.review.planned.as_ref().unwrap().plan.as_ref().unwrap();
     let list = esmtls::apply::actions(plan, false);
     (m, tmp, list)
 }

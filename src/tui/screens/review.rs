@@ -63,15 +63,20 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
         _ if super::scroll(&mut r.scroll, a, page, last) => {}
         Action::Back if !r.loading => m.screen = Screen::Steps,
         Action::Confirm => {
-            if let Some(p) = r.planned.clone() {
-                m.apply = apply::State::from_plan(&p.plan);
+            let p = r.planned.clone()?;
+            if let Some(c) = p.cluster {
                 m.screen = Screen::Apply;
                 m.busy = true;
-                return Some(Cmd::Apply(
-                    Box::new((p.plan, p.setup, m.answers.clone())),
-                    m.admin.auth(),
-                ));
+                return Some(Cmd::Bundles(Box::new((*c, m.answers.clone()))));
             }
+            let plan = p.plan?;
+            m.apply = apply::State::from_plan(&plan);
+            m.screen = Screen::Apply;
+            m.busy = true;
+            return Some(Cmd::Apply(
+                Box::new((plan, p.setup, m.answers.clone())),
+                m.admin.auth(),
+            ));
         }
         _ => {}
     }
@@ -134,7 +139,17 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
                 .collect();
             let pos = format!(" line {} of {total} ", r.scroll + 1);
             let block = block.clone().title_bottom(Span::styled(pos, t.dim()));
-            let foot = Line::styled(s::REVIEW_CONFIRM, t.ok());
+            let cluster = m
+                .review
+                .planned
+                .as_ref()
+                .is_some_and(|p| p.cluster.is_some());
+            let foot = if cluster {
+                s::REVIEW_BUNDLES
+            } else {
+                s::REVIEW_CONFIRM
+            };
+            let foot = Line::styled(foot, t.ok());
             super::page_with_footer(f, (main, bottom), Paragraph::new(v), block, foot);
             return;
         }
