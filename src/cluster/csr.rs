@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::topology::Product;
 use crate::pki::KeyType;
-use crate::pki::build::{CaMaterial, LeafSpec, Usage};
+use crate::pki::build::{LeafSpec, Usage};
 use crate::pki::{csr, pem as pemx};
 use crate::plan::PlanError;
 
@@ -122,7 +122,7 @@ pub(super) fn signed(
     dir: Option<&Path>,
     host: &str,
     req: &Request,
-    ca: &CaMaterial,
+    signer: &super::plan::Signer<'_>,
 ) -> Result<Option<Vec<Vec<u8>>>, PlanError> {
     let Some(dir) = dir.map(|d| d.join(host)) else {
         return Ok(None);
@@ -139,22 +139,37 @@ pub(super) fn signed(
         .and_then(|b| pemx::parse_all(&b, "").ok())
         .map(|b| pemx::certificates(&b))
         .filter(|chain| {
-            chain
-                .first()
-                .and_then(|c| csr::cert_public_key(c).ok())
-                .as_ref()
-                == Some(&key)
-                && crate::plan::certs::satisfies(
-                    chain,
-                    &crate::plan::certs::Want {
-                        spec: spec.clone(),
-                        ca,
-                    },
-                )
+            let Some(leaf) = chain.first() else {
+                return false;
+            };
+            csr::cert_public_key(leaf).ok().as_ref() == Some(&key)
+                && csr::issued_by(leaf, signer.ca_der)
+                && names_fit(leaf, &spec)
         });
-    if let Some(chain) = earlier {
+    if let Some(mut chain) = earlier {
+        if chain.last().map(Vec::as_slice) != Some(signer.ca_der) {
+            chain.push(signer.ca_der.to_vec());
+        }
         return Ok(Some(chain));
     }
+    let Some(ca) = signer.ca else {
+        // The operator's CA signs: the certificate it returns goes to cert_file.
+        let placed = dir.join(req.which.cert_file());
+        if placed.exists() {
+            return Err(PlanError::Other(format!(
+                "{} is not a certificate for {host}'s CSR from the CA in `ca.cert`, with the requested names ({}); have {} signed again",
+                placed.display(),
+                spec.dns
+                    .iter()
+                    .cloned()
+                    .chain(spec.ips.iter().map(|i| i.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                csr_path.display()
+            )));
+        }
+        return Ok(None);
+    };
     let cert = csr::sign(
         &csr_pem,
         &file,
@@ -164,6 +179,22 @@ pub(super) fn signed(
         Some(&spec),
     )?;
     Ok(Some(vec![cert, ca.cert_der.clone()]))
+}
+
+/// True when the certificate carries every name the request asks for.
+fn names_fit(leaf: &[u8], spec: &LeafSpec) -> bool {
+    let Ok(info) = crate::pki::inspect::cert_info(leaf) else {
+        return false;
+    };
+    let dns = spec
+        .dns
+        .iter()
+        .all(|d| crate::pki::inspect::san_matches(&info.sans, d));
+    let ips = spec
+        .ips
+        .iter()
+        .all(|i| crate::pki::inspect::san_matches(&info.sans, &i.to_string()));
+    dns && ips
 }
 
 /// The host's side: its key (kept from an earlier run, else made) and the

@@ -127,8 +127,18 @@ pub fn build(
     let remembered = std::fs::read_to_string(central.ca_dir.join(CA_PASSWORD_FILE))
         .ok()
         .map(|s| Secret::new(s.trim().to_string()));
-    let ca = certs::choose(a, &facts, &central.ca_dir, remembered)?;
-    if ca.kind != CaKind::HttpCa && !https_on {
+    let external = external_ca(a, &top)?;
+    let ca = match &external {
+        Some(_) => None,
+        None => Some(certs::choose(a, &facts, &central.ca_dir, remembered)?),
+    };
+    let ca_der = match (&external, &ca) {
+        (Some((der, _)), _) => der.clone(),
+        (None, Some(c)) => c.material.cert_der.clone(),
+        (None, None) => unreachable!("a CA is chosen when none is external"),
+    };
+    let http_ca = ca.as_ref().is_some_and(|c| c.kind == CaKind::HttpCa);
+    if !http_ca && !https_on {
         match a.elasticsearch.server_ca.is_some() || facts.http.server_ca.is_some() {
             true => {}
             false => return Err(PlanError::Answer {
@@ -138,17 +148,21 @@ pub fn build(
         }
     }
     let server_ca_der = if https_on {
-        ca.material.cert_der.clone()
+        ca_der.clone()
     } else {
         server_ca(a, &facts)?
     };
     let prior = super::bundle::Prior::read(central.prior);
-    let leaves = certificates(a, &top, &ca.material, https_on, &prior, central.prior)?;
+    let signer = Signer {
+        ca: ca.as_ref().map(|c| &c.material),
+        ca_der: &ca_der,
+    };
+    let leaves = certificates(a, &top, &signer, https_on, &prior, central.prior)?;
     let creds = super::credentials::make(a, &top, reachable, &leaves, &prior)?;
     let mut hosts = Vec::new();
     for (product, h) in top.hosts() {
         let given = Given {
-            ca_der: ca.material.cert_der.clone(),
+            ca_der: ca_der.clone(),
             server_ca_der: Some(server_ca_der.clone()),
             http: leaves.http(&h.name),
             client: leaves.client(&h.name),
@@ -175,7 +189,12 @@ pub fn build(
             };
             part.certificates.push(match signed {
                 Some(_) => format!("{what} certificate signed from {}'s CSR (its key stays on it)", h.name),
-                None => format!("{what} certificate: waiting for {}'s CSR: run `esmtls csr --bundle DIR/{}` on it, then this command again", h.name, h.name),
+                None => format!(
+                    "{what} certificate: waiting for {h}'s CSR: run `esmtls csr --bundle DIR/{h}` on {h}; then this command signs it (a CA esmtls has no key for signs DIR/{h}/{csr} instead, and its certificate goes to DIR/{h}/{crt})",
+                    h = h.name,
+                    csr = req.which.csr_file(),
+                    crt = req.which.cert_file(),
+                ),
             });
             part.requests.push(req.clone());
             part.signed = signed.clone();
@@ -187,15 +206,19 @@ pub fn build(
         mode: a.mode,
         license,
         reachable,
-        ca: describe_ca(&ca),
+        ca: match (&ca, &external) {
+            (Some(c), _) => describe_ca(c),
+            (None, Some((der, path))) => describe_external(der, path),
+            (None, None) => String::new(),
+        },
         server_certificates: https_on,
         kibana_hosts: top.kibana_hosts(),
         hosts,
         calls: creds.calls,
         order,
         warnings,
-        ca_files: ca.files.clone(),
-        ca_password: ca.remember.clone(),
+        ca_files: ca.as_ref().map(|c| c.files.clone()).unwrap_or_default(),
+        ca_password: ca.as_ref().and_then(|c| c.remember.clone()),
     })
 }
 
@@ -347,10 +370,59 @@ pub fn client_spec(a: &Answers) -> LeafSpec {
     }
 }
 
+/// Who signs: esmtls's CA (or `http_ca`, or a CA file with its key), or
+/// nobody here (a CA whose key esmtls does not have: the operator's CA signs
+/// each CSR).
+pub(super) struct Signer<'a> {
+    pub ca: Option<&'a crate::pki::build::CaMaterial>,
+    pub ca_der: &'a [u8],
+}
+
+/// `ca.source: file` with a certificate and no key (a corporate CA): only
+/// with `topology.keys: host`, since esmtls cannot sign.
+fn external_ca(a: &Answers, top: &Topology) -> Result<Option<(Vec<u8>, PathBuf)>, PlanError> {
+    use crate::plan::answers::CaSource;
+    let (CaSource::File, Some(path), None) = (a.ca.source, &a.ca.cert, &a.ca.key) else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(path).map_err(|e| PlanError::Answer {
+        key: "ca.cert".into(),
+        message: format!("cannot read {}: {e}", path.display()),
+    })?;
+    let pem_key =
+        crate::pki::pem::is_pem(&bytes) && String::from_utf8_lossy(&bytes).contains("PRIVATE KEY");
+    let der = match crate::pki::pem::is_pem(&bytes) {
+        true if !pem_key => facts::first_cert(&bytes),
+        false => crate::pki::build::parse(&bytes).ok().map(|_| bytes.clone()),
+        true => None,
+    };
+    let Some(der) = der else { return Ok(None) };
+    if top.keys != super::topology::KeysAt::Host {
+        return Err(PlanError::Answer {
+            key: "topology.keys".into(),
+            message: format!(
+                "esmtls has no key for the CA in {} and cannot sign with it; set `topology.keys: host`: each host then makes a CSR, which your CA signs",
+                path.display()
+            ),
+        });
+    }
+    Ok(Some((der, path.clone())))
+}
+
+fn describe_external(der: &[u8], path: &Path) -> String {
+    let subject = crate::pki::inspect::cert_info(der)
+        .map(|i| i.subject)
+        .unwrap_or_default();
+    format!(
+        "your CA {subject} ({}); esmtls has no key for it, so it signs each host's CSR",
+        path.display()
+    )
+}
+
 fn certificates(
     a: &Answers,
     top: &Topology,
-    ca: &crate::pki::build::CaMaterial,
+    signer: &Signer<'_>,
     https_on: bool,
     prior: &super::bundle::Prior,
     dir: Option<&Path>,
@@ -376,11 +448,14 @@ fn certificates(
         use super::csr::{Request, Which};
         for (is_http, name, spec) in wanted {
             let req = Request::new(if is_http { Which::Http } else { Which::Client }, &spec);
-            let signed = super::csr::signed(dir, &name, &req, ca)?;
+            let signed = super::csr::signed(dir, &name, &req, signer)?;
             leaves.requested.push((name, req, signed));
         }
         return Ok(leaves);
     }
+    let Some(ca) = signer.ca else {
+        return Err(PlanError::Other("internal: no CA to issue with".into()));
+    };
     let mut to_issue = Vec::new();
     for (i, (is_http, name, spec)) in wanted.iter().enumerate() {
         let want = certs::Want {

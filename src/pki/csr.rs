@@ -73,6 +73,14 @@ pub fn public_key(csr_pem: &str, file: &str) -> Result<Vec<u8>> {
     Ok(csr.certification_request_info.subject_pki.raw.to_vec())
 }
 
+/// True when `ca_der`'s key signed `cert_der`.
+pub fn issued_by(cert_der: &[u8], ca_der: &[u8]) -> bool {
+    match (build::parse(cert_der), build::parse(ca_der)) {
+        (Ok((_, c)), Ok((_, ca))) => c.verify_signature(Some(ca.public_key())).is_ok(),
+        _ => false,
+    }
+}
+
 /// The public key (SubjectPublicKeyInfo, DER) of a certificate.
 pub fn cert_public_key(cert_der: &[u8]) -> Result<Vec<u8>> {
     let (_, c) = build::parse(cert_der)?;
