@@ -29,8 +29,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::order::CLUSTER;
-use super::plan::{ClusterPlan, HostPart};
 use super::topology::Product;
+use super::types::{CA_PASSWORD_FILE, ClusterPlan, HostPart};
 use crate::fsutil::digest;
 use crate::pki::pem as pemx;
 use crate::plan::{Answers, Given, Mode, PlanError};
@@ -214,60 +214,6 @@ impl Bundle {
     }
 }
 
-/// The bundles of an earlier run, read to reuse keys, certificates and
-/// credentials that are still right (only bundles whose digests hold).
-#[derive(Default)]
-pub struct Prior {
-    hosts: BTreeMap<String, Given>,
-    password: Option<Secret>,
-}
-
-impl Prior {
-    /// Reads every bundle under `dir` (None or unreadable: nothing to reuse).
-    pub fn read(dir: Option<&Path>) -> Prior {
-        let mut p = Prior::default();
-        let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) else {
-            return p;
-        };
-        for e in entries.flatten() {
-            let Ok(b) = Bundle::open(&e.path()) else {
-                continue;
-            };
-            if b.manifest.host == CLUSTER {
-                p.password = b
-                    .read("secrets/kibana_system")
-                    .map(|v| Secret::new(String::from_utf8_lossy(&v).trim().to_string()));
-            } else if let Ok(g) = b.given() {
-                p.hosts.insert(b.manifest.host.clone(), g);
-            }
-        }
-        p
-    }
-
-    /// A host's earlier certificate and key.
-    pub(super) fn leaf(&self, host: &str, http: bool) -> Option<super::issue::Leaf> {
-        let g = self.hosts.get(host)?;
-        let (chain, key) = if http {
-            g.http.clone()?
-        } else {
-            g.client.clone()?
-        };
-        Some(super::issue::Leaf { chain, key })
-    }
-
-    /// The earlier file token: (line, bearer), from any node and any Kibana.
-    pub(super) fn token(&self) -> Option<(String, Secret)> {
-        let line = self.hosts.values().find_map(|g| g.token_line.clone())?;
-        let bearer = self.hosts.values().find_map(|g| g.credential.clone())?;
-        Some((line, bearer))
-    }
-
-    /// The earlier `kibana_system` password.
-    pub(super) fn password(&self) -> Option<Secret> {
-        self.password.clone()
-    }
-}
-
 /// Writes every bundle of `plan` under `dir` (0700 directories, 0600 files),
 /// the CA holder's `_ca`, and `PLAN.txt`.
 pub fn write_all(
@@ -284,10 +230,7 @@ pub fn write_all(
             put(path, content)?;
         }
         if let Some(pw) = &plan.ca_password {
-            put(
-                &ca_dir.join(super::plan::CA_PASSWORD_FILE),
-                pw.expose().as_bytes(),
-            )?;
+            put(&ca_dir.join(CA_PASSWORD_FILE), pw.expose().as_bytes())?;
         }
     }
     let mut written = Vec::new();

@@ -12,9 +12,9 @@
 //!
 //! A second run reuses what the earlier bundles hold, so it changes nothing.
 
-use super::bundle::Prior;
-use super::plan::Leaves;
+use super::prior::Prior;
 use super::topology::Topology;
+use super::types::Leaves;
 use crate::es::requests;
 use crate::es::service_tokens::{self, KIBANA_SERVICE};
 use crate::plan::{Answers, ApiCall, Credential, PlanError, random_password, role_mapping_body};

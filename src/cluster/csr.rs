@@ -115,6 +115,14 @@ impl Request {
     }
 }
 
+/// Who signs: esmtls's CA (or `http_ca`, or a CA file with its key), or
+/// nobody here (a CA whose key esmtls does not have: the operator's CA signs
+/// each CSR).
+pub struct Signer<'a> {
+    pub ca: Option<&'a crate::pki::build::CaMaterial>,
+    pub ca_der: &'a [u8],
+}
+
 /// The CA holder's side: the certificate for `host`'s request, signed from
 /// the CSR the host returned (or the one signed before, when it is still for
 /// that CSR's key and names). None: no CSR yet.
@@ -122,7 +130,7 @@ pub(super) fn signed(
     dir: Option<&Path>,
     host: &str,
     req: &Request,
-    signer: &super::plan::Signer<'_>,
+    signer: &Signer<'_>,
 ) -> Result<Option<Vec<Vec<u8>>>, PlanError> {
     let Some(dir) = dir.map(|d| d.join(host)) else {
         return Ok(None);

@@ -18,11 +18,14 @@ pub mod host;
 pub mod issue;
 pub mod order;
 pub mod plan;
+mod prior;
 mod readme;
 pub mod render;
 pub mod topology;
+pub mod types;
 
 pub use bundle::{Bundle, BundleError};
 pub use order::{CLUSTER, Phase, Stage};
-pub use plan::{Central, ClusterPlan, HostPart};
+pub use plan::Central;
 pub use topology::{Host, KeysAt, Product, Topology};
+pub use types::{ClusterPlan, HostPart};

@@ -9,78 +9,15 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use super::issue::{self, Leaf};
-use super::order::{self, Stage};
+use super::order;
 use super::topology::{Host, Product, Topology};
+use super::types::{CA_PASSWORD_FILE, ClusterPlan, HostPart, Leaves};
 use crate::pki::build::{LeafSpec, Usage};
 use crate::plan::answers::Generate;
 use crate::plan::certs::{self, CaKind};
-use crate::plan::{
-    Answers, ApiCall, Cluster, Given, License, Mode, PlanError, Setup, facts, guide,
-};
+use crate::plan::{Answers, Cluster, Given, License, Mode, PlanError, Setup, facts, guide};
 use crate::secret::Secret;
-
-/// The cluster plan.
-#[derive(Debug, Clone, Serialize)]
-pub struct ClusterPlan {
-    /// The mode.
-    pub mode: Mode,
-    /// The license used for the choice.
-    pub license: Option<License>,
-    /// True when the cluster answered while planning.
-    pub reachable: bool,
-    /// The CA, in words.
-    pub ca: String,
-    /// True when esmtls issues every node's HTTP certificate (and turns HTTPS on).
-    pub server_certificates: bool,
-    /// Kibana's `elasticsearch.hosts`.
-    pub kibana_hosts: Vec<String>,
-    /// A part per host, nodes first.
-    pub hosts: Vec<HostPart>,
-    /// The cluster-wide API calls, made once (the `_cluster` bundle).
-    pub calls: Vec<ApiCall>,
-    /// The order of work.
-    pub order: Vec<Stage>,
-    /// Warnings.
-    pub warnings: Vec<String>,
-    /// A new CA's files (kept by the CA holder, never in a host's bundle).
-    #[serde(skip)]
-    pub ca_files: Vec<(PathBuf, Vec<u8>, bool)>,
-    /// A new CA's PKCS#12 password.
-    #[serde(skip)]
-    pub ca_password: Option<Secret>,
-}
-
-/// One host's part.
-#[derive(Debug, Clone, Serialize)]
-pub struct HostPart {
-    /// The host's name.
-    pub name: String,
-    /// Its product.
-    pub product: Product,
-    /// Its config directory, on that host.
-    pub config: PathBuf,
-    /// A node's URL as Kibana uses it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The certificates it gets, in words.
-    pub certificates: Vec<String>,
-    /// What it changes, in words (the exact diff is planned on the host).
-    pub changes: Vec<String>,
-    /// The answers the host plans with (no secret in them).
-    #[serde(skip)]
-    pub answers: Answers,
-    /// What its bundle brings.
-    #[serde(skip)]
-    pub given: Given,
-    /// With `topology.keys: host`: the certificates this host requests.
-    pub requests: Vec<super::csr::Request>,
-    /// With `topology.keys: host`: the certificate signed from its CSR (None: not yet).
-    #[serde(skip)]
-    pub signed: Option<Vec<Vec<u8>>>,
-}
 
 /// Where the CA holder keeps the cluster's CA and what it knows from before.
 pub struct Central<'a> {
@@ -93,9 +30,6 @@ pub struct Central<'a> {
     /// run gives bundles that change nothing).
     pub prior: Option<&'a Path>,
 }
-
-/// The CA password file in the CA directory (0600, never shipped).
-pub const CA_PASSWORD_FILE: &str = "esmtls-ca.password";
 
 /// Builds the cluster plan.
 pub fn build(
@@ -152,8 +86,8 @@ pub fn build(
     } else {
         server_ca(a, &facts)?
     };
-    let prior = super::bundle::Prior::read(central.prior);
-    let signer = Signer {
+    let prior = super::prior::Prior::read(central.prior);
+    let signer = super::csr::Signer {
         ca: ca.as_ref().map(|c| &c.material),
         ca_der: &ca_der,
     };
@@ -288,43 +222,6 @@ fn describe_ca(ca: &certs::Ca) -> String {
     }
 }
 
-/// A host's request (`keys: host`) and the chain signed from its CSR, if any.
-type Requested = (String, super::csr::Request, Option<Vec<Vec<u8>>>);
-
-/// Every certificate the cluster needs, by host name.
-pub(super) struct Leaves {
-    http: Vec<(String, Leaf)>,
-    client: Vec<(String, Leaf)>,
-    /// `keys: host`: each host's request and the chain signed from its CSR.
-    requested: Vec<Requested>,
-    /// The client certificate's spec (for the role mapping's DN before any is signed).
-    pub(super) client_spec: Option<LeafSpec>,
-}
-
-impl Leaves {
-    fn http(&self, name: &str) -> Option<(Vec<Vec<u8>>, Secret)> {
-        let l = self.http.iter().find(|(n, _)| n == name)?;
-        Some((l.1.chain.clone(), l.1.key.clone()))
-    }
-    fn client(&self, name: &str) -> Option<(Vec<Vec<u8>>, Secret)> {
-        let l = self.client.iter().find(|(n, _)| n == name)?;
-        Some((l.1.chain.clone(), l.1.key.clone()))
-    }
-    /// The first client certificate's leaf (its DN is the role mapping's).
-    pub(super) fn client_leaf(&self) -> Option<&[u8]> {
-        let signed = self
-            .requested
-            .iter()
-            .filter(|(_, r, _)| r.which == super::csr::Which::Client);
-        let mut signed = signed.filter_map(|(_, _, c)| c.as_ref().and_then(|c| c.first()));
-        self.client
-            .first()
-            .and_then(|(_, l)| l.chain.first())
-            .or_else(|| signed.next())
-            .map(Vec::as_slice)
-    }
-}
-
 /// The HTTP certificate's names for a node: its DNS names, IPs, its name,
 /// localhost and 127.0.0.1, and `server_certificate.dns`/`ip`.
 pub fn node_spec(a: &Answers, h: &Host) -> LeafSpec {
@@ -368,14 +265,6 @@ pub fn client_spec(a: &Answers) -> LeafSpec {
         days: cc.days,
         key: cc.key_type,
     }
-}
-
-/// Who signs: esmtls's CA (or `http_ca`, or a CA file with its key), or
-/// nobody here (a CA whose key esmtls does not have: the operator's CA signs
-/// each CSR).
-pub(super) struct Signer<'a> {
-    pub ca: Option<&'a crate::pki::build::CaMaterial>,
-    pub ca_der: &'a [u8],
 }
 
 /// `ca.source: file` with a certificate and no key (a corporate CA): only
@@ -422,9 +311,9 @@ fn describe_external(der: &[u8], path: &Path) -> String {
 fn certificates(
     a: &Answers,
     top: &Topology,
-    signer: &Signer<'_>,
+    signer: &super::csr::Signer<'_>,
     https_on: bool,
-    prior: &super::bundle::Prior,
+    prior: &super::prior::Prior,
     dir: Option<&Path>,
 ) -> Result<Leaves, PlanError> {
     let mut wanted: Vec<(bool, String, LeafSpec)> = Vec::new();

@@ -1,7 +1,7 @@
 //! The README of each bundle: what it is for, what it holds, how to apply
 //! it, and to delete it afterwards when it holds secrets.
 
-use super::plan::{ClusterPlan, HostPart};
+use super::types::{ClusterPlan, HostPart};
 use crate::plan::Mode;
 
 /// `DIR/<host>/README.txt`.

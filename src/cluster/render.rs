@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::order::Phase;
-use super::plan::ClusterPlan;
+use super::types::ClusterPlan;
 
 /// The plan for humans (no secret in it).
 pub fn text(p: &ClusterPlan) -> String {

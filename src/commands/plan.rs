@@ -134,9 +134,6 @@ pub fn plan_json(p: &Plan) -> serde_json::Value {
 
 /// `esmtls plan`.
 pub fn run_plan(args: PlanArgs) -> Result<()> {
-    if let Some(r) = super::cluster::plan(&args) {
-        return r;
-    }
     let (p, _, _, _) = build(&args, false)?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -150,9 +147,6 @@ pub fn run_plan(args: PlanArgs) -> Result<()> {
 
 /// `esmtls apply`.
 pub fn run_apply(args: ApplyArgs) -> Result<()> {
-    if args.plan.bundle.is_some() {
-        return super::cluster::apply(&args);
-    }
     let (p, setup, mut cluster, session) = build(&args.plan, !args.dry_run)?;
     if args.dry_run {
         let mut out = std::io::stdout().lock();
