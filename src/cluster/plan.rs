@@ -253,18 +253,9 @@ pub fn node_spec(a: &Answers, h: &Host) -> LeafSpec {
     }
 }
 
-/// Kibana's client certificate spec (the same subject on every instance,
-/// so one role mapping covers them all).
+/// Kibana's client certificate spec (the same subject on every instance).
 pub fn client_spec(a: &Answers) -> LeafSpec {
-    let cc = &a.client_certificate;
-    LeafSpec {
-        name: cc.name.clone(),
-        dns: cc.dns.clone(),
-        ips: cc.ip.clone(),
-        usage: Usage::Client,
-        days: cc.days,
-        key: cc.key_type,
-    }
+    certs::client_spec(a)
 }
 
 /// `ca.source: file` with a certificate and no key (a corporate CA): only

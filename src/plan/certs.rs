@@ -209,6 +209,21 @@ pub fn choose(
     })
 }
 
+/// Kibana's client certificate as the answers ask for it
+/// (`client_certificate.*`); in a cluster every Kibana gets the same
+/// subject, so one role mapping covers them all.
+pub fn client_spec(a: &Answers) -> build::LeafSpec {
+    let cc = &a.client_certificate;
+    build::LeafSpec {
+        name: cc.name.clone(),
+        dns: cc.dns.clone(),
+        ips: cc.ip.clone(),
+        usage: build::Usage::Client,
+        days: cc.days,
+        key: cc.key_type,
+    }
+}
+
 /// A leaf to have: what is wanted of it.
 pub struct Want<'a> {
     /// The spec (name, SANs, usage, days, key).

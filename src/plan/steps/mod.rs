@@ -62,6 +62,27 @@ fn hex_key(key: &crate::secret::Secret) -> Result<Vec<u8>, PlanError> {
         .map_err(|_| PlanError::Other("internal: a key is not hex PKCS#8".into()))
 }
 
+/// A certificate chain and its key as a PEM pair (the key 0600), under step `n`.
+fn pem_pair(
+    ctx: &mut Ctx<'_>,
+    n: u8,
+    (crt, key): (&std::path::Path, &std::path::Path),
+    (chain, key_der): (&[Vec<u8>], &[u8]),
+    whose: &str,
+) {
+    let certs = crate::pki::pem::certs(chain.iter().map(Vec::as_slice)).into_bytes();
+    let what = format!("{whose} certificate (with its CA)");
+    ctx.file(n, crt.to_path_buf(), &what, certs, false);
+    let what = format!("{whose} key (unencrypted PKCS#8, mode 0600)");
+    ctx.file(
+        n,
+        key.to_path_buf(),
+        &what,
+        pem_key(key_der).into_bytes(),
+        true,
+    );
+}
+
 /// A PKCS#8 DER key as PEM (`PRIVATE KEY`).
 fn pem_key(der: &[u8]) -> String {
     let lf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);

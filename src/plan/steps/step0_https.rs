@@ -164,20 +164,8 @@ fn write(
             });
         }
     } else {
-        ctx.file(
-            0,
-            t.crt.clone(),
-            "Elasticsearch's HTTP certificate (with its CA)",
-            pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(),
-            false,
-        );
-        ctx.file(
-            0,
-            t.key.clone(),
-            "Elasticsearch's HTTP key (unencrypted PKCS#8, mode 0600)",
-            super::pem_key(key_der).into_bytes(),
-            true,
-        );
+        let files = (t.crt.as_path(), t.key.as_path());
+        super::pem_pair(ctx, 0, files, (chain, key_der), "Elasticsearch's HTTP");
         ctx.step(0).notes.push("There is no elasticsearch.keystore and no known Elasticsearch version, so the HTTP certificate is written as PEM (no keystore password needed). Give `elasticsearch.version` for a PKCS#12 with its password in the keystore.".into());
     }
     Ok(())

@@ -13,7 +13,6 @@ use super::super::certs::{self, Want};
 use super::super::context::{ClientFiles, Ctx, KB_P12_PASSWORD};
 use super::super::setup::Cluster;
 use super::super::types::{EntryValue, KeystoreOp};
-use crate::pki::build::{LeafSpec, Usage};
 use crate::pki::{pem as pemx, pkcs12};
 use crate::secret::Secret;
 
@@ -36,14 +35,7 @@ struct Paths {
 fn client_cert(ctx: &mut Ctx<'_>) -> Result<ClientFiles, PlanError> {
     let cc = &ctx.a.client_certificate;
     let (_, cn) = crate::pki::build::leaf_dn(&cc.name)?;
-    let spec = LeafSpec {
-        name: cc.name.clone(),
-        dns: cc.dns.clone(),
-        ips: cc.ip.clone(),
-        usage: Usage::Client,
-        days: cc.days,
-        key: cc.key_type,
-    };
+    let spec = certs::client_spec(ctx.a);
     if !cc.key_type.is_rsa() {
         ctx.step(1).notes.push("Kibana reads PKCS#12 keys with node-forge, which only understands RSA; an EC key needs `format: pem`.".into());
         if cc.format == CertFormat::P12 {
@@ -156,20 +148,8 @@ fn write(
             });
         }
     } else {
-        ctx.file(
-            1,
-            paths.crt.clone(),
-            "Kibana's client certificate (with its CA)",
-            pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(),
-            false,
-        );
-        ctx.file(
-            1,
-            paths.key.clone(),
-            "Kibana's client key (unencrypted PKCS#8, mode 0600)",
-            super::pem_key(key_der).into_bytes(),
-            true,
-        );
+        let files = (paths.crt.as_path(), paths.key.as_path());
+        super::pem_pair(ctx, 1, files, (chain, key_der), "Kibana's client");
     }
     Ok(())
 }
