@@ -3,6 +3,7 @@
 //! packages), and fail — not skip — when one is missing under CI=true.
 #![allow(dead_code)]
 
+pub mod as_kibana;
 pub mod consumers;
 pub mod setups;
 pub mod tmux;

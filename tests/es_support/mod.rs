@@ -8,8 +8,10 @@
 //! `tests/fixtures/rest-api-spec` and answers with what the test's handler
 //! returns. Requests that match no spec get a 400 and are recorded as
 //! problems; dropping the server stops and joins its thread and fails the
-//! test if there were problems. No sleeps: the listener is bound before the
-//! thread starts, and the thread is woken for shutdown by a connection.
+//! test if there were problems. A TLS handshake sent to a plain HTTP
+//! listener gets the `400` Elasticsearch answers it. No sleeps: the listener
+//! is bound before the thread starts, and the thread is woken for shutdown by
+//! a connection.
 //! [`Listener`] is that loop with the caller's TLS configuration (or none:
 //! plain HTTP), for fakes that load their own certificates
 //! (`tests/cluster_support`).
@@ -433,6 +435,9 @@ fn serve(
 ) {
     sock.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let Some(config) = tls else {
+        if tls_record_on_plain_http(&mut sock) {
+            return;
+        }
         answer(&mut sock, Vec::new(), specs, handler, shared);
         return;
     };
@@ -459,6 +464,31 @@ fn serve(
     );
     conn.send_close_notify();
     let _ = conn.complete_io(&mut sock);
+}
+
+/// A TLS handshake on a plain HTTP port (a client that expects HTTPS): as
+/// Elasticsearch's Netty decoder finds no valid request line in a ClientHello
+/// and the node answers `400 Bad Request`, this reads the record and answers
+/// the same way, so the client fails at once instead of waiting for a
+/// ServerHello until its timeout. True when it was one.
+fn tls_record_on_plain_http(sock: &mut TcpStream) -> bool {
+    let mut head = [0u8; 5];
+    if !matches!(sock.peek(&mut head), Ok(n) if n >= 1) || head[0] != 0x16 {
+        return false;
+    }
+    if sock.read_exact(&mut head).is_ok() {
+        let mut record = vec![0u8; usize::from(u16::from_be_bytes([head[3], head[4]]))];
+        let _ = sock.read_exact(&mut record);
+    }
+    let body = r#"{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"not an HTTP request"}],"type":"illegal_argument_exception","reason":"not an HTTP request"},"status":400}"#;
+    let reply = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = sock.write_all(reply.as_bytes());
+    let _ = sock.shutdown(std::net::Shutdown::Write);
+    drain(sock);
+    true
 }
 
 /// Reads one request from `stream`, answers it, and records it.

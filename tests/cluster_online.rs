@@ -1,0 +1,347 @@
+//! A cluster set up host by host, end to end, against a fake cluster of three
+//! nodes on three loopback ports, each loading its own config tree, and one
+//! Kibana: `esmtls plan --answers cluster.yml --bundle DIR` on the CA
+//! holder, then `esmtls apply --bundle DIR/<host>` on each host in the plan's
+//! `order` (a node restarts after its `all`-phase apply), then Kibana's
+//! connection — read from Kibana's files as Kibana reads them — against every
+//! node. Offline; loopback only; no sleeps; the cluster's `Drop` stops every
+//! node.
+
+mod bundle_support;
+mod cluster_support;
+mod common;
+mod es_support;
+
+use std::process::Output;
+
+use bundle_support::{
+    CLIENT_CN, KIBANA, NODES, Seed, Site, apply, apply_in_order, apply_raw, fresh_answers, json,
+    make_bundles, on_host, operator_site, site, stages, write_answers,
+};
+use common::as_kibana::AsKibana;
+use common::{run, stderr, stdout};
+use esmtls::es::EsError;
+use serde_json::Value;
+
+/// What Kibana must be authenticated as.
+#[derive(Clone, Copy, PartialEq)]
+enum Who {
+    /// `elastic/kibana`, realm `_service_account`.
+    ServiceAccount,
+    /// `kibana_system`, realm `reserved`.
+    KibanaSystem,
+    /// The client certificate's CN, realm `pki`, role `kibana_system`.
+    Certificate,
+}
+
+/// Fresh site, answers, bundles, the order applied; Kibana's verification
+/// checked; returns the site and the plan.
+fn set_up(mode: &str, cert_format: &str) -> (Site, Value) {
+    let site = site(Seed::Fresh);
+    write_answers(&site, mode, "", &fresh_answers(mode, cert_format));
+    let plan = make_bundles(&site, true);
+    assert_eq!(plan["mode"], mode);
+    assert_eq!(
+        plan["reachable"], false,
+        "plain HTTP nodes: no HTTPS answer"
+    );
+    assert_eq!(plan["server_certificates"], true);
+    for h in NODES.iter().chain([&KIBANA]) {
+        assert!(site.bundles.join(h).is_dir(), "no bundle for {h}");
+    }
+    let password_mode = mode.ends_with("password");
+    assert_eq!(
+        site.bundles.join("_cluster").is_dir(),
+        password_mode,
+        "a _cluster bundle exactly when there is a cluster-wide call"
+    );
+    let kibana = apply_in_order(&site, &plan, None);
+    let v = json(kibana, "Kibana's apply --restart");
+    assert_verified_on_every_node(&site, &v);
+    (site, plan)
+}
+
+/// `verified` ok and a note per node naming its URL.
+#[track_caller]
+fn assert_verified_on_every_node(site: &Site, v: &Value) {
+    assert_eq!(v["verified"]["ok"], true, "{v}");
+    let notes: Vec<&str> = v["notes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no notes: {v}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for n in NODES {
+        let url = site.cluster.node_url(n);
+        assert!(
+            notes
+                .iter()
+                .any(|s| s.starts_with(&format!("{url}: authenticates Kibana as"))),
+            "no note for {n} ({url}): {notes:#?}"
+        );
+    }
+}
+
+/// Kibana's connection, read from Kibana's files, against every node.
+fn assert_kibana_connects_to_every_node(site: &Site, who: Who, mtls: bool) {
+    let kb = AsKibana::read(&site.config(KIBANA));
+    let urls: Vec<String> = NODES.iter().map(|n| site.cluster.node_url(n)).collect();
+    assert_eq!(
+        kb.hosts, urls,
+        "elasticsearch.hosts: every node, over HTTPS"
+    );
+    assert_eq!(kb.verification_mode, "full");
+    assert_eq!(kb.client.is_some(), who == Who::Certificate || mtls);
+    for (n, url) in NODES.iter().zip(&urls) {
+        assert!(url.starts_with("https://"), "{n} serves HTTPS: {url}");
+        let a = kb
+            .authenticate(url)
+            .unwrap_or_else(|e| panic!("Kibana's connection to {n} ({url}) failed: {e}"));
+        let realm = (
+            a.authentication_realm.name.as_str(),
+            a.authentication_realm.realm_type.as_str(),
+        );
+        match who {
+            Who::ServiceAccount => {
+                assert_eq!(a.username, "elastic/kibana", "{n}");
+                assert_eq!(realm, ("_service_account", "_service_account"), "{n}");
+            }
+            Who::KibanaSystem => {
+                assert_eq!(a.username, "kibana_system", "{n}");
+                assert_eq!(realm, ("reserved", "reserved"), "{n}");
+            }
+            Who::Certificate => {
+                assert!(
+                    matches!(kb.auth, esmtls::es::Auth::None),
+                    "pki: Kibana sends no credential"
+                );
+                assert_eq!(a.username, CLIENT_CN, "{n}");
+                assert_eq!(realm.1, "pki", "{n}");
+                assert!(a.roles.iter().any(|r| r == "kibana_system"), "{n}: {a:?}");
+            }
+        }
+        let without = kb.without_client_cert(url).unwrap();
+        assert_eq!(
+            without.refused(),
+            mtls,
+            "{n} ({url}) without a client certificate: {without:?}"
+        );
+    }
+}
+
+#[test]
+fn token_kibana_is_the_service_account_on_every_node() {
+    let (site, _) = set_up("token", "p12");
+    assert_kibana_connects_to_every_node(&site, Who::ServiceAccount, false);
+    assert!(
+        site.cluster.api_service_tokens().is_empty(),
+        "a file token on every node, no API call"
+    );
+}
+
+#[test]
+fn password_kibana_is_kibana_system_on_every_node_and_the_call_is_made_once() {
+    let (site, _) = set_up("password", "p12");
+    assert_kibana_connects_to_every_node(&site, Who::KibanaSystem, false);
+    let ks = esmtls::keystore::KibanaKeystore::load(
+        &esmtls::keystore::kibana::path_in(&site.config(KIBANA)),
+        None,
+    )
+    .unwrap();
+    let pw = ks
+        .get("elasticsearch.password")
+        .unwrap()
+        .expose()
+        .to_string();
+    assert_eq!(site.cluster.kibana_system_password(), Some(pw));
+    let again = apply(&site, "_cluster", "all");
+    assert_eq!(again["changed"], false, "{again}");
+}
+
+#[test]
+fn mtls_token_with_pem_every_node_requires_kibanas_certificate() {
+    let (site, _) = set_up("mtls-token", "pem");
+    assert_kibana_connects_to_every_node(&site, Who::ServiceAccount, true);
+}
+
+#[test]
+#[ignore = "bug: fresh nodes in mtls-password: the first stage turns HTTPS on with client_authentication: required (src/cluster/order.rs order(): the `required` stage is left out when https_on), then `esmtls apply --bundle DIR/_cluster` connects with no client certificate (src/commands/cluster_calls.rs apply: Endpoint without `client`) and fails: none of the nodes answers"]
+fn mtls_password_every_node_requires_kibanas_certificate() {
+    let (site, _) = set_up("mtls-password", "p12");
+    assert_kibana_connects_to_every_node(&site, Who::KibanaSystem, true);
+    let again = apply(&site, "_cluster", "all");
+    assert_eq!(again["changed"], false, "{again}");
+}
+
+#[test]
+fn pki_every_node_maps_kibanas_certificate_from_role_mapping_yml() {
+    let (site, _) = set_up("pki", "p12");
+    assert_kibana_connects_to_every_node(&site, Who::Certificate, false);
+    assert!(
+        site.cluster.role_mappings().is_empty(),
+        "unreachable while planning: role_mapping.yml, no API mapping"
+    );
+    for n in NODES {
+        assert!(
+            site.config(n).join("role_mapping.yml").is_file(),
+            "{n} has no role_mapping.yml"
+        );
+    }
+}
+
+#[test]
+#[ignore = "bug: `esmtls apply --bundle DIR/<kibana> --restart` on an applied bundle returns before verifying (src/commands/cluster.rs apply: `if args.dry_run || p.is_noop()` returns report_noop before verify_every_node): no `verified`, no note per node"]
+fn kibana_apply_with_restart_again_verifies_every_node() {
+    let (site, _) = set_up("token", "p12");
+    let v = json(
+        apply_raw(&site, KIBANA, "all", &["--restart"]),
+        "Kibana's apply --restart, again",
+    );
+    assert_eq!(v["changed"], false, "{v}");
+    assert_verified_on_every_node(&site, &v);
+}
+
+/// mtls-password on the operator's HTTPS nodes, the order applied: the
+/// nodes prepare, the password call, Kibana, then `required` on every node.
+fn mtls_password_on_https_nodes() -> Site {
+    let (site, plan) = operator_site("mtls-password");
+    let nodes: Vec<String> = NODES.iter().map(|n| n.to_string()).collect();
+    let expected = vec![
+        ("prepare".to_string(), nodes.clone()),
+        ("all".into(), vec!["_cluster".into()]),
+        ("all".into(), vec![KIBANA.into()]),
+        ("all".into(), nodes),
+    ];
+    assert_eq!(stages(&plan), expected, "{plan}");
+    let kibana = apply_in_order(&site, &plan, None);
+    assert_verified_on_every_node(&site, &json(kibana, "Kibana's apply --restart"));
+    site
+}
+
+#[test]
+fn mtls_password_on_https_nodes_prepare_calls_kibana_then_required() {
+    let site = mtls_password_on_https_nodes();
+    assert_kibana_connects_to_every_node(&site, Who::KibanaSystem, true);
+}
+
+#[test]
+#[ignore = "bug: `esmtls apply --bundle DIR/_cluster` presents no client certificate (src/commands/cluster_calls.rs apply: the Endpoint has no `client`), so once the nodes require one it fails (\"none of the nodes answers\") instead of finding the password already set"]
+fn mtls_password_cluster_calls_again_after_required_change_nothing() {
+    let site = mtls_password_on_https_nodes();
+    let again = apply(&site, "_cluster", "all");
+    assert_eq!(again["changed"], false, "{again}");
+}
+
+/// pki on the operator's HTTPS nodes, the role mapping through the API,
+/// es03's bundle left out but es03 restarted; returns the site and Kibana's
+/// `apply --restart`.
+fn pki_with_es03_unconfigured() -> (Site, Output) {
+    let (site, plan) = operator_site("pki");
+    assert!(
+        site.bundles.join("_cluster").is_dir(),
+        "the role mapping through the API"
+    );
+    let kibana = apply_in_order(&site, &plan, Some("es03"));
+    assert!(
+        site.cluster.role_mappings().contains_key("kibana-client"),
+        "{:?}",
+        site.cluster.role_mappings()
+    );
+    (site, kibana)
+}
+
+#[test]
+fn pki_a_node_left_unconfigured_gets_kibana_401_and_the_others_map_it() {
+    let (site, kibana) = pki_with_es03_unconfigured();
+    let kb = AsKibana::read(&site.config(KIBANA));
+    for n in ["es01", "es02"] {
+        let a = kb
+            .authenticate(&site.cluster.node_url(n))
+            .unwrap_or_else(|e| panic!("{n}: {e}"));
+        assert_eq!(
+            (
+                a.username.as_str(),
+                a.authentication_realm.realm_type.as_str()
+            ),
+            (CLIENT_CN, "pki"),
+            "{n}"
+        );
+        assert!(a.roles.iter().any(|r| r == "kibana_system"), "{n}: {a:?}");
+    }
+    // es03 serves HTTPS from the same CA, but has no PKI realm: Kibana sends
+    // its certificate and no credential, so Elasticsearch answers 401.
+    let es03 = site.cluster.node_url("es03");
+    match kb.authenticate(&es03) {
+        Err(EsError::Unauthorized { .. }) => {}
+        other => panic!("es03 ({es03}): expected a 401, got {other:?}"),
+    }
+    // Kibana's apply --restart verifies every node and fails, naming es03.
+    assert!(!kibana.status.success(), "{}", stdout(&kibana));
+    let v: Value = serde_json::from_str(&stdout(&kibana)).unwrap();
+    let notes: Vec<&str> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for n in ["es01", "es02"] {
+        let url = site.cluster.node_url(n);
+        assert!(
+            notes
+                .iter()
+                .any(|s| s.starts_with(&format!("{url}: authenticates Kibana as {CLIENT_CN}"))),
+            "{n}: {notes:#?}"
+        );
+    }
+    assert!(
+        notes
+            .iter()
+            .any(|s| s.starts_with(&format!("{es03}: FAILED"))),
+        "{notes:#?}"
+    );
+    // With the admin credentials it also reads every node's settings.
+    assert!(
+        notes.iter().any(|s| s.starts_with("es03 has no PKI realm")),
+        "{notes:#?}"
+    );
+    assert!(
+        !notes
+            .iter()
+            .any(|s| s.starts_with("es01 ") || s.starts_with("es02 ")),
+        "{notes:#?}"
+    );
+    assert!(
+        stderr(&kibana).contains("verification failed"),
+        "{}",
+        stderr(&kibana)
+    );
+}
+
+#[test]
+#[ignore = "doctor per node: pending"]
+fn doctor_names_the_node_left_unconfigured() {
+    let (site, _) = pki_with_es03_unconfigured();
+    let mut c = on_host(&site, "ca", true);
+    c.args(["doctor", "--json", "--answers"]).arg(&site.answers);
+    let o = run(&mut c);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let messages: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("es03") && m.contains("PKI realm") && m.contains("401")),
+        "{messages:#?}"
+    );
+    assert!(
+        !messages
+            .iter()
+            .any(|m| m.contains("es01") || m.contains("es02")),
+        "only es03 lacks its bundle: {messages:#?}"
+    );
+}
