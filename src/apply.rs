@@ -381,7 +381,7 @@ pub fn apply(
     if stop.is_cancelled() {
         return Err(stopped_after(plan, &report, plan.commands.len()));
     }
-    if cluster.reachable() && (opts.restart || !es_changed) {
+    if (opts.restart || !es_changed) && cluster.reachable() {
         rep.tell(&ActionId::Verify, ActionState::Running);
         let v = verify(plan, &setup.kibana_keystore_password, cluster);
         rep.tell(

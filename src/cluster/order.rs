@@ -25,8 +25,29 @@ pub enum Phase {
     /// Only files that change nothing for running traffic (certificates,
     /// CA files, `service_tokens`, keystore entries); no yml edit, no restart.
     Prepare,
+    /// Everything, but client certificates only asked for (`optional`), not
+    /// yet required (mtls modes on nodes whose HTTPS esmtls turns on); then
+    /// the restart.
+    Https,
     /// Everything in the bundle, then the restart.
     All,
+}
+
+impl Phase {
+    /// The command on `host` for this phase (`DIR` stands for the bundles' folder).
+    pub fn command(self, dir: &str, host: &str) -> String {
+        let phase = match self {
+            Phase::Prepare => " --phase prepare",
+            Phase::Https => " --phase https",
+            Phase::All => "",
+        };
+        let restart = if self != Phase::Prepare && host != CLUSTER {
+            " --restart"
+        } else {
+            ""
+        };
+        format!("esmtls apply --bundle {dir}/{host}{phase}{restart}")
+    }
 }
 
 /// One stage of the order.
@@ -90,7 +111,16 @@ pub fn order(mode: Mode, top: &Topology, calls: bool, https_on: bool) -> Vec<Sta
         one_at_a_time: false,
     };
     let mut out = Vec::new();
-    if https_on {
+    let mtls = mode.client_cert() && mode != Mode::Pki;
+    if https_on && mtls {
+        out.push(Stage {
+            phase: Phase::Https,
+            ..nodes_all(
+                "every node, one at a time: HTTPS on, client certificates asked for (optional), then restart",
+                "esmtls turns HTTPS on; Kibana cannot connect over HTTPS before the nodes serve it, so Kibana is without Elasticsearch from the first node's restart until its own. `optional` keeps the cluster-wide calls and Kibana's switch possible without a certificate",
+            )
+        });
+    } else if https_on {
         out.push(nodes_all(
             "every node, one at a time: HTTPS on (and the mode's settings), then restart",
             "esmtls turns HTTPS on; Kibana cannot connect over HTTPS before the nodes serve it, so Kibana is without Elasticsearch from the first node's restart until its own",
@@ -114,7 +144,7 @@ pub fn order(mode: Mode, top: &Topology, calls: bool, https_on: bool) -> Vec<Sta
         Mode::MtlsToken | Mode::MtlsPassword => "Kibana presents its certificate before any node asks for one (harmless); its credential is known to every node",
         _ => "its credential is known to every node",
     }));
-    if !https_on && mode.client_cert() && mode != Mode::Pki {
+    if mtls {
         out.push(nodes_all(
             "every node, one at a time: client_authentication required, then restart",
             "Kibana already presents its certificate, so a node that requires one keeps serving it",

@@ -2,7 +2,6 @@
 
 use std::fmt::Write;
 
-use super::order::Phase;
 use super::types::ClusterPlan;
 
 /// The plan for humans (no secret in it).
@@ -58,20 +57,7 @@ pub fn text(p: &ClusterPlan) -> String {
         let _ = writeln!(t, "{}. {}", i + 1, s.what);
         let _ = writeln!(t, "   why: {}", s.why);
         for h in &s.hosts {
-            let phase = if s.phase == Phase::Prepare {
-                " --phase prepare"
-            } else {
-                ""
-            };
-            let restart = if s.phase == Phase::All && h != super::order::CLUSTER {
-                " --restart"
-            } else {
-                ""
-            };
-            let _ = writeln!(
-                t,
-                "   on {h}: esmtls apply --bundle DIR/{h}{phase}{restart}"
-            );
+            let _ = writeln!(t, "   on {h}: {}", s.phase.command("DIR", h));
         }
         if s.one_at_a_time {
             let _ = writeln!(

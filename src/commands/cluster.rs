@@ -81,8 +81,16 @@ fn cluster_plan(args: &PlanArgs, a: &Answers) -> Result<()> {
 }
 
 /// A host's bundle, its planner inputs, and the plan against this host's files.
-fn host_build(dir: &Path, claimed: Option<&str>) -> Result<(HostBundle, plan::Setup, Plan)> {
-    let hb = cluster::host::open(dir, claimed)?;
+fn host_build(
+    dir: &Path,
+    claimed: Option<&str>,
+    phase: PhaseArg,
+) -> Result<(HostBundle, plan::Setup, Plan)> {
+    let mut hb = cluster::host::open(dir, claimed)?;
+    if phase == PhaseArg::Https && hb.answers.mode.client_authentication() == Some("required") {
+        // HTTPS on, client certificates asked for but not required yet (the plan's order).
+        hb.answers.elasticsearch.client_authentication = plan::ClientAuth::Optional;
+    }
     let setup = host_setup(&hb)?;
     let url = hb.answers.kibana.hosts.first().cloned().unwrap_or_default();
     let p = plan::build(&hb.answers, &setup, &mut plan::Offline { url }).with_context(|| {
@@ -137,7 +145,7 @@ fn host_plan(args: &PlanArgs, dir: &Path) -> Result<()> {
             dir.display()
         );
     }
-    let (_, _, mut p) = host_build(dir, None)?;
+    let (_, _, mut p) = host_build(dir, None, PhaseArg::All)?;
     service_modes(&mut p);
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -167,14 +175,25 @@ pub fn apply(args: &ApplyArgs) -> Result<()> {
     } else {
         Some(super::session::writer(&dirs, "esmtls apply --bundle")?)
     };
-    let (hb, setup, mut p) = host_build(&dir, args.host.as_deref())?;
+    let (hb, setup, mut p) = host_build(&dir, args.host.as_deref(), args.phase)?;
     if args.phase == PhaseArg::Prepare {
         only_prepare(&mut p);
     }
     service_modes(&mut p);
     let name = hb.bundle.manifest.host.clone();
-    if args.dry_run || p.is_noop() {
+    let kibana_check = hb.product == cluster::Product::Kibana && args.restart;
+    if args.dry_run || (p.is_noop() && !kibana_check) {
         return report_noop(args, &p, &name, args.dry_run);
+    }
+    if p.is_noop() {
+        // Applied before: nothing to write, but `--restart` on Kibana verifies every node again.
+        let mut report = esmtls::apply::Report::default();
+        super::cluster_calls::verify_every_node(&hb, &p, &setup, &mut report);
+        super::plan::print_report(args.plan.json, args.restart, &p, &report)?;
+        if let Some(Err(e)) = &report.verified {
+            bail!("{name}: nothing to change, but the verification failed: {e}");
+        }
+        return Ok(());
     }
     if !args.plan.json {
         eprint!("{}", plan::render::text(&p));

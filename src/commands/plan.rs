@@ -51,7 +51,8 @@ pub struct ApplyArgs {
     pub host: Option<String>,
     /// With `--bundle`: `prepare` applies only what running traffic does not
     /// depend on (certificates, CA files, token file; no yml edit, no
-    /// restart), as the plan's order asks; `all` (default) everything.
+    /// restart); `https` everything but with client certificates asked for,
+    /// not yet required; `all` (default) everything. The plan's order says which.
     #[arg(long, value_enum, default_value = "all", requires = "bundle")]
     pub phase: PhaseArg,
 }
@@ -61,6 +62,9 @@ pub struct ApplyArgs {
 pub enum PhaseArg {
     /// Only what running traffic does not depend on.
     Prepare,
+    /// Everything, but client certificates only asked for (`optional`),
+    /// not yet required; then the restart.
+    Https,
     /// Everything, then the restart.
     All,
 }

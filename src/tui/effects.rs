@@ -296,22 +296,8 @@ pub(super) fn write_bundles(c: &esmtls::cluster::ClusterPlan, a: &Answers) -> Re
     for (i, s) in c.order.iter().enumerate() {
         commands.push(format!("{}. {}", i + 1, s.what));
         for h in &s.hosts {
-            let phase = if s.phase == esmtls::cluster::Phase::Prepare {
-                " --phase prepare"
-            } else {
-                ""
-            };
-            let restart = if s.phase == esmtls::cluster::Phase::All && h != esmtls::cluster::CLUSTER
-            {
-                " --restart"
-            } else {
-                ""
-            };
-            let dir = a.out.join(h);
-            commands.push(format!(
-                "   on {h}: esmtls apply --bundle {}{phase}{restart}",
-                dir.display()
-            ));
+            let dir = a.out.display().to_string();
+            commands.push(format!("   on {h}: {}", s.phase.command(&dir, h)));
         }
     }
     Ok(Summary {
