@@ -190,7 +190,6 @@ fn fresh_cluster_every_mode() {
 /// The CA holder reads es01's tree to sign with its `http_ca`; a Kibana host
 /// does not have that directory, and its bundle must not need it.
 #[test]
-#[ignore = "bug: a Kibana bundle's answers.yml keeps the CA holder's `elasticsearch.config`, so on a Kibana host without that directory `apply --bundle` fails (`--es-config …: does not exist`): src/cluster/plan.rs part() keeps it, src/commands/cluster.rs host_setup detects it"]
 fn kibana_bundle_does_not_need_the_ca_holders_es_config() {
     let site = site(Kind::Enrolled);
     make_bundles(&site, &site.answers("token"), "enrolled token");

@@ -381,7 +381,6 @@ fn a_certificate_for_another_hosts_key_is_refused_by_apply() {
 /// apply checks it against the host's key — another host's is refused, the
 /// host's own is installed.
 #[test]
-#[ignore = "bug: apply reads DIR/<host>/certs/<which>.crt only when bundle.json lists it (src/cluster/host.rs:66 calls Bundle::read, src/cluster/bundle.rs:153, which returns None for unlisted files), so a certificate put there by the operator is reported as `certs/http.crt is missing`"]
 fn a_certificate_put_in_the_bundle_by_the_ca_holder_is_checked_and_installed() {
     if !have("openssl") {
         return;
@@ -454,7 +453,6 @@ fn a_certificate_put_in_the_bundle_by_the_ca_holder_is_checked_and_installed() {
 /// Step 3's refusal of a bad CSR is one line naming the file, as apply's
 /// refusals are.
 #[test]
-#[ignore = "bug: `esmtls plan --answers … --bundle DIR` prints a refused CSR in two lines, `error: planning the cluster` then `Caused by: the CSR in DIR/<host>/csr/http.csr …` (src/commands/cluster.rs:62 adds the context)"]
 fn a_refused_csr_is_reported_in_one_line() {
     let c = Cluster::new("pki", 1);
     c.through_csr();

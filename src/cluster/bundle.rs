@@ -331,6 +331,20 @@ fn cluster_files(plan: &ClusterPlan) -> Result<(Files, bool), PlanError> {
         f.push(("certs/server-ca.crt".into(), pemx::cert(&h).into_bytes()));
     }
     let mut secrets = false;
+    if let Some(l) = &plan.calls_client {
+        f.push((
+            "certs/client.crt".into(),
+            pemx::certs(l.chain.iter().map(Vec::as_slice)).into_bytes(),
+        ));
+        let der = hex::decode(l.key.expose())
+            .map_err(|_| PlanError::Other("internal: a key is not hex".into()))?;
+        let lf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+        f.push((
+            "keys/client.key".into(),
+            pem::encode_config(&pem::Pem::new("PRIVATE KEY", der), lf).into_bytes(),
+        ));
+        secrets = true;
+    }
     for c in &plan.calls {
         if let Some(s) = &c.secret {
             f.push((

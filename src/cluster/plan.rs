@@ -136,6 +136,12 @@ pub fn build(
         hosts.push(part);
     }
     let order = order::order(a.mode, &top, !creds.calls.is_empty(), https_on);
+    let calls_client = match (signer.ca, creds.calls.is_empty()) {
+        (Some(ca), false) if a.mode.client_authentication() == Some("required") => {
+            Some(calls_client(a, ca, &prior)?)
+        }
+        _ => None,
+    };
     Ok(ClusterPlan {
         mode: a.mode,
         license,
@@ -153,7 +159,36 @@ pub fn build(
         warnings,
         ca_files: ca.as_ref().map(|c| c.files.clone()).unwrap_or_default(),
         ca_password: ca.as_ref().and_then(|c| c.remember.clone()),
+        calls_client,
     })
+}
+
+/// The client certificate the cluster-wide calls present once the nodes
+/// require one (the one from an earlier run while it still fits).
+fn calls_client(
+    a: &Answers,
+    ca: &crate::pki::build::CaMaterial,
+    prior: &super::prior::Prior,
+) -> Result<Leaf, PlanError> {
+    let spec = LeafSpec {
+        name: "CN=esmtls-cluster-calls".into(),
+        dns: Vec::new(),
+        ips: Vec::new(),
+        usage: Usage::Client,
+        days: a.client_certificate.days,
+        key: crate::pki::KeyType::EcP256,
+    };
+    let want = certs::Want {
+        spec: spec.clone(),
+        ca,
+    };
+    if let Some(l) = prior
+        .leaf(super::order::CLUSTER, false)
+        .filter(|l| certs::satisfies(&l.chain, &want))
+    {
+        return Ok(l);
+    }
+    Ok(issue::issue_all(std::slice::from_ref(&spec), ca)?.remove(0))
 }
 
 /// The nodes from `GET /_nodes/http`, when the topology lists none.
@@ -378,6 +413,11 @@ fn part(
     let mut ha = a.clone();
     ha.topology = None;
     ha.elasticsearch.url = None;
+    // Paths on the CA holder mean nothing on the host: what they gave travels in the bundle.
+    ha.elasticsearch.config = None;
+    ha.elasticsearch.server_ca = None;
+    ha.kibana.config = None;
+    ha.ca = Default::default();
     ha.server_certificate.generate = if https_on {
         Generate::Yes
     } else {

@@ -33,7 +33,8 @@ impl Prior {
                 p.password = b
                     .read("secrets/kibana_system")
                     .map(|v| Secret::new(String::from_utf8_lossy(&v).trim().to_string()));
-            } else if let Ok(g) = b.given() {
+            }
+            if let Ok(g) = b.given() {
                 p.hosts.insert(b.manifest.host.clone(), g);
             }
         }

@@ -195,8 +195,9 @@ impl Topology {
                 } else {
                     "kibana".into()
                 };
-                let all = h.dns.iter().map(|d| d.to_ascii_lowercase());
-                for a in all.chain(h.ip.iter().map(IpAddr::to_string)) {
+                let dns = h.dns.iter().map(|d| (d.to_ascii_lowercase(), "dns"));
+                let ips = h.ip.iter().map(|i| (i.to_string(), "ip"));
+                for (a, field) in dns.chain(ips) {
                     if let Some(first) = addrs.insert(format!("{a} {port}"), h.name.clone())
                         && first != h.name
                     {
@@ -206,7 +207,7 @@ impl Topology {
                             format!("`{a}`")
                         };
                         return Err((
-                            format!("{key}.dns"),
+                            format!("{key}.{field}"),
                             format!(
                                 "{what} is given for both {first} and {}; each node needs its own name or port, or Kibana cannot tell the nodes apart",
                                 h.name

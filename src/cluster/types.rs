@@ -39,6 +39,10 @@ pub struct ClusterPlan {
     /// A new CA's files (kept by the CA holder, never in a host's bundle).
     #[serde(skip)]
     pub ca_files: Vec<(PathBuf, Vec<u8>, bool)>,
+    /// The cluster-wide calls' own client certificate (mtls modes: once the
+    /// nodes require one, the calls present it; they authenticate as the admin).
+    #[serde(skip)]
+    pub calls_client: Option<Leaf>,
     /// A new CA's PKCS#12 password.
     #[serde(skip)]
     pub ca_password: Option<Secret>,

@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use esmtls::cluster::{self, CLUSTER, host::HostBundle};
 use esmtls::plan::{self, Answers, Plan};
 
@@ -59,7 +59,7 @@ fn cluster_plan(args: &PlanArgs, a: &Answers) -> Result<()> {
         ca_dir,
         prior: args.bundle.as_deref(),
     };
-    let p = cluster::plan::build(a, &central, cluster.as_mut()).context("planning the cluster")?;
+    let p = cluster::plan::build(a, &central, cluster.as_mut())?;
     let text = cluster::render::text(&p);
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -93,13 +93,7 @@ fn host_build(
     }
     let setup = host_setup(&hb)?;
     let url = hb.answers.kibana.hosts.first().cloned().unwrap_or_default();
-    let p = plan::build(&hb.answers, &setup, &mut plan::Offline { url }).with_context(|| {
-        format!(
-            "planning {} from {}",
-            hb.bundle.manifest.host,
-            dir.display()
-        )
-    })?;
+    let p = plan::build(&hb.answers, &setup, &mut plan::Offline { url })?;
     Ok((hb, setup, p))
 }
 
@@ -145,7 +139,7 @@ fn host_plan(args: &PlanArgs, dir: &Path) -> Result<()> {
             dir.display()
         );
     }
-    let (_, _, mut p) = host_build(dir, None, PhaseArg::All)?;
+    let (_, _, mut p) = host_build(dir, args.host.as_deref(), PhaseArg::All)?;
     service_modes(&mut p);
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -168,14 +162,14 @@ pub fn apply(args: &ApplyArgs) -> Result<()> {
     if dir.file_name().is_some_and(|n| n == CLUSTER) {
         return super::cluster_calls::apply(&dir, args);
     }
-    let pre = cluster::host::open(&dir, args.host.as_deref())?;
+    let pre = cluster::host::open(&dir, args.plan.host.as_deref())?;
     let dirs = [pre.config.as_path()];
     let session = if args.dry_run {
         None
     } else {
         Some(super::session::writer(&dirs, "esmtls apply --bundle")?)
     };
-    let (hb, setup, mut p) = host_build(&dir, args.host.as_deref(), args.phase)?;
+    let (hb, setup, mut p) = host_build(&dir, args.plan.host.as_deref(), args.phase)?;
     if args.phase == PhaseArg::Prepare {
         only_prepare(&mut p);
     }

@@ -187,9 +187,21 @@ pub fn apply(dir: &Path, args: &ApplyArgs) -> Result<()> {
         .flatten()
         .filter_map(|u| u.as_str().map(String::from))
         .collect();
+    // mtls modes: the calls' own certificate, for nodes that require one.
+    let identity = b
+        .given()
+        .ok()
+        .and_then(|g| g.client)
+        .and_then(|(chain, key)| {
+            Some(esmtls::es::ClientIdentity {
+                chain_der: chain,
+                key_pkcs8_der: zeroize::Zeroizing::new(hex::decode(key.expose()).ok()?),
+            })
+        });
     let client = urls.iter().find_map(|u| {
         let mut e = Endpoint::new(u.clone());
         e.ca_certs_der = ca.iter().cloned().collect();
+        e.client = identity.clone();
         let c = Client::new(&e, auth.clone()).ok()?;
         c.info().ok().map(|_| c)
     });
@@ -219,7 +231,7 @@ pub fn apply(dir: &Path, args: &ApplyArgs) -> Result<()> {
             let pw = password.clone().ok_or_else(|| {
                 anyhow::anyhow!("{}: secrets/kibana_system is missing", dir.display())
             })?;
-            if kibana_system_works(&client, &urls, &ca, &pw) {
+            if kibana_system_works(&urls, &ca, identity.as_ref(), &pw) {
                 continue;
             }
             client.change_password("kibana_system", &pw)?;
@@ -256,10 +268,16 @@ fn same_mapping(have: &serde_json::Value, want: &serde_json::Value) -> bool {
         && have["enabled"] == want["enabled"]
 }
 
-fn kibana_system_works(_c: &Client, urls: &[String], ca: &Option<Vec<u8>>, pw: &Secret) -> bool {
+fn kibana_system_works(
+    urls: &[String],
+    ca: &Option<Vec<u8>>,
+    identity: Option<&esmtls::es::ClientIdentity>,
+    pw: &Secret,
+) -> bool {
     urls.first().is_some_and(|u| {
         let mut e = Endpoint::new(u.clone());
         e.ca_certs_der = ca.iter().cloned().collect();
+        e.client = identity.cloned();
         let auth = Auth::Basic {
             username: "kibana_system".into(),
             password: pw.clone(),

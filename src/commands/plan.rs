@@ -21,6 +21,9 @@ pub struct PlanArgs {
     /// Alone: the bundle of this host (DIR/<host>), planned against this host's files.
     #[arg(long, value_name = "DIR")]
     pub bundle: Option<PathBuf>,
+    /// With `--bundle`: this host's name, when its yml names it nowhere.
+    #[arg(long, value_name = "NAME", requires = "bundle")]
+    pub host: Option<String>,
     /// Elasticsearch's config directory (else the answers, ES_PATH_CONF, /etc/elasticsearch).
     #[arg(long, value_name = "DIR")]
     pub es_config: Option<PathBuf>,
@@ -46,9 +49,6 @@ pub struct ApplyArgs {
     /// Run the restart commands (steps 5 and 9) and wait until Elasticsearch answers.
     #[arg(long)]
     pub restart: bool,
-    /// With `--bundle`: this host's name, when its yml names it nowhere.
-    #[arg(long, value_name = "NAME", requires = "bundle")]
-    pub host: Option<String>,
     /// With `--bundle`: `prepare` applies only what running traffic does not
     /// depend on (certificates, CA files, token file; no yml edit, no
     /// restart); `https` everything but with client certificates asked for,

@@ -89,7 +89,8 @@ pub fn read(setup: &Setup) -> Result<Facts, PlanError> {
     let es_ks = if es_here && es_ks_path.exists() {
         Some(EsKeystore::load(
             &es_ks_path,
-            Some(&setup.es_keystore_password),
+            // None when no password was given: a protected keystore then says which is missing.
+            (!setup.es_keystore_password.is_empty()).then_some(&setup.es_keystore_password),
         )?)
     } else {
         None

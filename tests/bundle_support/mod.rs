@@ -196,8 +196,8 @@ pub fn apply_raw(site: &Site, host: &str, phase: &str, extra: &[&str]) -> Output
         .arg(site.bundles.join(host))
         .args(["--yes", "--json"])
         .args(extra);
-    if phase == "prepare" {
-        c.args(["--phase", "prepare"]);
+    if phase != "all" {
+        c.args(["--phase", phase]);
     }
     run(&mut c)
 }
@@ -217,7 +217,7 @@ pub fn apply(site: &Site, host: &str, phase: &str) -> Value {
 
 /// Applies the plan's `order` stage by stage, leaving out `skip`'s bundle
 /// (that node still restarts, as when every node is restarted). A node
-/// restarts after its `all`-phase apply; Kibana's apply runs with
+/// restarts after its `https`- and `all`-phase applies; Kibana's apply runs with
 /// `--restart` (`kibana.restart: none`: nothing runs, every node is
 /// verified) and its output is returned.
 pub fn apply_in_order(site: &Site, plan: &Value, skip: Option<&str>) -> Output {
@@ -234,7 +234,7 @@ pub fn apply_in_order(site: &Site, plan: &Value, skip: Option<&str>) -> Output {
                 let v = apply(site, host, phase);
                 assert_eq!(v["changed"], true, "{host} ({phase}): {v}");
             }
-            if NODES.contains(&host) && phase == "all" {
+            if NODES.contains(&host) && phase != "prepare" {
                 site.cluster.restart(host);
             }
         }

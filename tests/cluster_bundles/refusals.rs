@@ -59,7 +59,6 @@ fn topology_with_duplicate_names_or_addresses_is_refused() {
 
 /// Two nodes on one IP and one port: the error names the key that holds the IP.
 #[test]
-#[ignore = "bug: a duplicate IP is reported under `topology.elasticsearch[i].dns` instead of `.ip` (src/cluster/topology.rs, Topology::validate)"]
 fn duplicate_ip_names_the_ip_key() {
     let site = site(Kind::Fresh);
     let good = fs::read_to_string(site.answers("token")).unwrap();
@@ -285,7 +284,6 @@ fn protected_site() -> (Site, esmtls::secret::Secret) {
 
 /// Without the passphrase file the refusal is one line that says how to give it.
 #[test]
-#[ignore = "bug: a protected elasticsearch.keystore without ES_KEYSTORE_PASSPHRASE_FILE gives two lines (`planning es01 from …` + `Caused by: … the password is wrong`) and no hint: src/plan/facts.rs passes Some(empty password) instead of None"]
 fn protected_keystore_without_passphrase_file_is_one_line() {
     let (site, _) = protected_site();
     refused(
@@ -298,7 +296,6 @@ fn protected_keystore_without_passphrase_file_is_one_line() {
 /// A host whose yml names no host: `plan --bundle` takes `--host` as `apply` does
 /// (the refusal tells the operator to pass it).
 #[test]
-#[ignore = "bug: `esmtls plan --bundle DIR/es01` says `pass --host es01 if this is it`, but `plan` has no --host (usage error 64): src/commands/plan.rs PlanArgs, src/commands/cluster.rs host_plan passes None"]
 fn plan_bundle_takes_host_like_apply() {
     let site = site(Kind::Fresh);
     let es01 = &site.nodes[0];

@@ -173,6 +173,9 @@ fn write(
 
 /// The CA of the HTTP certificate that is there: `elasticsearch.server_ca`, or detected.
 fn server_ca(ctx: &Ctx<'_>) -> Result<Vec<u8>, PlanError> {
+    if let Some(der) = ctx.given().and_then(|g| g.server_ca_der.clone()) {
+        return Ok(der);
+    }
     match (&ctx.facts.http.server_ca, &ctx.a.elasticsearch.server_ca) {
         (_, Some(p)) => {
             let b = std::fs::read(p).map_err(|e| PlanError::Answer {
