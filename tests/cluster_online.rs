@@ -343,3 +343,115 @@ fn doctor_names_the_node_left_unconfigured() {
         "only es03 lacks its bundle: {messages:#?}"
     );
 }
+
+/// With no nodes listed, `GET /_nodes/http` fills them in (and their
+/// publish addresses become Kibana's `elasticsearch.hosts`).
+#[test]
+fn the_cluster_lists_its_nodes_when_the_topology_has_none() {
+    let (site, _) = operator_site("token");
+    let text = std::fs::read_to_string(&site.answers).unwrap();
+    let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    y["topology"]["elasticsearch"] = serde_yaml_ng::Value::Sequence(Vec::new());
+    y["elasticsearch"]["url"] = site.cluster.node_url("es02").into();
+    std::fs::write(&site.answers, serde_yaml_ng::to_string(&y).unwrap()).unwrap();
+    let mut c = on_host(&site, "ca", true);
+    c.args(["plan", "--json", "--answers"]).arg(&site.answers);
+    let v = json(run(&mut c), "plan with the nodes from the cluster");
+    let want: Vec<String> = NODES
+        .iter()
+        .map(|n| format!("https://127.0.0.1:{}", site.cluster.port(n)))
+        .collect();
+    let mut got: Vec<String> = v["kibana_hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
+    got.sort();
+    let mut want_sorted = want.clone();
+    want_sorted.sort();
+    assert_eq!(got, want_sorted, "{v}");
+    let names: Vec<&str> = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["product"] == "elasticsearch")
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    for n in NODES {
+        assert!(names.contains(&n), "{names:?}");
+    }
+}
+
+/// `apply --bundle DIR/<node> --restart` runs the restart command, then
+/// waits until the node serves again and the cluster health is back to what
+/// it was (all three nodes): here the node is down for a second after the
+/// command, and the apply ends only once it is back.
+#[test]
+fn a_node_restart_waits_until_the_node_has_rejoined() {
+    let (site, _) = operator_site("pki");
+    let script = site.ca_holder().join("restart.sh");
+    // Like `systemctl restart`: returns once the service was stopped (here: by the test).
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ntouch \"$HOME/restart-requested\"\nwhile [ ! -f \"$HOME/stopped\" ]; do sleep 0.05; done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let text = std::fs::read_to_string(&site.answers).unwrap();
+    let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    y["elasticsearch"]["restart"] = script.display().to_string().into();
+    std::fs::write(&site.answers, serde_yaml_ng::to_string(&y).unwrap()).unwrap();
+    make_bundles(&site, true);
+    let marker = site.host("es01").join("home/restart-requested");
+    let mut c = on_host(&site, "es01", true);
+    c.arg("apply")
+        .arg("--bundle")
+        .arg(site.bundles.join("es01"))
+        .args(["--yes", "--json", "--restart"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restart command never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The node goes down with its restart and comes back a second later.
+    site.cluster.stop("es01");
+    std::fs::write(site.host("es01").join("home/stopped"), "").unwrap();
+    let down = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "apply ended while the node was down"
+    );
+    site.cluster.restart("es01");
+    let o = child.wait_with_output().unwrap();
+    let waited = down.elapsed();
+    let v = json(o, "apply es01 --restart");
+    assert!(
+        waited >= std::time::Duration::from_millis(1000),
+        "{waited:?}"
+    );
+    assert_eq!(v["ran"][0], script.display().to_string(), "{v}");
+    let health = site
+        .cluster
+        .seen("es01")
+        .iter()
+        .filter(|s| s.path == "/_cluster/health")
+        .count();
+    let seen: Vec<String> = site
+        .cluster
+        .seen("es01")
+        .iter()
+        .map(|s| format!("{} {}", s.method, s.path))
+        .collect();
+    assert!(
+        health > 0,
+        "the apply asked the restarted node for the cluster health: {seen:?}"
+    );
+}
