@@ -111,12 +111,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Guide(g)) => commands::guide::run(g, cli.quiet),
         Some(Command::Cert(c)) => commands::cert::run(c, cli.quiet),
         Some(Command::Keystore(k)) => commands::keystore::run(k),
-        Some(Command::Plan(a)) => match commands::cluster::plan(&a) {
-            Some(r) => r,
-            None => commands::plan::run_plan(a),
-        },
+        Some(Command::Plan(a)) => {
+            match commands::cluster::plan(&a).or_else(|| commands::cluster::out_folder(&a, None)) {
+                Some(r) => r,
+                None => commands::plan::run_plan(a),
+            }
+        }
         Some(Command::Apply(a)) if a.plan.bundle.is_some() => commands::cluster::apply(&a),
-        Some(Command::Apply(a)) => commands::plan::run_apply(a),
+        Some(Command::Apply(a)) => match commands::cluster::out_folder(&a.plan, Some(&a)) {
+            Some(r) => r,
+            None => commands::plan::run_apply(a),
+        },
         Some(Command::Csr(a)) => commands::cluster::run_csr(a),
         Some(Command::Status(_) | Command::Doctor(_) | Command::Renew(_)) => {
             anyhow::bail!("internal: handled by run_code")

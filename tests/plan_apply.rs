@@ -197,44 +197,109 @@ fn mode_of(p: &Path) -> u32 {
 fn output_folder_when_nothing_is_installed() {
     let tmp = tempfile::tempdir().unwrap();
     let a = tmp.path().join("a.yml");
-    fs::write(&a, "mode: mtls-token\n").unwrap();
+    // Where Kibana's config is on its own host (here: another tree).
+    let kb_host = tmp.path().join("kibana-host/etc/kibana");
+    fs::create_dir_all(&kb_host).unwrap();
+    fs::write(
+        &a,
+        format!(
+            "mode: mtls-token\nkibana:\n  install_config: {}\n",
+            kb_host.display()
+        ),
+    )
+    .unwrap();
     let mut c = esmtls(tmp.path());
     c.env("ESMTLS_SECRET_STORE", "file")
         .args(["apply", "--yes", "--answers", a.to_str().unwrap()]);
-    let out = ok(run(&mut c));
-    assert!(out.contains("esmtls-out"), "{out}");
+    let o = run(&mut c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("esmtls-out"), "{}", stderr(&o));
+    // Each side is a bundle applied on its host (in place, keystore merged),
+    // not loose files to copy over the ones there.
     let es = tmp.path().join("esmtls-out/elasticsearch");
     let kb = tmp.path().join("esmtls-out/kibana");
-    for f in [
-        "README.txt",
-        "elasticsearch.yml",
-        "certs/esmtls-http.crt",
-        "certs/esmtls-http.key",
-        "certs/kibana-ca.crt",
+    for (dir, files) in [
+        (
+            &es,
+            &[
+                "bundle.json",
+                "README.txt",
+                "answers.yml",
+                "certs/http.crt",
+                "keys/http.key",
+                "service_tokens.line",
+            ][..],
+        ),
+        (
+            &kb,
+            &[
+                "bundle.json",
+                "README.txt",
+                "answers.yml",
+                "certs/client.crt",
+                "keys/client.key",
+                "secrets/credential",
+            ][..],
+        ),
     ] {
-        assert!(es.join(f).exists(), "{f}");
+        for f in files {
+            assert!(dir.join(f).exists(), "{}: {f}", dir.display());
+            assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+        }
+        assert_eq!(mode(dir) & 0o777, 0o700);
+        assert!(
+            !dir.join("kibana.keystore").exists() && !dir.join("elasticsearch.keystore").exists()
+        );
+        let readme = fs::read_to_string(dir.join("README.txt")).unwrap();
+        assert!(
+            readme.contains("esmtls apply --bundle") && readme.contains("HOLDS SECRETS"),
+            "{readme}"
+        );
+        assert!(!readme.contains("replaces the one there"), "{readme}");
     }
-    assert_eq!(mode(&es.join("certs/esmtls-http.key")), 0o600);
-    for f in [
-        "README.txt",
-        "kibana.yml",
-        "kibana.keystore",
-        "certs/kibana-client.p12",
-        "certs/elasticsearch-ca.crt",
+    assert!(tmp.path().join("esmtls-out/PLAN.txt").exists());
+    // On Kibana's host (named otherwise, with a keystore of its own): the
+    // bundle edits kibana.yml in place and merges into the keystore.
+    fs::write(
+        kb_host.join("kibana.yml"),
+        "# ours\nserver.name: kb-prod\nserver.port: 5601\n",
+    )
+    .unwrap();
+    let ks_path = kb_host.join("kibana.keystore");
+    let mut ks = KibanaKeystore::new(esmtls::secret::Secret::empty());
+    ks.set_string(
+        "xpack.encryptedSavedObjects.encryptionKey",
+        esmtls::secret::Secret::new("k".repeat(32)),
+        false,
+        &ks_path,
+    )
+    .unwrap();
+    ks.save(
+        &ks_path,
+        &mut esmtls::keystore::SystemRandom,
+        esmtls::fsutil::Existing::Refuse,
+    )
+    .unwrap();
+    let home = tmp.path().join("kibana-host/home");
+    fs::create_dir_all(&home).unwrap();
+    let mut c = esmtls(&home);
+    c.args(["apply", "--yes", "--bundle"]).arg(&kb);
+    let o = run(&mut c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let y = fs::read_to_string(kb_host.join("kibana.yml")).unwrap();
+    assert!(
+        y.starts_with("# ours\nserver.name: kb-prod")
+            && y.contains("elasticsearch.ssl.keystore.path"),
+        "{y}"
+    );
+    let ks = KibanaKeystore::load(&ks_path, None).unwrap();
+    for name in [
+        "xpack.encryptedSavedObjects.encryptionKey",
+        "elasticsearch.serviceAccountToken",
+        "elasticsearch.ssl.keystore.password",
     ] {
-        assert!(kb.join(f).exists(), "{f}");
+        assert!(ks.get(name).is_some(), "{name}");
     }
-    let readme = fs::read_to_string(kb.join("README.txt")).unwrap();
-    assert!(
-        readme.contains("/etc/kibana/certs/kibana-client.p12"),
-        "{readme}"
-    );
-    // Paths in kibana.yml are where the files will be on the Kibana host.
-    let kyml = fs::read_to_string(kb.join("kibana.yml")).unwrap();
-    assert!(
-        kyml.contains("/etc/kibana/certs/kibana-client.p12"),
-        "{kyml}"
-    );
 }
 
 #[test]

@@ -58,6 +58,10 @@ pub struct Manifest {
     pub mode: Mode,
     /// True when the bundle holds a key or a credential.
     pub secrets: bool,
+    /// True when any host with this product's config directory may apply it
+    /// (a one-machine setup's output folder).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub any_host: bool,
     /// SHA-256 of every file, by relative path.
     pub files: BTreeMap<String, String>,
     /// SHA-256 of this manifest with `digest` empty.
@@ -236,30 +240,17 @@ pub fn write_all(
     let mut written = Vec::new();
     for h in &plan.hosts {
         let files = host_files(plan.mode, h)?;
-        let secrets =
+        let mut m = manifest(&h.name, h.product.name(), Some(h.config.clone()), plan.mode);
+        m.secrets =
             h.given.http.is_some() || h.given.client.is_some() || h.given.credential.is_some();
-        let config = Some(h.config.clone());
-        written.push(write_one(
-            &dir.join(&h.name),
-            &h.name,
-            h.product.name(),
-            config,
-            plan.mode,
-            secrets,
-            files,
-        )?);
+        m.any_host = h.any_host;
+        written.push(write_one(&dir.join(&h.name), m, files)?);
     }
     if !plan.calls.is_empty() {
         let (files, secrets) = cluster_files(plan)?;
-        written.push(write_one(
-            &dir.join(CLUSTER),
-            CLUSTER,
-            "cluster",
-            None,
-            plan.mode,
-            secrets,
-            files,
-        )?);
+        let mut m = manifest(CLUSTER, "cluster", None, plan.mode);
+        m.secrets = secrets;
+        written.push(write_one(&dir.join(CLUSTER), m, files)?);
     }
     put(&dir.join("PLAN.txt"), plan_text.as_bytes())?;
     Ok(written)
@@ -361,28 +352,24 @@ fn cluster_files(plan: &ClusterPlan) -> Result<(Files, bool), PlanError> {
     Ok((f, secrets))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn write_one(
-    dir: &Path,
-    host: &str,
-    product: &str,
-    config: Option<PathBuf>,
-    mode: Mode,
-    secrets: bool,
-    files: Files,
-) -> Result<PathBuf, PlanError> {
-    private_dir(dir)?;
-    let mut m = Manifest {
+/// The manifest of a new bundle, before its files are listed.
+fn manifest(host: &str, product: &str, config: Option<PathBuf>, mode: Mode) -> Manifest {
+    Manifest {
         format: FORMAT.into(),
         esmtls: env!("CARGO_PKG_VERSION").into(),
         host: host.into(),
         product: product.into(),
         config,
         mode,
-        secrets,
+        secrets: false,
+        any_host: false,
         files: BTreeMap::new(),
         digest: String::new(),
-    };
+    }
+}
+
+fn write_one(dir: &Path, mut m: Manifest, files: Files) -> Result<PathBuf, PlanError> {
+    private_dir(dir)?;
     for (rel, content) in &files {
         let path = dir.join(rel);
         private_dir(&crate::fsutil::parent_dir(&path))?;

@@ -170,6 +170,10 @@ fn check_identity(
             format!("this bundle is for {name}, not {c} (--host)"),
         ));
     }
+    if b.manifest.any_host {
+        // A one-machine setup's output folder: one bundle per product, no host named.
+        return Ok(());
+    }
     let y = YamlFile::read(yml).map_err(|e| refuse(b, e.to_string()))?;
     let set = product.name_setting();
     if let Some(here) = y.get(set).and_then(|s| s.value.as_text().map(String::from)) {

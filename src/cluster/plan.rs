@@ -467,6 +467,7 @@ fn part(
         given,
         requests: Vec::new(),
         signed: None,
+        any_host: false,
     }
 }
 

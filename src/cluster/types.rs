@@ -70,6 +70,11 @@ pub struct HostPart {
     /// What its bundle brings.
     #[serde(skip)]
     pub given: Given,
+    /// True for the output folder of a one-machine setup: the other side's
+    /// host is not named anywhere, so its bundle is not tied to a host name
+    /// (the product and the config directory are still checked).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub any_host: bool,
     /// With `topology.keys: host`: the certificates this host requests.
     pub requests: Vec<Request>,
     /// With `topology.keys: host`: the certificate signed from its CSR (None: not yet).

@@ -275,3 +275,195 @@ pub fn run_csr(args: CsrArgs) -> Result<()> {
     );
     Ok(())
 }
+
+/// A side that is not installed here (answers without a `topology:`): the
+/// output folder holds a bundle per side, named after its host, instead of
+/// loose files to copy. `apply` writes them and applies the side that is
+/// here in place. None: both sides are here (or the answers are for a
+/// cluster, or do not read: the usual path reports that).
+pub fn out_folder(args: &PlanArgs, apply: Option<&ApplyArgs>) -> Option<Result<()>> {
+    let path = args.answers.as_ref()?;
+    let a = Answers::read(path).ok()?;
+    if a.topology.is_some() || args.bundle.is_some() {
+        return None;
+    }
+    let (es, kb) = (args.es_config.as_deref(), args.kibana_config.as_deref());
+    let setup = super::context::setup(&a, es, kb).ok()?;
+    let out = setup.out_dir.clone()?;
+    let mut ca = a.clone();
+    ca.topology = Some(synthesized(&a, &setup, &out));
+    Some(out_folder_run(args, apply, &ca, &setup, &out))
+}
+
+/// This machine and the other side's host as a topology of two.
+pub fn synthesized(a: &Answers, setup: &plan::Setup, out: &Path) -> cluster::Topology {
+    let es_here = !setup.es_config.starts_with(out);
+    let kb_here = !setup.kibana_config.starts_with(out);
+    let named = |dir: &Path, yml: &str, key: &str, other: &str, here: bool| -> String {
+        let set = esmtls::yaml::YamlFile::read(&dir.join(yml))
+            .ok()
+            .and_then(|y| y.get(key).and_then(|s| s.value.as_text().map(String::from)));
+        match (here, set) {
+            (true, Some(n)) if !n.starts_with("${") => n,
+            (true, _) => machine_name().unwrap_or_else(|| other.to_string()),
+            (false, _) => other.to_string(),
+        }
+    };
+    let host = a
+        .kibana
+        .hosts
+        .first()
+        .map(|u| esmtls::plan::answers::url_host(u));
+    let port = a.kibana.hosts.first().and_then(|u| {
+        let rest = u.split_once("://").map(|(_, r)| r).unwrap_or(u);
+        let hostport = rest.split('/').next().unwrap_or(rest);
+        esmtls::plan::answers::split_host_port(hostport)
+            .1
+            .and_then(|p| p.parse().ok())
+    });
+    let es_name = named(
+        &setup.es_config,
+        "elasticsearch.yml",
+        "node.name",
+        "elasticsearch",
+        es_here,
+    );
+    let address = host.unwrap_or_else(|| {
+        if es_here {
+            es_name.clone()
+        } else {
+            "localhost".into()
+        }
+    });
+    let ip: Option<std::net::IpAddr> = address.trim_matches(['[', ']']).parse().ok();
+    let node = cluster::Host {
+        name: es_name,
+        dns: if ip.is_none() {
+            vec![address.clone()]
+        } else {
+            Vec::new()
+        },
+        ip: ip.into_iter().collect(),
+        config: Some(if es_here {
+            setup.es_config.clone()
+        } else {
+            a.elasticsearch
+                .config
+                .clone()
+                .unwrap_or_else(|| "/etc/elasticsearch".into())
+        }),
+        port,
+        version: setup.es_version.clone().or(a.elasticsearch.version.clone()),
+    };
+    let kibana = cluster::Host {
+        name: named(
+            &setup.kibana_config,
+            "kibana.yml",
+            "server.name",
+            "kibana",
+            kb_here,
+        ),
+        dns: Vec::new(),
+        ip: Vec::new(),
+        config: Some(if kb_here {
+            setup.kibana_config.clone()
+        } else {
+            a.kibana
+                .install_config
+                .clone()
+                .unwrap_or_else(|| "/etc/kibana".into())
+        }),
+        port: None,
+        version: None,
+    };
+    cluster::Topology {
+        elasticsearch: vec![node],
+        kibana: vec![kibana],
+        keys: cluster::KeysAt::CaHolder,
+    }
+}
+
+/// The side that is not here (its config dir was not found on this
+/// machine) gets a bundle any host of that product may apply.
+pub fn mark_output_folder(p: &mut cluster::ClusterPlan) {
+    for h in &mut p.hosts {
+        h.any_host = !h.config.join(h.product.yml()).is_file();
+    }
+}
+
+fn machine_name() -> Option<String> {
+    let n = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let n = n.trim().split('.').next()?.to_string();
+    (!n.is_empty()).then_some(n)
+}
+
+fn out_folder_run(
+    args: &PlanArgs,
+    apply_args: Option<&ApplyArgs>,
+    a: &Answers,
+    setup: &plan::Setup,
+    out: &Path,
+) -> Result<()> {
+    let mut probe = a.clone();
+    if probe.elasticsearch.url.is_none() {
+        probe.elasticsearch.url = a
+            .topology
+            .as_ref()
+            .and_then(|t| t.kibana_hosts().first().cloned());
+    }
+    let mut cluster = super::context::cluster_with(&probe, setup, super::context::Admin::None)?;
+    let central = cluster::Central {
+        setup,
+        ca_dir: out.join("_ca"),
+        prior: Some(out),
+    };
+    let mut p = cluster::plan::build(a, &central, cluster.as_mut())?;
+    mark_output_folder(&mut p);
+    let text = cluster::render::text(&p).replace("DIR/", &format!("{}/", out.display()));
+    let Some(apply_args) = apply_args.filter(|x| !x.dry_run) else {
+        let mut o = std::io::stdout().lock();
+        if args.json {
+            serde_json::to_writer_pretty(&mut o, &p)?;
+            writeln!(o)?;
+        } else {
+            write!(o, "{text}")?;
+            writeln!(
+                o,
+                "\nA side is not installed here: `esmtls apply` writes a bundle per side into {} and applies the one for this machine.",
+                out.display()
+            )?;
+        }
+        return Ok(());
+    };
+    let written = cluster::bundle::write_all(&p, out, &text)?;
+    for w in &written {
+        eprintln!(
+            "bundle: {} (apply it on that host: esmtls apply --bundle …)",
+            w.display()
+        );
+    }
+    let here: Vec<&cluster::HostPart> = p
+        .hosts
+        .iter()
+        .filter(|h| !h.config.starts_with(out) && h.config.join(h.product.yml()).is_file())
+        .collect();
+    for h in here {
+        let mut local = ApplyArgs {
+            plan: PlanArgs {
+                answers: None,
+                bundle: Some(out.join(&h.name)),
+                host: Some(h.name.clone()),
+                es_config: None,
+                kibana_config: None,
+                json: apply_args.plan.json,
+            },
+            dry_run: false,
+            yes: apply_args.yes,
+            restart: apply_args.restart,
+            phase: PhaseArg::All,
+        };
+        local.plan.bundle = Some(out.join(&h.name));
+        apply(&local)?;
+    }
+    Ok(())
+}

@@ -16,7 +16,6 @@ pub(crate) mod facts;
 pub mod guide;
 mod kibana_client;
 pub mod mode;
-mod readme;
 pub mod render;
 pub mod secrets;
 pub mod setup;

@@ -239,6 +239,16 @@ fn make_plan(
     if a.topology.is_some() {
         return cluster_plan(a, admin, setup, saved);
     }
+    if let Some(out) = setup.out_dir.clone() {
+        // A side is not installed here: a bundle per side, as `esmtls apply` writes.
+        let mut c = a.clone();
+        c.topology = Some(crate::commands::cluster::synthesized(a, &setup, &out));
+        let mut planned = cluster_plan(&c, admin, setup, saved)?;
+        if let Some(p) = planned.cluster.as_mut() {
+            crate::commands::cluster::mark_output_folder(p);
+        }
+        return Ok(planned);
+    }
     let mut cluster = crate::commands::context::cluster_with(a, &setup, admin)?;
     let plan = plan::build(a, &setup, cluster.as_mut())?;
     let text = plan::render::text(&plan);

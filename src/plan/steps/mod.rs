@@ -41,7 +41,7 @@ use super::setup::Cluster;
 pub(super) type Run = fn(&mut Ctx<'_>, &mut dyn Cluster) -> Result<(), PlanError>;
 
 /// The steps in the order the planner runs them.
-pub(super) const ORDER: [Run; 12] = [
+pub(super) const ORDER: [Run; 11] = [
     ca::run,
     step0_https::run,
     step1_client_cert::run,
@@ -53,7 +53,6 @@ pub(super) const ORDER: [Run; 12] = [
     files::run,
     step5_restart_es::run,
     step9_restart_kibana::run,
-    readme,
 ];
 
 /// A key kept as hex of its PKCS#8 DER (the planner's form) as DER.
@@ -87,13 +86,4 @@ fn pem_pair(
 fn pem_key(der: &[u8]) -> String {
     let lf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
     pem::encode_config(&pem::Pem::new("PRIVATE KEY", der.to_vec()), lf)
-}
-
-/// The output folder's READMEs, when a side is written to one.
-fn readme(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
-    if let Some(out) = &ctx.setup.out_dir {
-        let kb_real = ctx.kb_real.clone();
-        super::readme::add(ctx, out, &kb_real);
-    }
-    Ok(())
 }

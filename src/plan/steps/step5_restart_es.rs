@@ -77,7 +77,7 @@ fn restart_command(
         }),
         (Restart::Auto, Some(c)) => Ok(c.clone()),
         (Restart::Auto, None) => Err(format!(
-            "Restart {who} where it runs, after copying the files (see the README in the output folder)."
+            "Restart {who} where it runs, after applying its bundle there (see the bundle's README)."
         )),
         (Restart::None, _) => Err(format!(
             "Restart {who} yourself ({key}: none): esmtls runs nothing."
