@@ -455,3 +455,36 @@ fn a_node_restart_waits_until_the_node_has_rejoined() {
         "the apply asked the restarted node for the cluster health: {seen:?}"
     );
 }
+
+/// Each node checks the name Kibana will use for it against its own HTTP
+/// certificate (the nodes keep theirs here): a name it lacks is refused on
+/// that node, in one line, before anything changes.
+#[test]
+fn a_node_whose_certificate_lacks_kibanas_name_for_it_is_refused() {
+    let (site, _) = operator_site("token");
+    let text = std::fs::read_to_string(&site.answers).unwrap();
+    let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let nodes = y["topology"]["elasticsearch"].as_sequence_mut().unwrap();
+    nodes[1]["ip"] = serde_yaml_ng::Value::Sequence(Vec::new());
+    nodes[1]["dns"] = serde_yaml_ng::Value::Sequence(vec!["es02.example.com".into()]);
+    std::fs::write(&site.answers, serde_yaml_ng::to_string(&y).unwrap()).unwrap();
+    make_bundles(&site, false);
+    let before = std::fs::read_to_string(site.config("es02").join("elasticsearch.yml")).unwrap();
+    let o = apply_raw(&site, "es02", "all", &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("es02.example.com") && err.contains("not among the names"),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| !l.trim().is_empty()).count(),
+        1,
+        "{err}"
+    );
+    let after = std::fs::read_to_string(site.config("es02").join("elasticsearch.yml")).unwrap();
+    assert_eq!(before, after);
+    // The other nodes are fine.
+    let v = apply(&site, "es01", "all");
+    assert_eq!(v["changed"], true, "{v}");
+}
