@@ -58,6 +58,10 @@ pub fn build(
         Generate::No => false,
         Generate::Auto => !facts.http.enabled && !reachable,
     };
+    let prior = super::prior::Prior::read(central.prior);
+    // The hosts' new keys are made on every core while the CA is chosen (or made).
+    let pool = (top.keys == super::topology::KeysAt::CaHolder)
+        .then(|| issue::KeyPool::start(new_key_types(a, &top, https_on, &prior)));
     let remembered = std::fs::read_to_string(central.ca_dir.join(CA_PASSWORD_FILE))
         .ok()
         .map(|s| Secret::new(s.trim().to_string()));
@@ -69,7 +73,7 @@ pub fn build(
     let ca_der = match (&external, &ca) {
         (Some((der, _)), _) => der.clone(),
         (None, Some(c)) => c.material.cert_der.clone(),
-        (None, None) => unreachable!("a CA is chosen when none is external"),
+        (None, None) => return Err(PlanError::Other("internal: no CA".into())),
     };
     let http_ca = ca.as_ref().is_some_and(|c| c.kind == CaKind::HttpCa);
     if !http_ca && !https_on {
@@ -86,12 +90,11 @@ pub fn build(
     } else {
         server_ca(a, &facts)?
     };
-    let prior = super::prior::Prior::read(central.prior);
     let signer = super::csr::Signer {
         ca: ca.as_ref().map(|c| &c.material),
         ca_der: &ca_der,
     };
-    let leaves = certificates(a, &top, &signer, https_on, &prior, central.prior)?;
+    let leaves = certificates(a, &top, &signer, https_on, &prior, central.prior, pool)?;
     let creds = super::credentials::make(a, &top, reachable, &leaves, &prior)?;
     let mut hosts = Vec::new();
     for (product, h) in top.hosts() {
@@ -188,7 +191,24 @@ fn calls_client(
     {
         return Ok(l);
     }
-    Ok(issue::issue_all(std::slice::from_ref(&spec), ca)?.remove(0))
+    Ok(issue::issue_all(std::slice::from_ref(&spec), ca, None)?.remove(0))
+}
+
+/// The key types of the certificates no earlier bundle has (those are
+/// issued anew; an earlier one that still fits is kept instead).
+fn new_key_types(
+    a: &Answers,
+    top: &Topology,
+    https_on: bool,
+    prior: &super::prior::Prior,
+) -> Vec<crate::pki::KeyType> {
+    let nodes = top.elasticsearch.iter().filter(|_| https_on);
+    let nodes = nodes.filter(|h| prior.leaf(&h.name, true).is_none());
+    let kibanas = top.kibana.iter().filter(|_| a.mode.client_cert());
+    let kibanas = kibanas.filter(|h| prior.leaf(&h.name, false).is_none());
+    let n = nodes.map(|_| a.server_certificate.key_type);
+    n.chain(kibanas.map(|_| a.client_certificate.key_type))
+        .collect()
 }
 
 /// The nodes from `GET /_nodes/http`, when the topology lists none.
@@ -334,6 +354,7 @@ fn describe_external(der: &[u8], path: &Path) -> String {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn certificates(
     a: &Answers,
     top: &Topology,
@@ -341,6 +362,7 @@ fn certificates(
     https_on: bool,
     prior: &super::prior::Prior,
     dir: Option<&Path>,
+    pool: Option<issue::KeyPool>,
 ) -> Result<Leaves, PlanError> {
     let mut wanted: Vec<(bool, String, LeafSpec)> = Vec::new();
     if https_on {
@@ -386,7 +408,10 @@ fn certificates(
         }
     }
     let specs: Vec<LeafSpec> = to_issue.iter().map(|&i| wanted[i].2.clone()).collect();
-    for (i, leaf) in to_issue.into_iter().zip(issue::issue_all(&specs, ca)?) {
+    for (i, leaf) in to_issue
+        .into_iter()
+        .zip(issue::issue_all(&specs, ca, pool)?)
+    {
         push(&mut leaves, wanted[i].0, &wanted[i].1, leaf);
     }
     Ok(leaves)

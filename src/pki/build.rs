@@ -324,6 +324,12 @@ pub(crate) fn sign_leaf(
 
 /// Issues a leaf certificate signed by `ca`.
 pub fn issue(spec: &LeafSpec, ca: &CaMaterial) -> Result<Issued> {
+    issue_with(spec, spec.key.generate()?, ca)
+}
+
+/// [`issue`] with a key made beforehand (of `spec.key`'s type), so keys can
+/// be generated while the CA is still being made.
+pub fn issue_with(spec: &LeafSpec, key: KeyPair, ca: &CaMaterial) -> Result<Issued> {
     let (dn, _) = leaf_dn(&spec.name)?;
     let sans = sans(&spec.dns, &spec.ips)?;
     let params = leaf_params(
@@ -333,7 +339,6 @@ pub fn issue(spec: &LeafSpec, ca: &CaMaterial) -> Result<Issued> {
         spec.key.is_rsa(),
         spec.days,
     )?;
-    let key = spec.key.generate()?;
     let (cert_der, warnings) = sign_leaf(&params, &key, ca)?;
     Ok(Issued {
         cert_der,
