@@ -5,7 +5,7 @@
 //! the CA is chosen ([`KeyPool`]): a new CA's own key is made meanwhile.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 use crate::pki::KeyType;
 use crate::pki::build::{self, CaMaterial, LeafSpec};
@@ -22,90 +22,56 @@ pub struct Leaf {
     pub key: Secret,
 }
 
-/// The keys made so far (by slot), and how many workers still run.
-struct Shared {
-    keys: Mutex<(Vec<Option<rcgen::KeyPair>>, usize)>,
-    done: Condvar,
-}
+type Slots = Arc<Mutex<Vec<Option<rcgen::KeyPair>>>>;
 
 /// Keys being generated in the background, one per expected certificate.
-///
-/// RSA key generation takes a random time (a prime search), so the last
-/// keys decide the wall time: a worker with nothing left to start makes
-/// another attempt at a key still being made, and the first one done is
-/// kept (the other attempt is dropped when it ends).
 pub struct KeyPool {
     types: Vec<KeyType>,
-    shared: Arc<Shared>,
+    slots: Slots,
+    workers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl KeyPool {
     /// Starts generating a key of each type, on every core.
     pub fn start(types: Vec<KeyType>) -> KeyPool {
+        let slots: Slots = Arc::new(Mutex::new((0..types.len()).map(|_| None).collect()));
+        let next = Arc::new(AtomicUsize::new(0));
         let n = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
             .min(types.len());
-        let shared = Arc::new(Shared {
-            keys: Mutex::new(((0..types.len()).map(|_| None).collect(), n)),
-            done: Condvar::new(),
-        });
-        let next = Arc::new(AtomicUsize::new(0));
-        for w in 0..n {
-            let (shared, next, types) = (shared.clone(), next.clone(), types.clone());
-            std::thread::spawn(move || work(w, &shared, &next, &types));
+        let workers = (0..n)
+            .map(|_| {
+                let (slots, next, types) = (slots.clone(), next.clone(), types.clone());
+                std::thread::spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(t) = types.get(i) else { break };
+                        let k = t.generate().ok();
+                        if let Ok(mut s) = slots.lock() {
+                            s[i] = k;
+                        }
+                    }
+                })
+            })
+            .collect();
+        KeyPool {
+            types,
+            slots,
+            workers,
         }
-        KeyPool { types, shared }
     }
 
-    /// Waits until every key is made; each is handed out once, to a spec of its type.
+    /// Waits for the keys; each is handed out once, to a spec of its type.
     fn finish(self) -> Vec<(KeyType, Option<rcgen::KeyPair>)> {
-        let Ok(mut g) = self.shared.keys.lock() else {
-            return Vec::new();
-        };
-        while g.0.iter().any(Option::is_none) && g.1 > 0 {
-            match self.shared.done.wait(g) {
-                Ok(next) => g = next,
-                Err(_) => return Vec::new(),
-            }
+        for w in self.workers {
+            let _ = w.join();
         }
-        let keys = std::mem::take(&mut g.0);
+        let keys = match Arc::try_unwrap(self.slots) {
+            Ok(m) => m.into_inner().unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
         self.types.into_iter().zip(keys).collect()
-    }
-}
-
-/// One worker: the next key not started yet, else another attempt at one
-/// still missing; ends when every key is there.
-fn work(w: usize, shared: &Shared, next: &AtomicUsize, types: &[KeyType]) {
-    loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let slot = if i < types.len() {
-            Some(i)
-        } else {
-            let missing = match shared.keys.lock() {
-                Ok(g) => {
-                    g.0.iter()
-                        .enumerate()
-                        .filter(|(_, k)| k.is_none())
-                        .map(|(j, _)| j)
-                        .collect::<Vec<_>>()
-                }
-                Err(_) => Vec::new(),
-            };
-            missing.get(w % missing.len().max(1)).copied()
-        };
-        let Some(slot) = slot else { break };
-        let key = types[slot].generate().ok();
-        if let Ok(mut g) = shared.keys.lock()
-            && g.0[slot].is_none()
-        {
-            g.0[slot] = key;
-            shared.done.notify_all();
-        }
-    }
-    if let Ok(mut g) = shared.keys.lock() {
-        g.1 -= 1;
-        shared.done.notify_all();
     }
 }
 
