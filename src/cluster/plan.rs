@@ -29,6 +29,24 @@ pub struct Central<'a> {
     /// The bundles of an earlier run, reused where still right (so a second
     /// run gives bundles that change nothing).
     pub prior: Option<&'a Path>,
+    /// Keys already being made ([`start_keys`], before detection): the
+    /// planner takes them for the certificates it issues.
+    pub keys: std::cell::Cell<Option<issue::KeyPool>>,
+}
+
+/// Starts making the keys a first run will need, before anything else
+/// (detection, the cluster's answers): on a fresh bundle directory every
+/// certificate is new. None when earlier bundles are there (their keys are
+/// reused) or the hosts make their own keys.
+pub fn start_keys(a: &Answers, dir: Option<&Path>) -> Option<issue::KeyPool> {
+    let top = a.topology.as_ref()?;
+    let earlier = dir.is_some_and(|d| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some()));
+    if earlier || top.keys != super::topology::KeysAt::CaHolder {
+        return None;
+    }
+    let https_on = a.server_certificate.generate != Generate::No;
+    let types = new_key_types(a, top, https_on, &super::prior::Prior::default());
+    Some(issue::KeyPool::start(types))
 }
 
 /// Builds the cluster plan.
@@ -60,8 +78,10 @@ pub fn build(
     };
     let prior = super::prior::Prior::read(central.prior);
     // The hosts' new keys are made on every core while the CA is chosen (or made).
-    let pool = (top.keys == super::topology::KeysAt::CaHolder)
-        .then(|| issue::KeyPool::start(new_key_types(a, &top, https_on, &prior)));
+    let pool = central.keys.take().or_else(|| {
+        (top.keys == super::topology::KeysAt::CaHolder)
+            .then(|| issue::KeyPool::start(new_key_types(a, &top, https_on, &prior)))
+    });
     let remembered = std::fs::read_to_string(central.ca_dir.join(CA_PASSWORD_FILE))
         .ok()
         .map(|s| Secret::new(s.trim().to_string()));

@@ -40,6 +40,8 @@ pub fn plan(args: &PlanArgs) -> Option<Result<()>> {
 
 /// The cluster plan (and the bundles).
 fn cluster_plan(args: &PlanArgs, a: &Answers) -> Result<()> {
+    // Key generation (the slow part) starts first and runs through detection.
+    let keys = cluster::plan::start_keys(a, args.bundle.as_deref());
     let setup = super::context::setup(a, args.es_config.as_deref(), args.kibana_config.as_deref())?;
     let mut ca = a.clone();
     if ca.elasticsearch.url.is_none() {
@@ -58,6 +60,7 @@ fn cluster_plan(args: &PlanArgs, a: &Answers) -> Result<()> {
         setup: &setup,
         ca_dir,
         prior: args.bundle.as_deref(),
+        keys: std::cell::Cell::new(keys),
     };
     let p = cluster::plan::build(a, &central, cluster.as_mut())?;
     let text = cluster::render::text(&p);
@@ -416,6 +419,7 @@ fn out_folder_run(
         setup,
         ca_dir: out.join("_ca"),
         prior: Some(out),
+        keys: Default::default(),
     };
     let mut p = cluster::plan::build(a, &central, cluster.as_mut())?;
     mark_output_folder(&mut p);

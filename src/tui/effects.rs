@@ -276,6 +276,7 @@ fn cluster_plan(a: &Answers, admin: Admin, setup: plan::Setup, saved: &Path) -> 
         setup: &setup,
         ca_dir: a.out.join("_ca"),
         prior: Some(&a.out),
+        keys: Default::default(),
     };
     let c = esmtls::cluster::plan::build(a, &central, cluster.as_mut())?;
     let mut text = esmtls::cluster::render::text(&c);

@@ -68,6 +68,7 @@ fn review_shows_each_host_and_enter_writes_the_bundles() {
         setup: &setup,
         ca_dir: a.out.join("_ca"),
         prior: None,
+        keys: Default::default(),
     };
     let c = esmtls::cluster::plan::build(
         &a,
