@@ -43,14 +43,8 @@ fn cluster_plan(args: &PlanArgs, a: &Answers) -> Result<()> {
     // Key generation (the slow part) starts first and runs through detection.
     let keys = cluster::plan::start_keys(a, args.bundle.as_deref());
     let setup = super::context::setup(a, args.es_config.as_deref(), args.kibana_config.as_deref())?;
-    let mut ca = a.clone();
-    if ca.elasticsearch.url.is_none() {
-        ca.elasticsearch.url = a
-            .topology
-            .as_ref()
-            .and_then(|t| t.kibana_hosts().first().cloned());
-    }
-    let mut cluster = super::context::cluster_with(&ca, &setup, super::context::Admin::None)?;
+    let mut cluster =
+        super::context::cluster_with(&first_node_url(a), &setup, super::context::Admin::None)?;
     let state = super::context::state_dir();
     let ca_dir = match &args.bundle {
         Some(d) => d.join("_ca"),
@@ -81,6 +75,19 @@ fn cluster_plan(args: &PlanArgs, a: &Answers) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The answers with `elasticsearch.url` set to the first node's URL when
+/// none is given: where the CA holder asks the cluster.
+pub fn first_node_url(a: &Answers) -> Answers {
+    let mut probe = a.clone();
+    if probe.elasticsearch.url.is_none() {
+        probe.elasticsearch.url = a
+            .topology
+            .as_ref()
+            .and_then(|t| t.kibana_hosts().first().cloned());
+    }
+    probe
 }
 
 /// A host's bundle, its planner inputs, and the plan against this host's files.
@@ -407,14 +414,8 @@ fn out_folder_run(
     setup: &plan::Setup,
     out: &Path,
 ) -> Result<()> {
-    let mut probe = a.clone();
-    if probe.elasticsearch.url.is_none() {
-        probe.elasticsearch.url = a
-            .topology
-            .as_ref()
-            .and_then(|t| t.kibana_hosts().first().cloned());
-    }
-    let mut cluster = super::context::cluster_with(&probe, setup, super::context::Admin::None)?;
+    let mut cluster =
+        super::context::cluster_with(&first_node_url(a), setup, super::context::Admin::None)?;
     let central = cluster::Central {
         setup,
         ca_dir: out.join("_ca"),

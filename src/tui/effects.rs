@@ -264,13 +264,7 @@ fn make_plan(
 /// A topology: the cluster plan, per host, with its order (the bundles go
 /// into the output folder, `out`, on Enter).
 fn cluster_plan(a: &Answers, admin: Admin, setup: plan::Setup, saved: &Path) -> Result<Planned> {
-    let mut probe = a.clone();
-    if probe.elasticsearch.url.is_none() {
-        probe.elasticsearch.url = a
-            .topology
-            .as_ref()
-            .and_then(|t| t.kibana_hosts().first().cloned());
-    }
+    let probe = crate::commands::cluster::first_node_url(a);
     let mut cluster = crate::commands::context::cluster_with(&probe, &setup, admin)?;
     let central = esmtls::cluster::Central {
         setup: &setup,

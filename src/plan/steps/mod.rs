@@ -55,6 +55,29 @@ pub(super) const ORDER: [Run; 11] = [
     step9_restart_kibana::run,
 ];
 
+/// The certificate chain and key (PKCS#8 DER) a step installs: the one the
+/// cluster bundle brought, else one issued now from the CA.
+fn obtain(
+    given: Option<(Vec<Vec<u8>>, crate::secret::Secret)>,
+    ca: Option<&super::certs::Ca>,
+    spec: crate::pki::build::LeafSpec,
+) -> Result<(Vec<Vec<u8>>, Vec<u8>), PlanError> {
+    match (given, ca) {
+        (Some((chain, key)), _) => Ok((chain, hex_key(&key)?)),
+        (None, Some(ca)) => {
+            let issued = super::certs::issue(&super::certs::Want {
+                spec,
+                ca: &ca.material,
+            })?;
+            let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
+            Ok((chain, issued.key.serialize_der()))
+        }
+        (None, None) => Err(PlanError::Other(
+            "internal: no CA and no certificate to install".into(),
+        )),
+    }
+}
+
 /// A key kept as hex of its PKCS#8 DER (the planner's form) as DER.
 fn hex_key(key: &crate::secret::Secret) -> Result<Vec<u8>, PlanError> {
     hex::decode(key.expose())

@@ -113,22 +113,7 @@ fn issue(ctx: &mut Ctx<'_>) -> Result<(), PlanError> {
             "Elasticsearch's HTTP certificate from an earlier run is still right; kept.".into(),
         );
     } else {
-        let (chain, key_der) = match (given, &ca_rc) {
-            (Some((chain, key)), _) => (chain, super::hex_key(&key)?),
-            (None, Some(ca)) => {
-                let issued = certs::issue(&Want {
-                    spec,
-                    ca: &ca.material,
-                })?;
-                let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
-                (chain, issued.key.serialize_der())
-            }
-            (None, None) => {
-                return Err(PlanError::Other(
-                    "internal: no CA and no certificate for Elasticsearch's HTTP layer".into(),
-                ));
-            }
-        };
+        let (chain, key_der) = super::obtain(given, ca_rc.as_deref(), spec)?;
         write(ctx, &t, &chain, &key_der)?;
     }
     ctx.server_ca_der = ctx.ca_der.clone();

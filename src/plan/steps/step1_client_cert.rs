@@ -77,22 +77,7 @@ fn client_cert(ctx: &mut Ctx<'_>) -> Result<ClientFiles, PlanError> {
         ctx.step(1).notes.push(note);
         return Ok(files(&paths, p12, chain, key, cn));
     }
-    let (chain, key_der) = match (given, &ca) {
-        (Some((chain, key)), _) => (chain, super::hex_key(&key)?),
-        (None, Some(ca)) => {
-            let issued = certs::issue(&Want {
-                spec,
-                ca: &ca.material,
-            })?;
-            let chain = vec![issued.cert_der.clone(), ca.material.cert_der.clone()];
-            (chain, issued.key.serialize_der())
-        }
-        (None, None) => {
-            return Err(PlanError::Other(
-                "internal: no CA and no client certificate for Kibana".into(),
-            ));
-        }
-    };
+    let (chain, key_der) = super::obtain(given, ca.as_deref(), spec)?;
     write(ctx, &paths, p12, password, &chain, &key_der, &cn)?;
     Ok(files(
         &paths,
