@@ -158,27 +158,7 @@ fn plan(
                     .notes
                     .push("Kibana's service token authenticates as elastic/kibana; kept.".into());
             } else {
-                // A fresh name when sent now (names are unique); the plain name in a deferred file.
-                let name = if reachable {
-                    format!("{}-{}", ctx.a.service_token.name, stamp())
-                } else {
-                    ctx.a.service_token.name.clone()
-                };
-                let r = crate::es::requests::create_service_token(&name).map_err(|e| {
-                    PlanError::Answer {
-                        key: "service_token.name".into(),
-                        message: e.to_string(),
-                    }
-                })?;
-                api.push(call(r, "create a service account token for Kibana (the value goes straight into the Kibana keystore)", None, !reachable));
-                if reachable {
-                    ks.push(KeystoreOp::Set {
-                        name: TOKEN.into(),
-                        value: EntryValue::FromApi(api.len() - 1),
-                    });
-                } else {
-                    ctx.warnings.push(format!("Elasticsearch is not reachable, so Kibana has no service token yet: run `esmtls apply` again once it is up, or create one with `bin/elasticsearch-service-tokens create elastic/kibana {name}` and store it with `esmtls keystore kibana add {TOKEN}`"));
-                }
+                new_token(ctx, reachable, ks, api)?;
             }
         }
         Credential::Password => {
@@ -223,29 +203,68 @@ fn plan(
                     });
                 }
             } else {
-                let pw = super::super::certs::random_password();
-                let r = crate::es::requests::change_password(
-                    "kibana_system",
-                    "<new random password, stored in kibana.keystore as elasticsearch.password>",
-                );
-                api.push(call(
-                    r,
-                    "set a new random password for kibana_system",
-                    Some(pw.clone()),
-                    !reachable,
-                ));
-                ks.push(KeystoreOp::Set {
-                    name: PASS.into(),
-                    value: EntryValue::Known(pw),
-                });
-                if !reachable {
-                    ctx.warnings.push("Elasticsearch is not reachable: the new kibana_system password is in the Kibana keystore, but Elasticsearch does not know it yet. Run `esmtls apply` again once it is up (or send the request in esmtls-requests.txt with the value from `esmtls keystore kibana show elasticsearch.password`)".into());
-                }
+                new_password(ctx, reachable, ks, api);
             }
         }
     }
     pending_file(ctx, api);
     Ok(cred)
+}
+
+/// A new service token: made by the API now, or written to the requests file when the cluster is not reachable.
+fn new_token(
+    ctx: &mut Ctx<'_>,
+    reachable: bool,
+    ks: &mut Vec<KeystoreOp>,
+    api: &mut Vec<ApiCall>,
+) -> Result<(), PlanError> {
+    // A fresh name when sent now (names are unique); the plain name in a deferred file.
+    let name = if reachable {
+        format!("{}-{}", ctx.a.service_token.name, stamp())
+    } else {
+        ctx.a.service_token.name.clone()
+    };
+    let r = crate::es::requests::create_service_token(&name).map_err(|e| PlanError::Answer {
+        key: "service_token.name".into(),
+        message: e.to_string(),
+    })?;
+    api.push(call(r, "create a service account token for Kibana (the value goes straight into the Kibana keystore)", None, !reachable));
+    if reachable {
+        ks.push(KeystoreOp::Set {
+            name: TOKEN.into(),
+            value: EntryValue::FromApi(api.len() - 1),
+        });
+    } else {
+        ctx.warnings.push(format!("Elasticsearch is not reachable, so Kibana has no service token yet: run `esmtls apply` again once it is up, or create one with `bin/elasticsearch-service-tokens create elastic/kibana {name}` and store it with `esmtls keystore kibana add {TOKEN}`"));
+    }
+    Ok(())
+}
+
+/// A new random `kibana_system` password, in Kibana's keystore and set by the API.
+fn new_password(
+    ctx: &mut Ctx<'_>,
+    reachable: bool,
+    ks: &mut Vec<KeystoreOp>,
+    api: &mut Vec<ApiCall>,
+) {
+    let pw = super::super::certs::random_password();
+    let r = crate::es::requests::change_password(
+        "kibana_system",
+        "<new random password, stored in kibana.keystore as elasticsearch.password>",
+    );
+    api.push(call(
+        r,
+        "set a new random password for kibana_system",
+        Some(pw.clone()),
+        !reachable,
+    ));
+    ks.push(KeystoreOp::Set {
+        name: PASS.into(),
+        value: EntryValue::Known(pw),
+    });
+    if !reachable {
+        ctx.warnings.push("Elasticsearch is not reachable: the new kibana_system password is in the Kibana keystore, but Elasticsearch does not know it yet. Run `esmtls apply` again once it is up (or send the request in esmtls-requests.txt with the value from `esmtls keystore kibana show elasticsearch.password`)".into());
+    }
 }
 
 fn role_mapping(
