@@ -276,6 +276,24 @@ pub fn write_all(
 
 type Files = Vec<(String, Vec<u8>)>;
 
+/// A certificate chain and its key (hex PKCS#8, the planner's form) as two PEM files.
+fn push_pair(
+    f: &mut Files,
+    crt: &str,
+    key_file: &str,
+    chain: &[Vec<u8>],
+    key: &Secret,
+) -> Result<(), PlanError> {
+    f.push((
+        crt.into(),
+        pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(),
+    ));
+    let der = hex::decode(key.expose())
+        .map_err(|_| PlanError::Other("internal: a key is not hex".into()))?;
+    f.push((key_file.into(), pemx::key_der(&der).into_bytes()));
+    Ok(())
+}
+
 /// Threads that write host bundles at once.
 const WRITERS: usize = 8;
 
@@ -288,17 +306,13 @@ fn host_files(mode: Mode, h: &HostPart) -> Result<Files, PlanError> {
     }
     for (name, pair) in [("http", &g.http), ("client", &g.client)] {
         if let Some((chain, key)) = pair {
-            f.push((
-                format!("certs/{name}.crt"),
-                pemx::certs(chain.iter().map(Vec::as_slice)).into_bytes(),
-            ));
-            let der = hex::decode(key.expose())
-                .map_err(|_| PlanError::Other("internal: a key is not hex".into()))?;
-            let lf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-            f.push((
-                format!("keys/{name}.key"),
-                pem::encode_config(&pem::Pem::new("PRIVATE KEY", der), lf).into_bytes(),
-            ));
+            push_pair(
+                &mut f,
+                &format!("certs/{name}.crt"),
+                &format!("keys/{name}.key"),
+                chain,
+                key,
+            )?;
         }
     }
     if !h.requests.is_empty() {
@@ -344,17 +358,13 @@ fn cluster_files(plan: &ClusterPlan) -> Result<(Files, bool), PlanError> {
     }
     let mut secrets = false;
     if let Some(l) = &plan.calls_client {
-        f.push((
-            "certs/client.crt".into(),
-            pemx::certs(l.chain.iter().map(Vec::as_slice)).into_bytes(),
-        ));
-        let der = hex::decode(l.key.expose())
-            .map_err(|_| PlanError::Other("internal: a key is not hex".into()))?;
-        let lf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-        f.push((
-            "keys/client.key".into(),
-            pem::encode_config(&pem::Pem::new("PRIVATE KEY", der), lf).into_bytes(),
-        ));
+        push_pair(
+            &mut f,
+            "certs/client.crt",
+            "keys/client.key",
+            &l.chain,
+            &l.key,
+        )?;
         secrets = true;
     }
     for c in &plan.calls {

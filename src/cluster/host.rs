@@ -205,8 +205,8 @@ fn check_identity(
     ))
 }
 
-/// The kernel's host name.
-fn machine_name() -> String {
+/// The kernel's host name (empty when unreadable).
+pub fn machine_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_default()

@@ -151,14 +151,7 @@ fn host_plan(args: &PlanArgs, dir: &Path) -> Result<()> {
     }
     let (_, _, mut p) = host_build(dir, args.host.as_deref(), PhaseArg::All)?;
     service_modes(&mut p);
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &plan_json(&p))?;
-        writeln!(out)?;
-    } else {
-        write!(out, "{}", plan::render::text(&p))?;
-    }
-    Ok(())
+    super::plan::print_plan(args.json, &p)
 }
 
 /// `esmtls apply --bundle DIR/<host>` (or `DIR/_cluster`).
@@ -402,8 +395,8 @@ pub fn mark_output_folder(p: &mut cluster::ClusterPlan) {
 }
 
 fn machine_name() -> Option<String> {
-    let n = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
-    let n = n.trim().split('.').next()?.to_string();
+    let n = cluster::host::machine_name();
+    let n = n.split('.').next()?.to_string();
     (!n.is_empty()).then_some(n)
 }
 

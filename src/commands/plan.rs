@@ -139,12 +139,17 @@ pub fn plan_json(p: &Plan) -> serde_json::Value {
 /// `esmtls plan`.
 pub fn run_plan(args: PlanArgs) -> Result<()> {
     let (p, _, _, _) = build(&args, false)?;
+    print_plan(args.json, &p)
+}
+
+/// The plan on stdout: its text, or JSON with `--json`.
+pub fn print_plan(json: bool, p: &Plan) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &plan_json(&p))?;
+    if json {
+        serde_json::to_writer_pretty(&mut out, &plan_json(p))?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", plan::render::text(&p))?;
+        write!(out, "{}", plan::render::text(p))?;
     }
     Ok(())
 }

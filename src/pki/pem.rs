@@ -62,6 +62,12 @@ pub fn key(key: &KeyPair) -> String {
     key.serialize_pem()
 }
 
+/// PEM text (`PRIVATE KEY`, LF line ends) for a PKCS#8 DER key.
+pub fn key_der(der: &[u8]) -> String {
+    let lf = ::pem::EncodeConfig::new().set_line_ending(::pem::LineEnding::LF);
+    ::pem::encode_config(&::pem::Pem::new("PRIVATE KEY", der.to_vec()), lf)
+}
+
 /// Reads the one private key in `blocks`; `password` is asked for only when
 /// the key is encrypted.
 pub fn private_key(

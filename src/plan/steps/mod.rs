@@ -107,6 +107,5 @@ fn pem_pair(
 
 /// A PKCS#8 DER key as PEM (`PRIVATE KEY`).
 fn pem_key(der: &[u8]) -> String {
-    let lf = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-    pem::encode_config(&pem::Pem::new("PRIVATE KEY", der.to_vec()), lf)
+    crate::pki::pem::key_der(der)
 }
