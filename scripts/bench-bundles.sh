@@ -5,8 +5,9 @@
 # node, one client certificate for Kibana, a new CA).
 #
 # For each size it measures, interleaved, RUNS times (default 5) and at least
-# enough runs for MIN_KEYS (default 200) keys, since one RSA key's time varies
-# a lot (sd ~ 0.5 x mean) and a few keys make a noisy median:
+# enough runs for MIN_KEYS (default 1000) keys, since one RSA key's time varies
+# a lot (sd ~ 0.5 x mean) and a few keys make a noisy median (at 3 nodes, 40
+# runs put the ratio anywhere within +-8 %; 200 runs within +-4 %):
 #   fresh   a new bundle dir and a new HOME: a new CA and every key made;
 #   second  the same command again on that bundle dir: the CA and every
 #           certificate reused (es01's key must not change);
@@ -15,7 +16,7 @@
 # It prints the medians, ratio = fresh wall / (keygen serial / cores) with
 # its target (<= 1.15), and the peak RSS of the runs (target <= 50 MiB).
 #
-# Usage: scripts/bench-bundles.sh       (sizes 3 10 50: 40, 17 and 5 runs)
+# Usage: scripts/bench-bundles.sh       (sizes 3 10 50: 200, 84 and 20 runs, ~6 min)
 #        RUNS=9 SIZES="3 10 50 100" scripts/bench-bundles.sh
 #        KEY=ec-p256 scripts/bench-bundles.sh   (keys in ~0.1 ms: the fresh
 #            wall is then nearly all the work that is not key generation)
@@ -30,7 +31,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${RUNS:-5}"
-MIN_KEYS="${MIN_KEYS:-200}"
+MIN_KEYS="${MIN_KEYS:-1000}"
 SIZES="${SIZES:-3 10 50}"
 KEY="${KEY:-rsa2048}"
 RATIO_TARGET="${RATIO_TARGET:-1.15}"

@@ -20,6 +20,13 @@
 //!
 //! The manifest's digests detect a bundle changed after esmtls wrote it
 //! (by hand or in transit); they are not a signature.
+//!
+//! Every file is written atomically (a temporary file renamed into place).
+//! They reach the disk together: the files first, one `syncfs` of the
+//! bundle directory's file system, then the manifests, and another `syncfs`
+//! (one flush instead of one `fsync` a file, which is most of a bundle's
+//! time). A crash in between leaves manifests that do not match their files:
+//! `apply` refuses such a bundle, and the next `plan --bundle` writes it again.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -226,20 +233,47 @@ pub fn write_all(
     plan_text: &str,
 ) -> Result<Vec<PathBuf>, PlanError> {
     private_dir(dir)?;
+    let written = write_files(plan, dir, plan_text)?;
+    flush(dir, &written.files)?;
+    let mut dirs = Vec::new();
+    for (bundle, m) in written.manifests {
+        let json = serde_json::to_vec_pretty(&m).map_err(|e| PlanError::Other(e.to_string()))?;
+        let path = bundle.join("bundle.json");
+        put(&path, &json)?;
+        dirs.push((bundle, path));
+    }
+    flush(
+        dir,
+        &dirs.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>(),
+    )?;
+    Ok(dirs.into_iter().map(|(d, _)| d).collect())
+}
+
+/// Every file of the bundles, and the manifests still to write.
+struct Written {
+    files: Vec<PathBuf>,
+    manifests: Vec<(PathBuf, Manifest)>,
+}
+
+fn write_files(plan: &ClusterPlan, dir: &Path, plan_text: &str) -> Result<Written, PlanError> {
+    let mut files = Vec::new();
     let ca_dir = dir.join("_ca");
     if !plan.ca_files.is_empty() {
         private_dir(&ca_dir)?;
         for (path, content, _) in &plan.ca_files {
             private_dir(&crate::fsutil::parent_dir(path))?;
             put(path, content)?;
+            files.push(path.clone());
         }
         if let Some(pw) = &plan.ca_password {
-            put(&ca_dir.join(CA_PASSWORD_FILE), pw.expose().as_bytes())?;
+            let path = ca_dir.join(CA_PASSWORD_FILE);
+            put(&path, pw.expose().as_bytes())?;
+            files.push(path);
         }
     }
     // Each host's bundle is its own directory: written by a few threads, so
     // the disk's waits (one fsync per file) overlap.
-    let one = |h: &HostPart| -> Result<PathBuf, PlanError> {
+    let one = |h: &HostPart| -> Result<(PathBuf, Manifest, Vec<PathBuf>), PlanError> {
         let files = host_files(plan.mode, h)?;
         let mut m = manifest(&h.name, h.product.name(), Some(h.config.clone()), plan.mode);
         m.secrets =
@@ -248,7 +282,7 @@ pub fn write_all(
         write_one(&dir.join(&h.name), m, files)
     };
     let chunk = plan.hosts.len().div_ceil(WRITERS).max(1);
-    let mut written = std::thread::scope(|s| {
+    let hosts = std::thread::scope(|s| {
         let jobs: Vec<_> = plan
             .hosts
             .chunks(chunk)
@@ -264,14 +298,49 @@ pub fn write_all(
             })
             .collect::<Result<Vec<_>, _>>()
     })?;
+    let mut manifests = Vec::new();
+    for (bundle, m, paths) in hosts {
+        files.extend(paths);
+        manifests.push((bundle, m));
+    }
     if !plan.calls.is_empty() {
-        let (files, secrets) = cluster_files(plan)?;
+        let (contents, secrets) = cluster_files(plan)?;
         let mut m = manifest(CLUSTER, "cluster", None, plan.mode);
         m.secrets = secrets;
-        written.push(write_one(&dir.join(CLUSTER), m, files)?);
+        let (bundle, m, paths) = write_one(&dir.join(CLUSTER), m, contents)?;
+        files.extend(paths);
+        manifests.push((bundle, m));
     }
-    put(&dir.join("PLAN.txt"), plan_text.as_bytes())?;
-    Ok(written)
+    let path = dir.join("PLAN.txt");
+    put(&path, plan_text.as_bytes())?;
+    files.push(path);
+    Ok(Written { files, manifests })
+}
+
+/// Gets `files` to the disk: one `syncfs` of `dir`'s file system, or one
+/// `fsync` a file (and its directory) where that fails.
+fn flush(dir: &Path, files: &[PathBuf]) -> Result<(), PlanError> {
+    let fail = |p: &Path, e: std::io::Error| {
+        PlanError::Other(format!("cannot write {} to the disk: {e}", p.display()))
+    };
+    let whole =
+        std::fs::File::open(dir).and_then(|d| rustix::fs::syncfs(&d).map_err(std::io::Error::from));
+    if whole.is_ok() {
+        return Ok(());
+    }
+    let mut dirs = std::collections::BTreeSet::new();
+    for f in files {
+        std::fs::File::open(f)
+            .and_then(|h| h.sync_all())
+            .map_err(|e| fail(f, e))?;
+        dirs.insert(crate::fsutil::parent_dir(f));
+    }
+    for d in dirs {
+        std::fs::File::open(&d)
+            .and_then(|h| h.sync_all())
+            .map_err(|e| fail(&d, e))?;
+    }
+    Ok(())
 }
 
 type Files = Vec<(String, Vec<u8>)>;
@@ -399,19 +468,26 @@ fn manifest(host: &str, product: &str, config: Option<PathBuf>, mode: Mode) -> M
     }
 }
 
-fn write_one(dir: &Path, mut m: Manifest, files: Files) -> Result<PathBuf, PlanError> {
+/// Writes a bundle's files (not its manifest: [`write_all`] writes that
+/// once every file is on the disk); returns the bundle, its manifest and
+/// the files written.
+fn write_one(
+    dir: &Path,
+    mut m: Manifest,
+    files: Files,
+) -> Result<(PathBuf, Manifest, Vec<PathBuf>), PlanError> {
     private_dir(dir)?;
+    let mut paths = Vec::new();
     for (rel, content) in &files {
         let path = dir.join(rel);
         private_dir(&crate::fsutil::parent_dir(&path))?;
         put(&path, content)?;
         m.files.insert(rel.clone(), digest(content));
+        paths.push(path);
     }
     remove_stale(dir, &m)?;
     m.digest = m.compute_digest();
-    let json = serde_json::to_vec_pretty(&m).map_err(|e| PlanError::Other(e.to_string()))?;
-    put(&dir.join("bundle.json"), &json)?;
-    Ok(dir.to_path_buf())
+    Ok((dir.to_path_buf(), m, paths))
 }
 
 /// Removes files an earlier bundle had and this one does not (e.g. a key).
@@ -442,7 +518,8 @@ fn private_dir(dir: &Path) -> Result<(), PlanError> {
         .map_err(|e| PlanError::Other(format!("cannot make {}: {e}", dir.display())))
 }
 
-/// Writes a file atomically, 0600 from the start.
+/// Writes a file atomically, 0600 from the start (to the disk with the
+/// others: [`flush`]).
 fn put(path: &Path, content: &[u8]) -> Result<(), PlanError> {
     let dir = crate::fsutil::parent_dir(path);
     let fail =
@@ -454,7 +531,6 @@ fn put(path: &Path, content: &[u8]) -> Result<(), PlanError> {
         .tempfile_in(&dir)
         .map_err(fail)?;
     tmp.write_all(content).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
 }

@@ -13,7 +13,6 @@
 //! A second run reuses what the earlier bundles hold, so it changes nothing.
 
 use super::prior::Prior;
-use super::topology::Topology;
 use super::types::Leaves;
 use crate::es::requests;
 use crate::es::service_tokens::{self, KIBANA_SERVICE};
@@ -28,14 +27,52 @@ pub(super) struct Creds {
     pub calls: Vec<ApiCall>,
 }
 
-/// Makes (or reuses) the credential.
+/// The service token's `service_tokens` line and its bearer (token modes):
+/// the one from an earlier run while it still verifies, else a new one.
+/// Its hash is 10,000 rounds of PBKDF2, so the planner makes it on a thread
+/// of its own while the keys are being made ([`token_early`]).
+fn token(
+    a: &Answers,
+    earlier: Option<(String, Secret)>,
+) -> Result<Option<(String, Secret)>, PlanError> {
+    if a.mode.credential() != Credential::ServiceToken {
+        return Ok(None);
+    }
+    let name = &a.service_token.name;
+    if let Some(kept) = earlier.filter(|(line, bearer)| {
+        service_tokens::verify(line, bearer.expose()).is_some()
+            && line.starts_with(&format!("{KIBANA_SERVICE}/{name}:"))
+    }) {
+        return Ok(Some(kept));
+    }
+    let t = service_tokens::new_token(KIBANA_SERVICE, name).map_err(|m| PlanError::Answer {
+        key: "service_token.name".into(),
+        message: m,
+    })?;
+    Ok(Some((t.line, t.bearer)))
+}
+
+/// [`token`], started on a thread of its own; [`make`] takes the result.
+pub(super) struct EarlyToken(std::thread::JoinHandle<Result<Option<(String, Secret)>, PlanError>>);
+
+/// Starts [`token`] on a thread of its own.
+pub(super) fn token_early(a: &Answers, prior: &Prior) -> EarlyToken {
+    let (a, earlier) = (a.clone(), prior.token());
+    EarlyToken(std::thread::spawn(move || token(&a, earlier)))
+}
+
+/// Makes (or reuses) the credential; `token` is [`token_early`]'s.
 pub(super) fn make(
     a: &Answers,
-    _top: &Topology,
     reachable: bool,
     leaves: &Leaves,
     prior: &Prior,
+    token: EarlyToken,
 ) -> Result<Creds, PlanError> {
+    let token = token
+        .0
+        .join()
+        .map_err(|_| PlanError::Other("internal: the service token's thread failed".into()))??;
     let mut c = Creds {
         credential: None,
         token_line: None,
@@ -44,25 +81,9 @@ pub(super) fn make(
     };
     match a.mode.credential() {
         Credential::ServiceToken => {
-            let name = &a.service_token.name;
-            match prior.token().filter(|(line, bearer)| {
-                service_tokens::verify(line, bearer.expose()).is_some()
-                    && line.starts_with(&format!("{KIBANA_SERVICE}/{name}:"))
-            }) {
-                Some((line, bearer)) => {
-                    c.token_line = Some(line);
-                    c.credential = Some(bearer);
-                }
-                None => {
-                    let t = service_tokens::new_token(KIBANA_SERVICE, name).map_err(|m| {
-                        PlanError::Answer {
-                            key: "service_token.name".into(),
-                            message: m,
-                        }
-                    })?;
-                    c.token_line = Some(t.line);
-                    c.credential = Some(t.bearer);
-                }
+            if let Some((line, bearer)) = token {
+                c.token_line = Some(line);
+                c.credential = Some(bearer);
             }
         }
         Credential::Password => {

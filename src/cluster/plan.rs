@@ -14,7 +14,8 @@ use super::order;
 use super::topology::{Host, Product, Topology};
 use super::types::{CA_PASSWORD_FILE, ClusterPlan, HostPart, Leaves};
 use crate::pki::build::{LeafSpec, Usage};
-use crate::plan::answers::Generate;
+use crate::pki::key_pool::KeyPool;
+use crate::plan::answers::{CaSource, Generate};
 use crate::plan::certs::{self, CaKind};
 use crate::plan::{Answers, Cluster, Given, License, Mode, PlanError, Setup, facts, guide};
 use crate::secret::Secret;
@@ -31,22 +32,31 @@ pub struct Central<'a> {
     pub prior: Option<&'a Path>,
     /// Keys already being made ([`start_keys`], before detection): the
     /// planner takes them for the certificates it issues.
-    pub keys: std::cell::Cell<Option<issue::KeyPool>>,
+    pub keys: std::cell::Cell<Option<KeyPool>>,
 }
 
 /// Starts making the keys a first run will need, before anything else
 /// (detection, the cluster's answers): on a fresh bundle directory every
 /// certificate is new. None when earlier bundles are there (their keys are
 /// reused) or the hosts make their own keys.
-pub fn start_keys(a: &Answers, dir: Option<&Path>) -> Option<issue::KeyPool> {
+pub fn start_keys(a: &Answers, dir: Option<&Path>) -> Option<KeyPool> {
     let top = a.topology.as_ref()?;
     let earlier = dir.is_some_and(|d| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some()));
     if earlier || top.keys != super::topology::KeysAt::CaHolder {
         return None;
     }
     let https_on = a.server_certificate.generate != Generate::No;
-    let types = new_key_types(a, top, https_on, &super::prior::Prior::default());
-    Some(issue::KeyPool::start(types))
+    let mut types = new_key_types(a, top, https_on, &super::prior::Prior::default());
+    // Last: when detection finds a CA to use instead, it is not started yet.
+    types.extend(early_ca_key(a));
+    Some(KeyPool::start(types))
+}
+
+/// The key a new CA of esmtls's will need, when the answers let esmtls
+/// make one ([`start_keys`] makes it early; the planner forgoes it when
+/// detection finds a CA to use instead).
+fn early_ca_key(a: &Answers) -> Option<crate::pki::KeyType> {
+    matches!(a.ca.source, CaSource::New | CaSource::Auto).then_some(a.ca.key_type)
 }
 
 /// Builds the cluster plan.
@@ -77,10 +87,13 @@ pub fn build(
         Generate::Auto => !facts.http.enabled && !reachable,
     };
     let prior = super::prior::Prior::read(central.prior);
+    let token = super::credentials::token_early(a, &prior);
     // The hosts' new keys are made on every core while the CA is chosen (or made).
-    let pool = central.keys.take().or_else(|| {
+    let early = central.keys.take();
+    let early_ca = early.is_some().then(|| early_ca_key(a)).flatten();
+    let pool = early.or_else(|| {
         (top.keys == super::topology::KeysAt::CaHolder)
-            .then(|| issue::KeyPool::start(new_key_types(a, &top, https_on, &prior)))
+            .then(|| KeyPool::start(new_key_types(a, &top, https_on, &prior)))
     });
     let remembered = std::fs::read_to_string(central.ca_dir.join(CA_PASSWORD_FILE))
         .ok()
@@ -88,8 +101,20 @@ pub fn build(
     let external = external_ca(a, &top)?;
     let ca = match &external {
         Some(_) => None,
-        None => Some(certs::choose(a, &facts, &central.ca_dir, remembered)?),
+        None => Some(certs::choose(
+            a,
+            &facts,
+            &central.ca_dir,
+            remembered,
+            pool.as_ref(),
+        )?),
     };
+    let ca_made = ca
+        .as_ref()
+        .is_some_and(|c| c.kind == CaKind::Esmtls { new: true });
+    if let (Some(t), Some(p), false) = (early_ca, &pool, ca_made) {
+        p.forgo(t);
+    }
     let ca_der = match (&external, &ca) {
         (Some((der, _)), _) => der.clone(),
         (None, Some(c)) => c.material.cert_der.clone(),
@@ -114,8 +139,16 @@ pub fn build(
         ca: ca.as_ref().map(|c| &c.material),
         ca_der: &ca_der,
     };
-    let leaves = certificates(a, &top, &signer, https_on, &prior, central.prior, pool)?;
-    let creds = super::credentials::make(a, &top, reachable, &leaves, &prior)?;
+    let leaves = certificates(
+        a,
+        &top,
+        &signer,
+        https_on,
+        &prior,
+        central.prior,
+        pool.as_ref(),
+    )?;
+    let creds = super::credentials::make(a, reachable, &leaves, &prior, token)?;
     let mut hosts = Vec::new();
     for (product, h) in top.hosts() {
         let given = Given {
@@ -382,7 +415,7 @@ fn certificates(
     https_on: bool,
     prior: &super::prior::Prior,
     dir: Option<&Path>,
-    pool: Option<issue::KeyPool>,
+    pool: Option<&KeyPool>,
 ) -> Result<Leaves, PlanError> {
     let mut wanted: Vec<(bool, String, LeafSpec)> = Vec::new();
     if https_on {

@@ -193,8 +193,13 @@ fn validity(params: &mut CertificateParams, days: u32) -> Result<()> {
 
 /// Makes a self-signed CA.
 pub fn new_ca(spec: &CaSpec) -> Result<Issued> {
+    dn::parse_name(&spec.dn)?;
+    new_ca_with(spec, spec.key.generate()?)
+}
+
+/// Makes a self-signed CA with `key` (made beforehand, of `spec.key`'s type).
+pub fn new_ca_with(spec: &CaSpec, key: KeyPair) -> Result<Issued> {
     let dn = dn::parse_name(&spec.dn)?;
-    let key = spec.key.generate()?;
     let mut params = CertificateParams::default();
     params.distinguished_name = dn.to_rcgen()?;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);

@@ -21,6 +21,7 @@ pub mod build;
 pub mod csr;
 pub mod dn;
 pub mod inspect;
+pub mod key_pool;
 pub mod keys;
 pub mod load;
 pub mod names;

@@ -13,6 +13,7 @@ use super::PlanError;
 use super::answers::{Answers, CaSource};
 use super::facts::Facts;
 use crate::pki::build::{self, CaMaterial, CaSpec, LeafSpec, Usage};
+use crate::pki::key_pool::KeyPool;
 use crate::pki::{dn, inspect, load, pem as pemx, pkcs12};
 use crate::secret::Secret;
 
@@ -85,6 +86,7 @@ pub fn choose(
     facts: &Facts,
     es_dir: &Path,
     remembered: Option<Secret>,
+    keys: Option<&KeyPool>,
 ) -> Result<Ca, PlanError> {
     let esmtls_p12 = es_dir.join("certs/esmtls-ca.p12");
     let mut notes = Vec::new();
@@ -170,11 +172,15 @@ pub fn choose(
             notes,
         });
     }
-    let issued = build::new_ca(&CaSpec {
+    let spec = CaSpec {
         dn: a.ca.dn.clone(),
         days: a.ca.days,
         key: a.ca.key_type,
-    })?;
+    };
+    let issued = match keys {
+        Some(pool) => build::new_ca_with(&spec, pool.take(spec.key)?)?,
+        None => build::new_ca(&spec)?,
+    };
     let pw = random_password();
     let key_der = issued.key.serialize_der();
     let p12 = pkcs12::write_key(

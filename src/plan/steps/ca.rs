@@ -19,7 +19,7 @@ pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(),
     let (a, setup) = (ctx.a, ctx.setup);
     let store = super::super::secrets::open_for(setup, a.secrets.ca_password)?;
     let remembered = store.get(certs::CA_SECRET).ok().flatten();
-    let ca = certs::choose(a, &ctx.facts, &setup.es_config, remembered)?;
+    let ca = certs::choose(a, &ctx.facts, &setup.es_config, remembered, None)?;
     let first_cert_step = if ctx.server_needed { 0 } else { 1 };
     for n in &ca.notes {
         ctx.step(first_cert_step).notes.push(n.clone());
