@@ -51,6 +51,8 @@ pub enum Command {
     Renew(crate::commands::renew::RenewArgs),
     /// Check the whole setup (certificates, trust, SANs, role mapping, settings) and say how to fix each problem; exit 0 none, 1 warnings only, 2 errors.
     Doctor(crate::commands::doctor::DoctorArgs),
+    /// Example answers files: `esmtls answers example MODE|cluster` prints one, commented.
+    Answers(crate::commands::answers::AnswersArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions {
         /// The shell.

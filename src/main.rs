@@ -123,6 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             None => commands::plan::run_apply(a),
         },
         Some(Command::Csr(a)) => commands::cluster::run_csr(a),
+        Some(Command::Answers(a)) => commands::answers::run(a),
         Some(Command::Status(_) | Command::Doctor(_) | Command::Renew(_)) => {
             anyhow::bail!("internal: handled by run_code")
         }

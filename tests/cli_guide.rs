@@ -305,3 +305,31 @@ fn bogus_license_is_a_usage_error() {
         assert!(err.contains(l), "{l} missing in {err}");
     }
 }
+
+/// `esmtls guide` recommends a mode; `esmtls answers example MODE` gives its
+/// commented answers file, built into the binary (an operator has no
+/// `assets/`; that each parses is a unit test); an unknown name is a usage error.
+#[test]
+fn answers_example_prints_each_built_in_file() {
+    let d = tempfile::tempdir().unwrap();
+    for mode in [
+        "token",
+        "password",
+        "mtls-token",
+        "mtls-password",
+        "pki",
+        "cluster",
+    ] {
+        let text = ok(run(esmtls(d.path()).args(["answers", "example", mode])));
+        let want = std::fs::read_to_string(format!(
+            "{}/assets/answers/{mode}.yml",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        assert_eq!(text, want, "{mode}");
+    }
+    let o = run(esmtls(d.path()).args(["answers", "example", "mtls"]));
+    assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
+    assert!(stderr(&o).contains("mtls-token"), "{}", stderr(&o));
+    assert!(listing(d.path()).is_empty(), "{:?}", listing(d.path()));
+}

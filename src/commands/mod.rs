@@ -1,6 +1,7 @@
 //! Subcommand implementations: each parses nothing and decides nothing that
 //! the core could; it calls `esmtls::…` and prints.
 
+pub mod answers;
 pub mod cert;
 pub mod cluster;
 pub mod cluster_calls;
