@@ -109,7 +109,7 @@ pub const QUIT_Q: &str = "Quit? Your answers on these screens would be lost.";
 /// The help overlay title.
 pub const HELP_TITLE: &str = "Keys";
 /// Without a terminal.
-pub const NO_TTY: &str = "the wizard needs a terminal (stdin and stdout must be a TTY); without one, use `esmtls plan --answers FILE` to review and `esmtls apply --answers FILE --yes` to apply (see assets/answers/ for examples)";
+pub const NO_TTY: &str = "the wizard needs a terminal (stdin and stdout must be a TTY); without one, use `esmtls plan --answers FILE` to review and `esmtls apply --answers FILE --yes` to apply (`esmtls answers example MODE` prints an answers file to start from)";
 /// After a second Ctrl-C during apply.
 pub fn interrupted(journal: &str) -> String {
     format!(
