@@ -19,7 +19,7 @@ use super::cas::{CaChoice, Cas};
 use super::material::{KeyChain, Loaded, load_all};
 use super::reissue::reissue;
 use super::sources::{Form, Role, Side};
-use super::{Context, LifecycleError, Result, days_until};
+use super::{Context, LifecycleError, Result, parse_time};
 use crate::fsutil::{Existing, MODE_PUBLIC, MODE_SECRET, Outcome, WriteBatch};
 use crate::pki::inspect::cert_info;
 use crate::pki::{pem, pkcs12};
@@ -270,8 +270,9 @@ fn write_files(
 
 /// The old lifetime in days, or [`DEFAULT_DAYS`] when it is not longer than the window.
 fn lifetime(not_before: &str, not_after: &str, within: i64) -> u32 {
-    let life = match (days_until(not_before), days_until(not_after)) {
-        (Some(a), Some(b)) => b - a,
+    // Rounded to the nearest day: esmtls starts validity five minutes early.
+    let life = match (parse_time(not_before), parse_time(not_after)) {
+        (Some(a), Some(b)) => ((b - a).whole_seconds() + 43_200).div_euclid(86_400),
         _ => 0,
     };
     if life > within && life <= 36500 {
