@@ -10,6 +10,7 @@
 //! fixes never suggest lowering `verificationMode` or `verification_mode`;
 //! nothing here writes or prints a secret.
 
+mod expiry;
 mod files;
 mod nodes;
 
@@ -100,11 +101,22 @@ pub(crate) fn leaf_of(loaded: &[Loaded], role: Role) -> Option<(&Loaded, &Vec<Ve
         })
 }
 
-/// Every offline check, errors first.
+/// The warning window of `doctor` and `status` when none is given, in days.
+pub const DEFAULT_WARN_DAYS: i64 = 30;
+
+/// Every offline check, errors first, with the default warning window (the
+/// wizard's "Check my setup").
 pub fn offline(ctx: &Context) -> Vec<Finding> {
+    offline_within(ctx, DEFAULT_WARN_DAYS)
+}
+
+/// Every offline check, errors first; a certificate that expires within
+/// `warn_days` is a finding (`esmtls doctor --warn-days`).
+pub fn offline_within(ctx: &Context, warn_days: i64) -> Vec<Finding> {
     let loaded = load_all(ctx);
     let mut out = Vec::new();
     files::check(&loaded, &mut out);
+    expiry::check(ctx, &loaded, warn_days, &mut out);
     trust::check(ctx, &loaded, &mut out);
     settings::check(ctx, &loaded, &mut out);
     validate(ctx, &mut out);
