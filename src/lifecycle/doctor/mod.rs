@@ -119,13 +119,28 @@ pub fn offline_within(ctx: &Context, warn_days: i64) -> Vec<Finding> {
     expiry::check(ctx, &loaded, warn_days, &mut out);
     trust::check(ctx, &loaded, &mut out);
     settings::check(ctx, &loaded, &mut out);
-    validate(ctx, &mut out);
+    let missing: Vec<String> = loaded
+        .iter()
+        .filter(|l| l.error.is_some() && !l.source.path.exists())
+        .map(|l| l.source.path.display().to_string())
+        .collect();
+    validate(ctx, &missing, &mut out);
+    // One problem, one finding: a file named by two settings is checked twice.
+    let mut seen = Vec::new();
+    out.retain(|f| {
+        let key = (f.check, f.file.clone(), f.message.clone());
+        let new = !seen.contains(&key);
+        seen.push(key);
+        new
+    });
     out.sort_by_key(|f| f.severity);
     out
 }
 
-/// The yml rules of [`yaml::validate`], as findings.
-fn validate(ctx: &Context, out: &mut Vec<Finding>) {
+/// The yml rules of [`yaml::validate`], as findings; a file in `missing` is
+/// already one finding (`unreadable`), so the rule saying it does not exist
+/// is not repeated.
+fn validate(ctx: &Context, missing: &[String], out: &mut Vec<Finding>) {
     let es = ctx
         .detected
         .es
@@ -150,6 +165,9 @@ fn validate(ctx: &Context, out: &mut Vec<Finding>) {
     };
     for f in yaml::validate(&target) {
         let m = f.message.as_str();
+        if m.contains("does not exist") && missing.iter().any(|p| m.contains(p.as_str())) {
+            continue;
+        }
         let check = if m.contains("cannot be specified")
             || m.contains("cannot use")
             || m.contains("cannot be used together")
