@@ -141,7 +141,7 @@ pub fn plan(ctx: &Context, opts: &RenewOptions) -> Result<RenewPlan> {
         });
     }
     if let Some(d) = opts.days {
-        crate::pki::build::check_days(d)?;
+        crate::pki::build::check_days(d).map_err(|e| e.about("--days"))?;
     }
     let extra = added_sans(opts)?;
     let mut seen: Vec<(PathBuf, Option<String>)> = Vec::new();
