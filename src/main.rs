@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn input_errors_are_one_line_and_unexpected_ones_keep_their_chain() {
-        let e = anyhow::anyhow!("subject alternative name '${IP_ADDR}' is not valid")
+        let e = anyhow::anyhow!("subject alternative name '${{IP_ADDR}}' is not valid")
             .context("planning from a.yml");
         assert_eq!(
             message(&e, code_of(&e)),

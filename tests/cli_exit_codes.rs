@@ -179,8 +179,14 @@ fn an_error_of_input_is_one_line_naming_the_key_and_writes_nothing() {
         assert_eq!(err.lines().count(), 1, "{sub}: one line: {err}");
         assert!(err.starts_with("error: "), "{err}");
         assert!(err.contains("`kibana.hosts`"), "{err}");
-        assert!(err.contains("'${IP_ADDR}' is not a valid DNS name"), "{err}");
-        assert!(!err.contains("Caused by") && !err.contains("--dns"), "{err}");
+        assert!(
+            err.contains("'${IP_ADDR}' is not a valid DNS name"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("Caused by") && !err.contains("--dns"),
+            "{err}"
+        );
     }
     assert_eq!(before(&env), was, "nothing was written");
 }

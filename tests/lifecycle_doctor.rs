@@ -395,8 +395,9 @@ fn an_expired_kibana_client_certificate_is_an_error_with_the_renew_command() {
         rcgen::ExtendedKeyUsagePurpose::ClientAuth,
         2,
     );
-    let der = esmtls::pki::pem::certificates(&esmtls::pki::pem::parse_all(crt.as_bytes(), "c").unwrap())
-        .remove(0);
+    let der =
+        esmtls::pki::pem::certificates(&esmtls::pki::pem::parse_all(crt.as_bytes(), "c").unwrap())
+            .remove(0);
     let key_der = rcgen::KeyPair::from_pem(&key).unwrap().serialize_der();
     c.keys[0].chain = vec![der, other.cert_der.clone()];
     c.keys[0].key_pkcs8 = key_der;
@@ -415,7 +416,10 @@ fn an_expired_kibana_client_certificate_is_an_error_with_the_renew_command() {
     );
     let fix = e["fix"].as_str().unwrap();
     assert!(
-        fix.contains(&format!("`esmtls renew --only {} --es-config", p12.display())),
+        fix.contains(&format!(
+            "`esmtls renew --only {} --es-config",
+            p12.display()
+        )),
         "{fix}"
     );
 }
@@ -462,9 +466,12 @@ fn host_not_in_sans_gives_the_command_into_the_auto_configured_http_p12() {
     assert!(o.status.success(), "{}", common::stderr(&o));
     assert!(!common::stdout(&o).contains(&es_p12_password(&env)));
     let (_, f) = findings(&env, &[]);
-    assert!(!f.iter().any(|f| f["check"] == "hosts-not-in-san"), "{f:#?}");
-    let c = esmtls::pki::pkcs12::read(&fs::read(&p12).unwrap(), &es_p12_password(&env), "p12")
-        .unwrap();
+    assert!(
+        !f.iter().any(|f| f["check"] == "hosts-not-in-san"),
+        "{f:#?}"
+    );
+    let c =
+        esmtls::pki::pkcs12::read(&fs::read(&p12).unwrap(), &es_p12_password(&env), "p12").unwrap();
     let aliases: Vec<&str> = c.keys.iter().map(|k| k.alias.as_str()).collect();
     assert!(aliases.contains(&"http_ca"), "{aliases:?}");
 }
@@ -490,7 +497,10 @@ fn kibana_not_trusting_es_names_the_ca_file_that_is_there() {
         fix.starts_with(&format!("add {} ", http_ca.display())),
         "{fix}"
     );
-    assert!(fix.contains("elasticsearch.ssl.certificateAuthorities"), "{fix}");
+    assert!(
+        fix.contains("elasticsearch.ssl.certificateAuthorities"),
+        "{fix}"
+    );
 }
 
 #[test]

@@ -261,7 +261,11 @@ mod tests {
             let b = cert_info(&new).unwrap();
             assert_eq!(
                 b.sans,
-                ["DNS:kibana.example.com", "IP:10.0.0.5", "DNS:es01.example.com"],
+                [
+                    "DNS:kibana.example.com",
+                    "IP:10.0.0.5",
+                    "DNS:es01.example.com"
+                ],
                 "an added name once, after the old ones"
             );
         }
@@ -270,6 +274,9 @@ mod tests {
     #[test]
     fn added_sans_are_checked() {
         let e = parse_san("${IP_ADDR}").unwrap_err();
-        assert!(e.contains("not a valid DNS name") && !e.contains("--"), "{e}");
+        assert!(
+            e.contains("not a valid DNS name") && !e.contains("--"),
+            "{e}"
+        );
     }
 }

@@ -61,13 +61,24 @@ pub(super) fn check(ctx: &Context, loaded: &[Loaded], warn_days: i64, out: &mut 
                 renew_command(ctx, Some(&e.file), d, false)
             )
         };
-        out.push(Finding::new(severity, check, Some(e.file.clone()), message, fix));
+        out.push(Finding::new(
+            severity,
+            check,
+            Some(e.file.clone()),
+            message,
+            fix,
+        ));
     }
 }
 
 /// The `esmtls renew` command for `file` (every file when None) of this
 /// setup, with `--within` when `days` is beyond renew's default window.
-pub(super) fn renew_command(ctx: &Context, file: Option<&Path>, days: i64, dry_run: bool) -> String {
+pub(super) fn renew_command(
+    ctx: &Context,
+    file: Option<&Path>,
+    days: i64,
+    dry_run: bool,
+) -> String {
     let mut argv: Vec<String> = vec!["esmtls".into(), "renew".into()];
     if let Some(f) = file {
         argv.push("--only".into());

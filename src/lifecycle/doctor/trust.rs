@@ -111,7 +111,11 @@ fn kibana_trusts_es(ctx: &Context, loaded: &[Loaded], out: &mut Vec<Finding>) {
     if let Some((_, c)) = kb_leaf {
         anchors.extend(c.iter().skip(1).cloned());
     }
-    let ca_file = ctx.detected.es.as_ref().and_then(|es| es_ca_file(es, chain));
+    let ca_file = ctx
+        .detected
+        .es
+        .as_ref()
+        .and_then(|es| es_ca_file(es, chain));
     let missing = unreadable(loaded, Role::KibanaEsTrust);
     if let Some(ca) = &ca_file {
         // The one finding of a missing CA file says what belongs in it.
