@@ -50,8 +50,9 @@ Exit codes:
 pub const DOCTOR_HELP: &str = "\
 Exit codes:
   0    no finding
-  1    warnings only
-  2    at least one error (the connection fails, or a product refuses to start)
+  1    warnings only (e.g. a certificate expires within --warn-days)
+  2    at least one error (the connection fails, a certificate is expired,
+       or a product refuses to start)
   3    error: the setup cannot be read (`error: …` on stderr)
   64   usage error";
 

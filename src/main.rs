@@ -3,7 +3,7 @@
 //! Exit codes ([`exit`] holds them): 0 success (a closed stdout pipe counts as
 //! success); 1 and 2 are `status`'s and `doctor`'s results (1 attention:
 //! expiring soon, doctor warnings only; 2 expired or broken, doctor errors);
-//! 3 the operator's input or setup is wrong (`error: …` on stderr); 4 another
+//! 3 the operator's input or setup is wrong (`error: …`, one line, on stderr); 4 another
 //! esmtls is changing this setup right now; 64 a usage error clap refused
 //! (EX_USAGE; `--help` and `--version` exit 0); 70 something unexpected (a bug
 //! or the crypto library); 130 stopped by the operator (Ctrl-C, SIGTERM), as a
@@ -49,14 +49,41 @@ fn main() -> ExitCode {
             if e.chain().any(broken_pipe) {
                 return ExitCode::from(exit::OK);
             }
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "error: {e}");
-            for cause in e.chain().skip(1) {
-                let _ = writeln!(err, "  Caused by: {cause}");
-            }
-            ExitCode::from(code_of(&e))
+            let code = code_of(&e);
+            let _ = write!(std::io::stderr().lock(), "{}", message(&e, code));
+            ExitCode::from(code)
         }
     }
+}
+
+/// What `main` prints for an error that exits `code`. An error of the
+/// operator's input or setup (and a busy setup, a stop) is one line,
+/// `error: what: why`, its causes joined in: the operator reads one sentence
+/// that names the file, setting or key and what to do. Only an unexpected
+/// error (a bug, the crypto library) keeps its `Caused by:` chain, for the
+/// report.
+fn message(e: &anyhow::Error, code: u8) -> String {
+    if code == exit::UNEXPECTED {
+        let mut s = format!("error: {e}\n");
+        for cause in e.chain().skip(1) {
+            s.push_str(&format!("  Caused by: {cause}\n"));
+        }
+        return s;
+    }
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        // A context that repeats its cause's words adds nothing.
+        if line.contains(text.trim()) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(text.trim());
+    }
+    let line: Vec<&str> = line.split_whitespace().collect();
+    format!("error: {}\n", line.join(" "))
 }
 
 /// The exit code for an error, by what it is; anything not recognised is the
@@ -186,6 +213,24 @@ mod tests {
         };
         let e = anyhow::Error::new(crypto).context("issuing kibana-client.p12");
         assert_eq!(code_of(&e), exit::UNEXPECTED);
+    }
+
+    #[test]
+    fn input_errors_are_one_line_and_unexpected_ones_keep_their_chain() {
+        let e = anyhow::anyhow!("subject alternative name '${{IP_ADDR}}' is not valid")
+            .context("planning from a.yml");
+        assert_eq!(
+            message(&e, code_of(&e)),
+            "error: planning from a.yml: subject alternative name '${IP_ADDR}' is not valid\n"
+        );
+        let crypto = esmtls::pki::PkiError::Crypto {
+            what: "signing",
+            reason: "bad".into(),
+        };
+        let e = anyhow::Error::new(crypto).context("issuing kibana-client.p12");
+        let m = message(&e, code_of(&e));
+        assert_eq!(m.lines().count(), 2, "{m}");
+        assert!(m.contains("\n  Caused by: signing failed: bad"), "{m}");
     }
 
     #[test]

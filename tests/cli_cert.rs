@@ -125,7 +125,7 @@ fn issue_pem_pair_and_p12_layout() {
     assert_eq!(leaf["subject_rfc2253"], "CN=kibana,OU=ops,O=Example");
     assert_eq!(leaf["issuer"], "CN=Test CA, O=Example");
     assert_eq!(leaf["eku"], serde_json::json!(["clientAuth"]));
-    assert_eq!(leaf["days_left"], 29);
+    assert_eq!(leaf["days_left"], 30, "issued for 30 days: 30 left");
     assert_eq!(r[0]["entries"][1]["certificate"]["is_ca"], true);
 
     ok(run(esmtls(p).args([

@@ -144,3 +144,49 @@ fn status_and_doctor_results_stay_0_1_2_and_their_errors_exit_3() {
         assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn an_error_of_input_is_one_line_naming_the_key_and_writes_nothing() {
+    let env = seed();
+    let before = |env: &Env| {
+        let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
+        for dir in [&env.es, &env.kb] {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_file() {
+                    files.push((p.clone(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let was = before(&env);
+    let a = env.root.join("answers.yml");
+    std::fs::write(
+        &a,
+        "mode: token\nkibana:\n  hosts: [\"https://${IP_ADDR}:9200\"]\nserver_certificate:\n  generate: yes\n",
+    )
+    .unwrap();
+    for sub in ["plan", "apply"] {
+        let mut args = vec![sub, "--answers", a.to_str().unwrap()];
+        if sub == "apply" {
+            args.push("--yes");
+        }
+        let o = run(&mut cmd(&env, &args));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{sub}: {err}");
+        assert_eq!(err.lines().count(), 1, "{sub}: one line: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(err.contains("`kibana.hosts`"), "{err}");
+        assert!(
+            err.contains("'${IP_ADDR}' is not a valid DNS name"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("Caused by") && !err.contains("--dns"),
+            "{err}"
+        );
+    }
+    assert_eq!(before(&env), was, "nothing was written");
+}

@@ -308,3 +308,225 @@ fn foreign_owner() {
     std::os::unix::fs::chown(&p, Some(4242), Some(4242)).unwrap();
     reports(&env, "ownership");
 }
+
+/// The findings of `doctor --offline --json` (with `extra` arguments) and its exit code.
+fn findings(env: &Env, extra: &[&str]) -> (i32, Vec<serde_json::Value>) {
+    let mut args = vec!["doctor", "--offline", "--json"];
+    args.extend(extra);
+    let (rc, v) = json(env, &args);
+    (rc, v["findings"].as_array().unwrap().clone())
+}
+
+/// The one finding of check `id`.
+#[track_caller]
+fn the(findings: &[serde_json::Value], id: &str) -> serde_json::Value {
+    let of: Vec<_> = findings.iter().filter(|f| f["check"] == id).collect();
+    assert_eq!(of.len(), 1, "{id}: {findings:#?}");
+    of[0].clone()
+}
+
+/// Runs the command between the first pair of backticks of a fix (plus
+/// `extra`), as the operator would paste it.
+#[track_caller]
+fn run_fix(env: &Env, fix: &str, extra: &[&str]) -> std::process::Output {
+    let cmdline = fix.split('`').nth(1).unwrap_or_else(|| panic!("{fix}"));
+    let argv = shlex::split(cmdline).unwrap();
+    assert_eq!(argv[0], "esmtls", "{cmdline}");
+    let mut c = common::esmtls(&env.root);
+    c.env("ESMTLS_SECRET_STORE", "file")
+        .args(&argv[1..])
+        .args(extra);
+    common::run(&mut c)
+}
+
+#[test]
+fn a_kibana_client_certificate_near_expiry_is_a_warning_with_the_renew_command() {
+    let env = healthy("client_certificate:\n  days: 3\n");
+    let (rc, f) = findings(&env, &[]);
+    assert_eq!(rc, 1, "a warning, as status says 1: {f:#?}");
+    assert_eq!(code(&common::run(&mut cmd(&env, &["status"]))), 1);
+    let e = the(&f, "expiring");
+    assert_eq!(e["severity"], "warning");
+    let p12 = env.kb.join("certs/kibana-client.p12");
+    assert_eq!(e["file"], p12.to_str().unwrap());
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("CN=kibana-client (kibana-client) expires in 3 day(s)"),
+        "{e}"
+    );
+    let fix = e["fix"].as_str().unwrap();
+    let want = format!(
+        "`esmtls renew --only {} --es-config {} --kibana-config {}`",
+        p12.display(),
+        env.es.display(),
+        env.kb.display()
+    );
+    assert!(fix.contains(&want), "{fix}\nwant {want}");
+    // The command does it: afterwards nothing is reported.
+    let o = run_fix(&env, fix, &["--yes"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let (rc, f) = findings(&env, &[]);
+    assert_eq!((rc, f.len()), (0, 0), "{f:#?}");
+    // The human form says the same, and "No problem found." only when true.
+    let env = healthy("client_certificate:\n  days: 3\n");
+    let o = common::run(&mut cmd(&env, &["doctor", "--offline"]));
+    assert_eq!(code(&o), 1);
+    assert!(common::stdout(&o).contains("warning[expiring]"));
+    assert!(!common::stderr(&o).contains("No problem found."));
+    // Outside a narrower window it is no finding.
+    let (rc, _) = findings(&env, &["--warn-days", "2"]);
+    assert_eq!(rc, 0);
+}
+
+#[test]
+fn an_expired_kibana_client_certificate_is_an_error_with_the_renew_command() {
+    let env = healthy("");
+    let p12 = env.kb.join("certs/kibana-client.p12");
+    // The same file, its leaf replaced by one that expired 2 days ago.
+    let pw = kb_p12_password(&env);
+    let mut c = esmtls::pki::pkcs12::read(&fs::read(&p12).unwrap(), &pw, "p12").unwrap();
+    let other = lifecycle_support::ca("CN=Old CA");
+    let (crt, key) = expired_leaf(
+        &other,
+        "kibana-client",
+        &[],
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        2,
+    );
+    let der =
+        esmtls::pki::pem::certificates(&esmtls::pki::pem::parse_all(crt.as_bytes(), "c").unwrap())
+            .remove(0);
+    let key_der = rcgen::KeyPair::from_pem(&key).unwrap().serialize_der();
+    c.keys[0].chain = vec![der, other.cert_der.clone()];
+    c.keys[0].key_pkcs8 = key_der;
+    fs::write(&p12, esmtls::pki::pkcs12::write(&c, &pw).unwrap()).unwrap();
+    let (rc, f) = findings(&env, &[]);
+    assert_eq!(rc, 2, "{f:#?}");
+    assert_eq!(code(&common::run(&mut cmd(&env, &["status"]))), 2);
+    let e = the(&f, "expired");
+    assert_eq!(e["severity"], "error");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired 2 day(s) ago"),
+        "{e}"
+    );
+    let fix = e["fix"].as_str().unwrap();
+    assert!(
+        fix.contains(&format!(
+            "`esmtls renew --only {} --es-config",
+            p12.display()
+        )),
+        "{fix}"
+    );
+}
+
+/// An auto-configured Elasticsearch (`certs/http.p12` with its `http_ca`
+/// entry, `certs/http_ca.crt`) and Kibana after its enrollment.
+fn autoconfigured() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let (es, kb) = common::setups::autoconfigured_dirs(&root);
+    Env {
+        _tmp: tmp,
+        root,
+        es,
+        kb,
+    }
+}
+
+#[test]
+fn host_not_in_sans_gives_the_command_into_the_auto_configured_http_p12() {
+    let env = autoconfigured();
+    replace(
+        &env.kb.join("kibana.yml"),
+        "https://127.0.0.1:9200",
+        "https://es01.example.com:9200",
+    );
+    let (_, f) = findings(&env, &[]);
+    let e = the(&f, "hosts-not-in-san");
+    let fix = e["fix"].as_str().unwrap();
+    let p12 = env.es.join("certs/http.p12");
+    let want = format!(
+        "`esmtls renew --only {} --add-san es01.example.com --es-config {} --kibana-config {}`",
+        p12.display(),
+        env.es.display(),
+        env.kb.display()
+    );
+    assert!(fix.contains(&want), "{fix}\nwant {want}");
+    // Where the password comes from is named; the password is not.
+    let setting = "xpack.security.http.ssl.keystore.secure_password";
+    assert!(fix.contains(setting), "{fix}");
+    assert!(!fix.contains(&es_p12_password(&env)), "{fix}");
+    // Pasted, it re-issues into http.p12, keeps the http_ca entry and the password.
+    let o = run_fix(&env, fix, &["--yes"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert!(!common::stdout(&o).contains(&es_p12_password(&env)));
+    let (_, f) = findings(&env, &[]);
+    assert!(
+        !f.iter().any(|f| f["check"] == "hosts-not-in-san"),
+        "{f:#?}"
+    );
+    let c =
+        esmtls::pki::pkcs12::read(&fs::read(&p12).unwrap(), &es_p12_password(&env), "p12").unwrap();
+    let aliases: Vec<&str> = c.keys.iter().map(|k| k.alias.as_str()).collect();
+    assert!(aliases.contains(&"http_ca"), "{aliases:?}");
+}
+
+#[test]
+fn kibana_not_trusting_es_names_the_ca_file_that_is_there() {
+    let env = autoconfigured();
+    let other = ca("CN=Unrelated CA");
+    let kb_ca = fs::read_dir(env.kb.parent().unwrap().join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "crt"))
+        .unwrap();
+    fs::write(&kb_ca, esmtls::pki::pem::cert(&other.cert_der)).unwrap();
+    let (rc, f) = findings(&env, &[]);
+    assert_eq!(rc, 2);
+    let fix = the(&f, "kibana-trusts-es")["fix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let http_ca = env.es.join("certs/http_ca.crt");
+    assert!(
+        fix.starts_with(&format!("add {} ", http_ca.display())),
+        "{fix}"
+    );
+    assert!(
+        fix.contains("elasticsearch.ssl.certificateAuthorities"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn a_missing_ca_file_is_one_finding() {
+    let env = autoconfigured();
+    let kb_ca = fs::read_dir(env.kb.parent().unwrap().join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "crt"))
+        .unwrap();
+    fs::remove_file(&kb_ca).unwrap();
+    let (rc, f) = findings(&env, &[]);
+    assert_eq!(rc, 2);
+    // Every finding about the file, or about trusting Elasticsearch (the
+    // fixture has warnings of its own: files of mode 644, a token in the yml).
+    let name = kb_ca.display().to_string();
+    let f: Vec<_> = f
+        .into_iter()
+        .filter(|f| f.to_string().contains(&name) || f["check"] == "kibana-trusts-es")
+        .collect();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let e = the(&f, "unreadable");
+    assert_eq!(e["file"], kb_ca.to_str().unwrap());
+    let fix = e["fix"].as_str().unwrap();
+    assert!(
+        fix.contains(&env.es.join("certs/http_ca.crt").display().to_string()),
+        "{fix}"
+    );
+}

@@ -117,3 +117,25 @@ fn wrong_password_is_exit_2_and_names_the_setting() {
     );
     assert!(!problem.contains("changeme"));
 }
+
+#[test]
+fn the_ca_in_kibanas_client_file_is_labelled_as_its_ca_and_days_count_as_issued() {
+    let env = healthy("client_certificate:\n  days: 3\n");
+    let (rc, v) = json(&env, &["status", "--json"]);
+    assert_eq!(rc, 1, "{v}");
+    let in_p12: Vec<&serde_json::Value> = v["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["file"].as_str().unwrap().ends_with("kibana-client.p12"))
+        .collect();
+    let client = in_p12.iter().find(|c| c["is_ca"] == false).unwrap();
+    let ca = in_p12.iter().find(|c| c["is_ca"] == true).unwrap();
+    assert_eq!(client["role"], "kibana-client");
+    assert_eq!(ca["role"], "kibana-client-ca", "{ca}");
+    // Issued now for 3 days: 3 days left, not 2.
+    assert_eq!(client["days_left"], 3, "{client}");
+    assert_eq!(client["problems"][0], "expires in 3 day(s)");
+    let table = stdout(&run(&mut cmd(&env, &["status"])));
+    assert!(table.contains("kibana-client-ca"), "{table}");
+}

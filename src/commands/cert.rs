@@ -232,7 +232,7 @@ fn new_password(args: &NewPasswordArgs, pem_out: bool, what: &str) -> Result<Opt
 }
 
 fn ca(a: CaArgs, quiet: bool) -> Result<()> {
-    pki::build::check_days(a.days)?;
+    pki::build::check_days(a.days).map_err(|e| e.about("--days"))?;
     pki::dn::parse_name(&a.dn).map_err(|e| e.about("--dn"))?;
     let key_file = if a.pem {
         Some(key_path(&a.out, &a.key_out)?)
@@ -312,7 +312,7 @@ fn precheck(batch: &WriteBatch) -> Result<()> {
 }
 
 fn issue(a: IssueArgs, quiet: bool) -> Result<()> {
-    pki::build::check_days(a.days)?;
+    pki::build::check_days(a.days).map_err(|e| e.about("--days"))?;
     let (_, cn) = pki::build::leaf_dn(&a.name).map_err(|e| e.about("--name"))?;
     for d in &a.dns {
         pki::build::check_dns_name(d.trim(), "--ip")

@@ -26,6 +26,15 @@ pub struct DoctorArgs {
     /// Only the offline checks.
     #[arg(long)]
     pub offline: bool,
+    /// Report certificates that expire within N days (a warning; expired ones are errors).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = doctor::DEFAULT_WARN_DAYS,
+        allow_negative_numbers = true,
+        value_parser = crate::cli::days_ahead,
+    )]
+    pub warn_days: i64,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -49,7 +58,7 @@ pub fn run(args: DoctorArgs) -> Result<u8> {
         })
         .into_iter()
         .collect();
-    findings.extend(doctor::offline(&ctx));
+    findings.extend(doctor::offline_within(&ctx, args.warn_days));
     let mut notes = Vec::new();
     if !args.offline {
         let opts = OnlineOptions {

@@ -33,6 +33,9 @@ pub struct RenewArgs {
     /// Renew only this file (a path, or a file name such as kibana-client.p12).
     #[arg(long, value_name = "FILE")]
     pub only: Option<PathBuf>,
+    /// Add this host name or IP address to the SANs of the --only file's certificate, and re-issue it whatever its expiry (comma-separated, repeatable).
+    #[arg(long, value_name = "HOST", value_delimiter = ',', requires = "only")]
+    pub add_san: Vec<String>,
     /// Validity of the new certificates in days (default: the old certificate's lifetime).
     #[arg(
         long,
@@ -107,6 +110,7 @@ pub fn run(args: RenewArgs) -> Result<()> {
         only: args.only.iter().cloned().collect(),
         days: args.days,
         ca,
+        add_sans: args.add_san.clone(),
     };
     let plan = renew::plan(&ctx, &opts)?;
     let mut out = std::io::stdout().lock();

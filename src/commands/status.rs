@@ -26,7 +26,7 @@ pub struct StatusArgs {
     #[arg(
         long,
         value_name = "N",
-        default_value_t = 30,
+        default_value_t = esmtls::lifecycle::doctor::DEFAULT_WARN_DAYS,
         allow_negative_numbers = true,
         value_parser = crate::cli::days_ahead,
     )]

@@ -35,10 +35,12 @@ impl Inventory {
             let mut broken = false;
             match days {
                 Some(d) if d < 0 => {
-                    problems.push(format!("expired {} day(s) ago", -d));
+                    problems.push(crate::pki::inspect::days_left_words(d));
                     broken = true;
                 }
-                Some(d) if d <= self.warn_days => problems.push(format!("expires in {d} day(s)")),
+                Some(d) if d <= self.warn_days => {
+                    problems.push(crate::pki::inspect::days_left_words(d))
+                }
                 Some(_) => {}
                 None => problems.push(format!(
                     "the node reports an unreadable expiry '{}'",

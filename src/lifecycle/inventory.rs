@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::Context;
 use super::material::{Loaded, key_matches, load_all};
 use super::sources::{Role, Side};
-use crate::pki::inspect::cert_info;
+use crate::pki::inspect::{cert_info, days_left_words};
 
 /// One certificate (or one file that could not be read).
 #[derive(Debug, Clone, Serialize)]
@@ -169,15 +169,16 @@ fn describe(l: &Loaded, alias: Option<String>, der: &[u8], warn_days: i64) -> Ce
             e.not_after = i.not_after;
             e.days_left = Some(i.days_left);
             e.is_ca = i.is_ca;
+            if i.is_ca {
+                e.role = e.role.of_ca();
+            }
             e.sha256 = i.sha256;
             e.serial = i.serial;
             if i.days_left < 0 {
-                e.problems
-                    .push(format!("expired {} day(s) ago", -i.days_left));
+                e.problems.push(days_left_words(i.days_left));
                 e.broken = true;
             } else if i.days_left <= warn_days {
-                e.problems
-                    .push(format!("expires in {} day(s)", i.days_left));
+                e.problems.push(days_left_words(i.days_left));
             }
         }
         Err(err) => {

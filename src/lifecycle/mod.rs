@@ -107,9 +107,13 @@ impl Context {
     }
 }
 
-/// Days until `not_after` (negative when in the past), from an RFC 3339 or
-/// ISO 8601 date such as `2027-11-23T12:00:00.000Z`; None when unparsable.
-pub fn days_until(date: &str) -> Option<i64> {
+/// A date as Elasticsearch and esmtls print them: RFC 3339
+/// (`2027-11-23T12:00:00.000Z`), or a bare `2027-11-23` (midnight UTC).
+pub fn parse_time(date: &str) -> Option<time::OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(date, &Rfc3339) {
+        return Some(t);
+    }
     let d = date.get(..10)?;
     let mut parts = d.split('-');
     let y: i32 = parts.next()?.parse().ok()?;
@@ -117,8 +121,17 @@ pub fn days_until(date: &str) -> Option<i64> {
     let day: u8 = parts.next()?.parse().ok()?;
     let month = time::Month::try_from(m).ok()?;
     let date = time::Date::from_calendar_date(y, month, day).ok()?;
-    let today = time::OffsetDateTime::now_utc().date();
-    Some((date - today).whole_days())
+    Some(date.midnight().assume_utc())
+}
+
+/// Days until `date` (negative when in the past), counted by
+/// [`crate::pki::inspect::days_left`]; None when unparsable.
+pub fn days_until(date: &str) -> Option<i64> {
+    let t = parse_time(date)?;
+    Some(crate::pki::inspect::days_left(
+        t,
+        time::OffsetDateTime::now_utc(),
+    ))
 }
 
 #[cfg(test)]
@@ -130,5 +143,10 @@ mod tests {
         assert!(days_until("2999-01-01T00:00:00.000Z").unwrap() > 300_000);
         assert!(days_until("2000-01-01T00:00:00Z").unwrap() < 0);
         assert_eq!(days_until("garbage"), None);
+        let in3 = time::OffsetDateTime::now_utc() + time::Duration::days(3);
+        let text = in3
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        assert_eq!(days_until(&text), Some(3), "{text}");
     }
 }

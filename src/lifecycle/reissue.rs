@@ -38,6 +38,31 @@ pub fn key_type_of(der: &[u8]) -> Result<KeyType, String> {
 
 /// A successor of `old` valid for `days`, signed by `ca`.
 pub fn reissue(old: &[u8], ca: &CaMaterial, days: u32) -> Result<(Vec<u8>, KeyPair), String> {
+    reissue_with(old, ca, days, &[])
+}
+
+/// A host name or IP address for a certificate's SANs (`renew --add-san`).
+pub fn parse_san(host: &str) -> Result<SanType, String> {
+    let host = host.trim();
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(SanType::IpAddress(ip));
+    }
+    crate::pki::build::check_dns_name(host, "an IP address")?;
+    Ok(SanType::DnsName(
+        host.try_into()
+            .map_err(|_| format!("'{host}' cannot be a DNS name"))?,
+    ))
+}
+
+/// [`reissue`], with `extra` SANs added to the old ones (those it already
+/// has are not repeated): the fix for a host Kibana uses that the server
+/// certificate lacks.
+pub fn reissue_with(
+    old: &[u8],
+    ca: &CaMaterial,
+    days: u32,
+    extra: &[SanType],
+) -> Result<(Vec<u8>, KeyPair), String> {
     let (_, c) = x509_parser::parse_x509_certificate(old).map_err(|e| e.to_string())?;
     let mut params = CertificateParams::default();
     params.distinguished_name = subject(&c)?;
@@ -87,6 +112,11 @@ pub fn reissue(old: &[u8], ca: &CaMaterial, days: u32) -> Result<(Vec<u8>, KeyPa
             _ => {}
         }
     }
+    for e in extra {
+        if !params.subject_alt_names.contains(e) {
+            params.subject_alt_names.push(e.clone());
+        }
+    }
     let mut serial = [0u8; 20];
     rand::rng().fill_bytes(&mut serial);
     serial[0] &= 0x7f;
@@ -105,8 +135,12 @@ pub fn reissue(old: &[u8], ca: &CaMaterial, days: u32) -> Result<(Vec<u8>, KeyPa
         .map_err(|e| format!("signing the certificate failed: {e}"))?;
     let der = cert.der().to_vec();
     let (old_i, new_i) = (cert_info(old), cert_info(&der));
+    let same_names = |a: &[String], b: &[String]| {
+        let added = b.len() - b.len().min(a.len());
+        b.starts_with(a) && added <= extra.len()
+    };
     match (old_i, new_i) {
-        (Ok(a), Ok(b)) if a.subject == b.subject && a.sans == b.sans && a.eku == b.eku => {}
+        (Ok(a), Ok(b)) if a.subject == b.subject && same_names(&a.sans, &b.sans) && a.eku == b.eku => {}
         _ => return Err("the new certificate's subject, SANs or EKU would differ from the old one's; issue it with `esmtls cert issue` instead".into()),
     }
     Ok((der, key))
@@ -219,6 +253,30 @@ mod tests {
             assert_ne!(a.serial, b.serial);
             assert!(b.days_left >= 89);
             assert!(signed_by(&new, &ca.cert_der));
+            let extra = [
+                parse_san("es01.example.com").unwrap(),
+                parse_san("10.0.0.5").unwrap(),
+            ];
+            let (new, _) = reissue_with(&old, &ca, 90, &extra).unwrap();
+            let b = cert_info(&new).unwrap();
+            assert_eq!(
+                b.sans,
+                [
+                    "DNS:kibana.example.com",
+                    "IP:10.0.0.5",
+                    "DNS:es01.example.com"
+                ],
+                "an added name once, after the old ones"
+            );
         }
+    }
+
+    #[test]
+    fn added_sans_are_checked() {
+        let e = parse_san("${IP_ADDR}").unwrap_err();
+        assert!(
+            e.contains("not a valid DNS name") && !e.contains("--"),
+            "{e}"
+        );
     }
 }

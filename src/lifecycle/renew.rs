@@ -17,9 +17,9 @@ use serde::Serialize;
 
 use super::cas::{CaChoice, Cas};
 use super::material::{KeyChain, Loaded, load_all};
-use super::reissue::reissue;
+use super::reissue::{parse_san, reissue_with};
 use super::sources::{Form, Role, Side};
-use super::{Context, LifecycleError, Result, days_until};
+use super::{Context, LifecycleError, Result, parse_time};
 use crate::fsutil::{Existing, MODE_PUBLIC, MODE_SECRET, Outcome, WriteBatch};
 use crate::pki::inspect::cert_info;
 use crate::pki::{pem, pkcs12};
@@ -40,6 +40,10 @@ pub struct RenewOptions {
     pub days: Option<u32>,
     /// A CA given on the command line.
     pub ca: Option<CaChoice>,
+    /// Host names or IP addresses to add to the SANs of the `only` file's
+    /// certificates, which are then re-issued whatever their expiry (the
+    /// doctor's fix for `hosts-not-in-san`).
+    pub add_sans: Vec<String>,
 }
 
 /// One certificate to be re-issued.
@@ -137,8 +141,9 @@ pub fn plan(ctx: &Context, opts: &RenewOptions) -> Result<RenewPlan> {
         });
     }
     if let Some(d) = opts.days {
-        crate::pki::build::check_days(d)?;
+        crate::pki::build::check_days(d).map_err(|e| e.about("--days"))?;
     }
+    let extra = added_sans(opts)?;
     let mut seen: Vec<(PathBuf, Option<String>)> = Vec::new();
     for l in &loaded {
         if l.error.is_some() || !matches!(l.source.form, Form::Keystore | Form::PemPair { .. }) {
@@ -154,7 +159,7 @@ pub fn plan(ctx: &Context, opts: &RenewOptions) -> Result<RenewPlan> {
                 continue;
             };
             let Ok(info) = cert_info(leaf) else { continue };
-            if info.is_ca || info.days_left > opts.within {
+            if info.is_ca || info.days_left > opts.within && extra.is_empty() {
                 continue;
             }
             let id = (l.source.path.clone(), k.alias.clone());
@@ -177,11 +182,12 @@ pub fn plan(ctx: &Context, opts: &RenewOptions) -> Result<RenewPlan> {
             let days = opts
                 .days
                 .unwrap_or_else(|| lifetime(&info.not_before, &info.not_after, opts.within));
-            let (der, key) =
-                reissue(leaf, ca, days).map_err(|reason| LifecycleError::Unsupported {
+            let (der, key) = reissue_with(leaf, ca, days, &extra).map_err(|reason| {
+                LifecycleError::Unsupported {
                     file: l.source.path.clone(),
                     reason,
-                })?;
+                }
+            })?;
             let new_info = cert_info(&der)?;
             if let Ok(ca_info) = cert_info(&ca.cert_der)
                 && ca_info.days_left < new_info.days_left
@@ -217,6 +223,28 @@ pub fn plan(ctx: &Context, opts: &RenewOptions) -> Result<RenewPlan> {
     }
     out.next_steps = next_steps(ctx, &out.renewals);
     Ok(out)
+}
+
+/// The SANs of `--add-san`, checked; they need one file (`--only`).
+fn added_sans(opts: &RenewOptions) -> Result<Vec<rcgen::SanType>> {
+    if opts.add_sans.is_empty() {
+        return Ok(Vec::new());
+    }
+    if opts.only.len() != 1 {
+        return Err(LifecycleError::Unsupported {
+            file: PathBuf::from("--add-san"),
+            reason: "names are added to one certificate file: name it with --only FILE".into(),
+        });
+    }
+    opts.add_sans
+        .iter()
+        .map(|h| {
+            parse_san(h).map_err(|why| LifecycleError::Unsupported {
+                file: opts.only[0].clone(),
+                reason: format!("--add-san {why}"),
+            })
+        })
+        .collect()
 }
 
 /// Adds the PEM files of one renewal (PKCS#12 files are written once per file by the caller).
@@ -270,8 +298,9 @@ fn write_files(
 
 /// The old lifetime in days, or [`DEFAULT_DAYS`] when it is not longer than the window.
 fn lifetime(not_before: &str, not_after: &str, within: i64) -> u32 {
-    let life = match (days_until(not_before), days_until(not_after)) {
-        (Some(a), Some(b)) => b - a,
+    // Rounded to the nearest day: esmtls starts validity five minutes early.
+    let life = match (parse_time(not_before), parse_time(not_after)) {
+        (Some(a), Some(b)) => ((b - a).whole_seconds() + 43_200).div_euclid(86_400),
         _ => 0,
     };
     if life > within && life <= 36500 {

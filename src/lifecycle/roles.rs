@@ -37,6 +37,16 @@ pub enum Role {
     KibanaServerTrust,
     /// Reported by `GET /_ssl/certificates` only.
     Cluster,
+    /// A CA held in Elasticsearch's HTTP certificate file (its chain, or
+    /// the auto-configured `http_ca` entry of `http.p12`).
+    EsHttpCa,
+    /// A CA held in Elasticsearch's transport certificate file.
+    EsTransportCa,
+    /// The CA held in Kibana's client certificate file (its chain, or the
+    /// PKCS#12's trusted entry): the CA of Kibana's client certificate.
+    KibanaClientCa,
+    /// A CA held in Kibana's server certificate file.
+    KibanaServerCa,
 }
 
 impl Role {
@@ -53,6 +63,36 @@ impl Role {
             Role::KibanaServer => "kibana-server",
             Role::KibanaServerTrust => "kibana-server-trust",
             Role::Cluster => "cluster",
+            Role::EsHttpCa => "es-http-ca",
+            Role::EsTransportCa => "es-transport-ca",
+            Role::KibanaClientCa => "kibana-client-ca",
+            Role::KibanaServerCa => "kibana-server-ca",
         }
+    }
+
+    /// The role of a CA certificate found in a file of this role: a CA in
+    /// the file of a certificate is that certificate's CA, not the
+    /// certificate (`status` once listed the CA inside Kibana's client file
+    /// as `kibana-client`). Trust roles hold CAs already and stay as they are.
+    pub fn of_ca(self) -> Role {
+        match self {
+            Role::EsHttp => Role::EsHttpCa,
+            Role::EsTransport => Role::EsTransportCa,
+            Role::KibanaClient => Role::KibanaClientCa,
+            Role::KibanaServer => Role::KibanaServerCa,
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn a_ca_in_a_certificate_file_is_labelled_as_its_ca() {
+        assert_eq!(Role::KibanaClient.of_ca().name(), "kibana-client-ca");
+        assert_eq!(Role::EsHttp.of_ca().name(), "es-http-ca");
+        assert_eq!(Role::KibanaEsTrust.of_ca(), Role::KibanaEsTrust);
     }
 }

@@ -89,16 +89,17 @@ pub struct Issued {
     pub warnings: Vec<String>,
 }
 
-/// Checks `--days`: certutil's rule and wording.
+/// Checks a validity in days: certutil's rule. The message names no flag
+/// or key; the caller puts its own in front ([`PkiError::about`]).
 pub fn check_days(days: u32) -> Result<()> {
     if days < 1 {
         return Err(PkiError::Invalid(
-            "--days 0: the certificate must be valid for at least one day".into(),
+            "0 days: the certificate must be valid for at least one day".into(),
         ));
     }
     if days > 36500 {
         return Err(PkiError::Invalid(format!(
-            "--days {days}: more than 100 years is not a sensible validity"
+            "{days} days: more than 100 years is not a sensible validity"
         )));
     }
     Ok(())

@@ -29,7 +29,7 @@ pub struct CertInfo {
     pub not_before: String,
     /// End of validity, RFC 3339.
     pub not_after: String,
-    /// Whole days until `not_after` (negative when expired).
+    /// Days until `not_after`, counted by [`days_left`] (negative when expired).
     pub days_left: i64,
     /// `RSA`, `EC`, `Ed25519`, ...
     pub key_type: String,
@@ -64,6 +64,32 @@ pub fn san_matches(sans: &[String], host: &str) -> bool {
             None => d == host,
         }
     })
+}
+
+/// Days from `now` until `not_after`, counted as an operator counts them —
+/// the one rule for `status`, `doctor`, `renew`, `cert inspect`, the planner
+/// and the wizard. A started day counts as a day: a certificate issued now
+/// for 3 days has 3 days left (not 2, which truncating 2 days 23 h 59 min
+/// would give), and one with an hour left has 1 — never 0, so a valid
+/// certificate is always positive. An expired one is negative by the whole
+/// days since it expired, at least 1: expired 3 days 5 hours ago is -3.
+pub fn days_left(not_after: time::OffsetDateTime, now: time::OffsetDateTime) -> i64 {
+    const DAY: i64 = 86_400;
+    let secs = (not_after - now).whole_seconds();
+    if secs > 0 {
+        (secs + DAY - 1) / DAY
+    } else {
+        -((-secs) / DAY).max(1)
+    }
+}
+
+/// The words for [`days_left`]: `expires in 3 day(s)`, `expired 2 day(s) ago`.
+pub fn days_left_words(days: i64) -> String {
+    if days < 0 {
+        format!("expired {} day(s) ago", -days)
+    } else {
+        format!("expires in {days} day(s)")
+    }
 }
 
 /// Reads one DER certificate.
@@ -125,7 +151,7 @@ pub fn cert_info(der: &[u8]) -> Result<CertInfo> {
         sans,
         not_before: rfc3339(c.validity().not_before.to_datetime()),
         not_after: rfc3339(not_after),
-        days_left: (not_after - now).whole_days() - i64::from(not_after < now),
+        days_left: days_left(not_after, now),
         key_type,
         key_bits,
         eku,
@@ -328,5 +354,53 @@ fn rename(e: PkiError, file: &str) -> PkiError {
             reason,
         },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::{Duration, OffsetDateTime};
+
+    #[test]
+    fn days_are_counted_as_an_operator_counts_them() {
+        let now = OffsetDateTime::now_utc();
+        let left = |d: Duration| days_left(now + d, now);
+        // Issued now for 3 days, read a moment later: 3, not 2.
+        assert_eq!(left(Duration::days(3) - Duration::seconds(1)), 3);
+        assert_eq!(left(Duration::days(3)), 3);
+        assert_eq!(left(Duration::days(2) + Duration::hours(1)), 3);
+        assert_eq!(left(Duration::hours(1)), 1);
+        assert_eq!(left(Duration::seconds(1)), 1);
+        // Expired: negative, by whole days since, at least one.
+        assert_eq!(left(Duration::ZERO), -1);
+        assert_eq!(left(-Duration::hours(1)), -1);
+        assert_eq!(left(-(Duration::days(3) + Duration::hours(5))), -3);
+        assert_eq!(days_left_words(3), "expires in 3 day(s)");
+        assert_eq!(days_left_words(-3), "expired 3 day(s) ago");
+    }
+
+    #[test]
+    fn a_certificate_issued_for_three_days_has_three_days_left() {
+        let ca = build::new_ca(&super::super::CaSpec {
+            key: super::super::KeyType::EcP256,
+            ..Default::default()
+        })
+        .unwrap();
+        let ca = build::CaMaterial {
+            cert_der: ca.cert_der,
+            key: ca.key,
+            chain_der: Vec::new(),
+        };
+        let spec = build::LeafSpec {
+            name: "kibana".into(),
+            dns: vec!["kibana.local".into()],
+            ips: Vec::new(),
+            usage: build::Usage::Client,
+            days: 3,
+            key: super::super::KeyType::EcP256,
+        };
+        let leaf = build::issue(&spec, &ca).unwrap();
+        assert_eq!(cert_info(&leaf.cert_der).unwrap().days_left, 3);
     }
 }

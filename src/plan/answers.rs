@@ -664,6 +664,7 @@ mod tests {
         ] {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(key), "{text}: {e}");
+            assert!(!e.contains("--"), "{text}: a flag in {e}");
         }
         let e = parse("mode: token\nlicense: free\n")
             .unwrap_err()

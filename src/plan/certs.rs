@@ -288,7 +288,24 @@ fn signed_by(leaf: &[u8], ca: &[u8]) -> bool {
     l.verify_signature(Some(c.public_key())).is_ok()
 }
 
-/// Issues a leaf.
+/// Issues a leaf. A name the certificate cannot carry is reported under
+/// the setting or answers key it came from, never as a flag of
+/// `esmtls cert issue`: the client certificate's names are
+/// `client_certificate.*`; the server certificate's, once
+/// `server_certificate.dns` has been checked with the answers, are the
+/// hosts of `kibana.hosts` (else kibana.yml's `elasticsearch.hosts`).
 pub fn issue(want: &Want<'_>) -> Result<build::Issued, PlanError> {
-    Ok(build::issue(&want.spec, want.ca)?)
+    build::issue(&want.spec, want.ca).map_err(|e| match (e, want.spec.usage) {
+        (crate::pki::PkiError::Invalid(m), Usage::Server) => PlanError::Answer {
+            key: "kibana.hosts".into(),
+            message: format!(
+                "a host of `kibana.hosts` (else of `elasticsearch.hosts` in kibana.yml) cannot be a name of Elasticsearch's HTTP certificate: {m}; give https://HOST:PORT with a real host name or IP address"
+            ),
+        },
+        (crate::pki::PkiError::Invalid(m), Usage::Client) => PlanError::Answer {
+            key: "client_certificate".into(),
+            message: m,
+        },
+        (e, _) => e.into(),
+    })
 }

@@ -1,5 +1,5 @@
 //! Checks of the certificate files themselves: readable with the configured
-//! password, not expired, key matches certificate, extended key usage fits
+//! password, key matches certificate, extended key usage fits
 //! the use, PKCS#12 algorithms OpenSSL 3 reads, Kibana's PKCS#12 holds one
 //! key, and private material not readable by every user.
 
@@ -44,18 +44,6 @@ pub(super) fn check(loaded: &[Loaded], out: &mut Vec<Finding>) {
                     file.clone(),
                     format!("the private key does not belong to the certificate {}", info.subject),
                     "configure the key that was generated with this certificate, or issue a new pair (esmtls cert issue)",
-                ));
-            }
-            if info.days_left < 0 && !info.is_ca {
-                out.push(Finding::new(
-                    Severity::Error,
-                    "expired",
-                    file.clone(),
-                    format!(
-                        "the certificate {} expired on {}",
-                        info.subject, info.not_after
-                    ),
-                    "esmtls renew",
                 ));
             }
             let eku_ok = |want: &str| {

@@ -10,6 +10,7 @@
 //! fixes never suggest lowering `verificationMode` or `verification_mode`;
 //! nothing here writes or prints a secret.
 
+mod expiry;
 mod files;
 mod nodes;
 
@@ -100,20 +101,46 @@ pub(crate) fn leaf_of(loaded: &[Loaded], role: Role) -> Option<(&Loaded, &Vec<Ve
         })
 }
 
-/// Every offline check, errors first.
+/// The warning window of `doctor` and `status` when none is given, in days.
+pub const DEFAULT_WARN_DAYS: i64 = 30;
+
+/// Every offline check, errors first, with the default warning window (the
+/// wizard's "Check my setup").
 pub fn offline(ctx: &Context) -> Vec<Finding> {
+    offline_within(ctx, DEFAULT_WARN_DAYS)
+}
+
+/// Every offline check, errors first; a certificate that expires within
+/// `warn_days` is a finding (`esmtls doctor --warn-days`).
+pub fn offline_within(ctx: &Context, warn_days: i64) -> Vec<Finding> {
     let loaded = load_all(ctx);
     let mut out = Vec::new();
     files::check(&loaded, &mut out);
+    expiry::check(ctx, &loaded, warn_days, &mut out);
     trust::check(ctx, &loaded, &mut out);
     settings::check(ctx, &loaded, &mut out);
-    validate(ctx, &mut out);
+    let missing: Vec<String> = loaded
+        .iter()
+        .filter(|l| l.error.is_some() && !l.source.path.exists())
+        .map(|l| l.source.path.display().to_string())
+        .collect();
+    validate(ctx, &missing, &mut out);
+    // One problem, one finding: a file named by two settings is checked twice.
+    let mut seen = Vec::new();
+    out.retain(|f| {
+        let key = (f.check, f.file.clone(), f.message.clone());
+        let new = !seen.contains(&key);
+        seen.push(key);
+        new
+    });
     out.sort_by_key(|f| f.severity);
     out
 }
 
-/// The yml rules of [`yaml::validate`], as findings.
-fn validate(ctx: &Context, out: &mut Vec<Finding>) {
+/// The yml rules of [`yaml::validate`], as findings; a file in `missing` is
+/// already one finding (`unreadable`), so the rule saying it does not exist
+/// is not repeated.
+fn validate(ctx: &Context, missing: &[String], out: &mut Vec<Finding>) {
     let es = ctx
         .detected
         .es
@@ -138,6 +165,9 @@ fn validate(ctx: &Context, out: &mut Vec<Finding>) {
     };
     for f in yaml::validate(&target) {
         let m = f.message.as_str();
+        if m.contains("does not exist") && missing.iter().any(|p| m.contains(p.as_str())) {
+            continue;
+        }
         let check = if m.contains("cannot be specified")
             || m.contains("cannot use")
             || m.contains("cannot be used together")
