@@ -27,7 +27,7 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
     let facts = facts::read(setup)?;
     let reachable = cluster.reachable();
     let unreachable_why = (!reachable).then(|| cluster.why_not()).flatten();
-    let hosts = names::hosts(a, &facts);
+    let hosts = names::hosts(a, &facts)?;
     let server_needed = match a.server_certificate.generate {
         Generate::Yes => true,
         Generate::No => false,
@@ -42,7 +42,8 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         warnings: Vec::new(),
         remember: Vec::new(),
         reachable,
-        hosts,
+        hosts: hosts.written,
+        hosts_resolved: hosts.resolved,
         server_needed,
         ca: None,
         ca_der: Vec::new(),
@@ -144,7 +145,7 @@ fn finish(ctx: Ctx<'_>, license: Option<License>, license_from: LicenseFrom) -> 
         .elasticsearch
         .url
         .clone()
-        .unwrap_or_else(|| ctx.hosts[0].clone());
+        .unwrap_or_else(|| ctx.hosts_resolved[0].clone());
     let client = ctx.client;
     let verify = Verify {
         url: es_url.clone(),
