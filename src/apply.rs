@@ -279,6 +279,7 @@ pub fn apply(
             changed.dirs = w.dirs;
             changed.secrets = w.secrets;
             report.files = w.outcomes;
+            remember_restarts(plan, setup, &mut report);
             for (file, backup) in w.private_backups {
                 report.notes.push(format!(
                     "the backup {} holds the secret that was in {} (written 0600); delete it once `esmtls apply` has verified that Kibana connects with its keystore",
@@ -387,6 +388,9 @@ pub fn apply(
             &ActionId::Verify,
             ActionState::Skipped("verified from Kibana's host".into()),
         );
+        if opts.restart && cluster.reachable() {
+            forget_restarts(setup, &[Service::Elasticsearch], &mut report);
+        }
         if opts.restart {
             report.notes.push("This node is back and the cluster health is what it was. Kibana's connection is verified from Kibana's host (`esmtls apply --bundle DIR/<kibana> --restart`, or `esmtls doctor`).".into());
         }
@@ -400,6 +404,15 @@ pub fn apply(
                 Err(e) => ActionState::Failed(e.clone()),
             },
         );
+        if v.is_ok() {
+            // Verified: what this run changed counts as restarted only after `--restart`.
+            let kb_changed = changed_sides(plan, &report.files).contains(&Service::Kibana);
+            let mut done = vec![Service::Elasticsearch];
+            if opts.restart || !kb_changed {
+                done.push(Service::Kibana);
+            }
+            forget_restarts(setup, &done, &mut report);
+        }
         report.verified = Some(v);
     } else {
         let why = if plan.is_noop() {
@@ -413,6 +426,51 @@ pub fn apply(
         }
     }
     Ok(report)
+}
+
+/// The sides whose files or keystore this run changed.
+fn changed_sides(plan: &Plan, files: &[(PathBuf, Outcome)]) -> Vec<Service> {
+    let changed = |dir: &Path, service: Service| {
+        files
+            .iter()
+            .any(|(p, o)| *o != Outcome::Unchanged && p.starts_with(dir))
+            || plan
+                .keystores
+                .iter()
+                .any(|k| k.service == service && !k.ops.is_empty())
+    };
+    [
+        (Service::Elasticsearch, &plan.es_config),
+        (Service::Kibana, &plan.kibana_config),
+    ]
+    .into_iter()
+    .filter(|(s, d)| changed(d, *s))
+    .map(|(s, _)| s)
+    .collect()
+}
+
+/// Records the restarts this run made necessary (not for an output folder,
+/// whose files are applied, and restarted, elsewhere); see
+/// [`crate::plan::restart_pending`].
+fn remember_restarts(plan: &Plan, setup: &Setup, report: &mut Report) {
+    if plan.out_dir.is_some() {
+        return;
+    }
+    let sides = changed_sides(plan, &report.files);
+    if let Err(e) = crate::plan::restart_pending::record(setup, &sides) {
+        report
+            .notes
+            .push(format!("esmtls could not note the pending restart: {e}"));
+    }
+}
+
+/// Forgets the pending restarts of `sides` (verified).
+fn forget_restarts(setup: &Setup, sides: &[Service], report: &mut Report) {
+    if let Err(e) = crate::plan::restart_pending::clear(setup, sides) {
+        report
+            .notes
+            .push(format!("esmtls could not clear the pending restart: {e}"));
+    }
 }
 
 /// The operator stopped after the cluster changes: say what stays and what is left

@@ -449,3 +449,52 @@ fn restart_commands_see_no_secret_in_their_environment() {
     }
     assert!(!dump.contains("ESMTLS_"), "{dump}");
 }
+
+fn plan(e: &Env) -> String {
+    let mut c = esmtls(&e.root);
+    c.env("ESMTLS_SECRET_STORE", "file")
+        .env("ESMTLS_ES_USERNAME", ADMIN)
+        .env("ESMTLS_ES_PASSWORD", ADMIN_PW)
+        .args(["plan", "--answers", e.answers.to_str().unwrap()])
+        .arg("--es-config")
+        .arg(&e.es)
+        .arg("--kibana-config")
+        .arg(&e.kb);
+    ok(run(&mut c))
+}
+
+/// After an apply and before any restart the files already say everything,
+/// but the restart is still owed: `plan` says so until the verification
+/// succeeds, then "no restart needed".
+#[test]
+fn a_restart_stays_pending_until_verified() {
+    let e = env(ClientAuth::Optional, "pki");
+    let out = ok(apply(&e));
+    assert!(out.contains("Not verified yet"), "{out}");
+    let out = plan(&e);
+    assert!(
+        !out.contains("Nothing changed for Elasticsearch; no restart needed."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Restart pending: esmtls changed Elasticsearch's files at"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Restart pending: esmtls changed Kibana's files at"),
+        "{out}"
+    );
+    // The run after the restart verifies, and nothing is pending any more.
+    let out = ok(apply(&e));
+    assert!(out.contains("verified: "), "{out}");
+    let out = plan(&e);
+    assert!(
+        out.contains("Nothing changed for Elasticsearch; no restart needed."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Nothing changed for Kibana; no restart needed."),
+        "{out}"
+    );
+    assert!(!out.contains("Restart pending"), "{out}");
+}

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use common::setups::{self, EsAutoconfigured, KibanaSetup};
 use common::{esmtls, ok_all as ok, run, snapshot};
 use esmtls::keystore::KibanaKeystore;
-use esmtls::pki::{inspect, pem, pkcs12};
+use esmtls::pki::{inspect, pkcs12};
 use esmtls::yaml::{SettingValue, YamlFile};
 
 struct Env {
