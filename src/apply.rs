@@ -31,6 +31,7 @@
 
 mod batch;
 mod progress;
+pub mod revoke;
 
 pub use progress::{Action, ActionId, ActionState, Cancel, Observer, Progress, actions};
 
@@ -54,6 +55,9 @@ pub struct Options {
     pub wait: Option<Duration>,
     /// Told each action's progress (see [`actions`]).
     pub observer: Observer,
+    /// Once the new credential is verified, revoke the ones it replaced
+    /// ([`revoke::revoke_replaced`]); without it the report says which are still valid.
+    pub revoke_replaced: bool,
     /// When set, apply stops at its next safe point: before the cluster
     /// changes it undoes everything (as a failure does); after them it stops
     /// waiting and says what is in place and what is left.
@@ -412,6 +416,9 @@ pub fn apply(
                 done.push(Service::Kibana);
             }
             forget_restarts(setup, &done, &mut report);
+            replaced_after_verification(plan, setup, cluster, opts, &mut report);
+        } else if !plan.replaced.is_empty() {
+            report.notes.push("The replaced credentials stay valid until the new one is verified; then `esmtls apply --revoke-replaced` revokes them.".into());
         }
         report.verified = Some(v);
     } else {
@@ -421,6 +428,9 @@ pub fn apply(
             "restart Elasticsearch and Kibana first"
         };
         rep.tell(&ActionId::Verify, ActionState::Skipped(why.into()));
+        if !plan.replaced.is_empty() {
+            report.notes.push("The replaced credentials stay valid until the new one is verified; then `esmtls apply --revoke-replaced` revokes them.".into());
+        }
         if !plan.is_noop() {
             report.notes.push("Not verified yet: restart Elasticsearch and Kibana (or pass --restart), then run `esmtls apply` again — it changes nothing and verifies the connection as Kibana makes it.".into());
         }
@@ -457,10 +467,42 @@ fn remember_restarts(plan: &Plan, setup: &Setup, report: &mut Report) {
         return;
     }
     let sides = changed_sides(plan, &report.files);
-    if let Err(e) = crate::plan::restart_pending::record(setup, &sides) {
+    if let Err(e) = crate::plan::restart_pending::record(setup, &sides)
+        .and_then(|_| crate::plan::restart_pending::remember_replaced(setup, &plan.replaced))
+    {
         report
             .notes
             .push(format!("esmtls could not note the pending restart: {e}"));
+    }
+}
+
+/// The new credential is verified: revoke what it replaced (`--revoke-replaced`),
+/// or say which old credentials still work and how to revoke them.
+fn replaced_after_verification(
+    plan: &Plan,
+    setup: &Setup,
+    cluster: &mut dyn Cluster,
+    opts: &Options,
+    report: &mut Report,
+) {
+    if plan.replaced.is_empty() {
+        return;
+    }
+    if !opts.revoke_replaced {
+        report.notes.extend(revoke::still_valid(&plan.replaced));
+        return;
+    }
+    let outcomes = revoke::revoke_replaced(&plan.replaced, cluster);
+    let settled: Vec<_> = outcomes
+        .iter()
+        .filter(|(_, o)| o.settled())
+        .map(|(r, _)| r.clone())
+        .collect();
+    report.notes.extend(outcomes.iter().map(|(_, o)| o.line()));
+    if let Err(e) = crate::plan::restart_pending::forget_replaced(setup, &settled) {
+        report
+            .notes
+            .push(format!("esmtls could not update its state: {e}"));
     }
 }
 

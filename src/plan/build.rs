@@ -60,6 +60,7 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         keystores: Vec::new(),
         commands: Vec::new(),
         credential: a.mode.credential(),
+        replaced: Vec::new(),
         facts,
     };
     let (license, license_from) = license(&mut ctx, cluster);
@@ -177,12 +178,24 @@ fn finish(ctx: Ctx<'_>, license: Option<License>, license_from: LicenseFrom) -> 
         api: ctx.api,
         commands: ctx.commands,
         verify,
+        replaced: replaced(ctx.replaced, setup),
         warnings: ctx.warnings,
         detected: setup.detected.clone(),
         remember: ctx.remember,
         server_ca_der: ctx.server_ca_der,
         kibana_identity: client.map(|c| (c.chain, c.key)),
     }
+}
+
+/// What this plan replaces, then what earlier applies replaced and is not
+/// revoked yet (kept in the state directory, see [`super::restart_pending`]).
+fn replaced(mut now: Vec<Replaced>, setup: &Setup) -> Vec<Replaced> {
+    for r in super::restart_pending::read(setup).replaced {
+        if !now.contains(&r) {
+            now.push(r);
+        }
+    }
+    now
 }
 
 #[cfg(test)]

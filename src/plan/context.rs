@@ -69,6 +69,8 @@ pub(super) struct Ctx<'a> {
     pub commands: Vec<Command>,
     /// What Kibana authenticates with.
     pub credential: Credential,
+    /// Kibana's credentials this plan replaces (see [`Replaced`]).
+    pub replaced: Vec<Replaced>,
 }
 
 impl Ctx<'_> {

@@ -6,13 +6,17 @@
 //! planner's steps 5 and 9 show it (the CLI and the wizard both render that
 //! plan), and a successful verification clears it.
 //!
+//! The same file keeps the credentials an apply replaced until they are
+//! revoked (`esmtls apply --revoke-replaced`) or found gone: the plan that
+//! replaced them is the only one that sees them otherwise.
+//!
 //! Invariants: the file holds no secret; a missing or unreadable file means
 //! nothing is pending (it only adds a reminder, never blocks a run).
 
 use std::path::{Path, PathBuf};
 
 use super::setup::Setup;
-use super::types::Service;
+use super::types::{Replaced, Service};
 
 /// The sides whose restart is pending, with when esmtls changed them (UTC).
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -23,6 +27,10 @@ pub struct Pending {
     /// Kibana's files or keystore changed at this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kibana: Option<String>,
+    /// Kibana's credentials an apply replaced and that are not revoked yet
+    /// (names only: never a secret).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<Replaced>,
 }
 
 impl Pending {
@@ -89,10 +97,42 @@ pub fn clear(setup: &Setup, services: &[Service]) -> Result<(), String> {
     for s in services {
         *pending.slot(*s) = None;
     }
-    if pending == Pending::default() {
-        return std::fs::remove_file(&p).map_err(|e| format!("cannot remove {}: {e}", p.display()));
+    store(&p, &pending)
+}
+
+/// Remembers credentials an apply replaced (until [`forget_replaced`]).
+pub fn remember_replaced(setup: &Setup, replaced: &[Replaced]) -> Result<(), String> {
+    let p = path(setup);
+    let mut pending = read_at(&p);
+    let before = pending.clone();
+    for r in replaced {
+        if !pending.replaced.contains(r) {
+            pending.replaced.push(r.clone());
+        }
+    }
+    if pending == before {
+        return Ok(());
     }
     save(&p, &pending)
+}
+
+/// Forgets replaced credentials (revoked, or gone).
+pub fn forget_replaced(setup: &Setup, done: &[Replaced]) -> Result<(), String> {
+    let p = path(setup);
+    if !p.exists() {
+        return Ok(());
+    }
+    let mut pending = read_at(&p);
+    pending.replaced.retain(|r| !done.contains(r));
+    store(&p, &pending)
+}
+
+/// Saves `pending`, or removes the file when nothing is left.
+fn store(p: &Path, pending: &Pending) -> Result<(), String> {
+    if *pending == Pending::default() {
+        return std::fs::remove_file(p).map_err(|e| format!("cannot remove {}: {e}", p.display()));
+    }
+    save(p, pending)
 }
 
 fn save(p: &Path, pending: &Pending) -> Result<(), String> {
