@@ -31,6 +31,7 @@
 
 mod batch;
 mod progress;
+pub mod revoke;
 
 pub use progress::{Action, ActionId, ActionState, Cancel, Observer, Progress, actions};
 
@@ -54,6 +55,9 @@ pub struct Options {
     pub wait: Option<Duration>,
     /// Told each action's progress (see [`actions`]).
     pub observer: Observer,
+    /// Once the new credential is verified, revoke the ones it replaced
+    /// ([`revoke::revoke_replaced`]); without it the report says which are still valid.
+    pub revoke_replaced: bool,
     /// When set, apply stops at its next safe point: before the cluster
     /// changes it undoes everything (as a failure does); after them it stops
     /// waiting and says what is in place and what is left.
@@ -279,6 +283,7 @@ pub fn apply(
             changed.dirs = w.dirs;
             changed.secrets = w.secrets;
             report.files = w.outcomes;
+            remember_restarts(plan, setup, &mut report);
             for (file, backup) in w.private_backups {
                 report.notes.push(format!(
                     "the backup {} holds the secret that was in {} (written 0600); delete it once `esmtls apply` has verified that Kibana connects with its keystore",
@@ -387,6 +392,9 @@ pub fn apply(
             &ActionId::Verify,
             ActionState::Skipped("verified from Kibana's host".into()),
         );
+        if opts.restart && cluster.reachable() {
+            forget_restarts(setup, &[Service::Elasticsearch], &mut report);
+        }
         if opts.restart {
             report.notes.push("This node is back and the cluster health is what it was. Kibana's connection is verified from Kibana's host (`esmtls apply --bundle DIR/<kibana> --restart`, or `esmtls doctor`).".into());
         }
@@ -400,6 +408,18 @@ pub fn apply(
                 Err(e) => ActionState::Failed(e.clone()),
             },
         );
+        if v.is_ok() {
+            // Verified: what this run changed counts as restarted only after `--restart`.
+            let kb_changed = changed_sides(plan, &report.files).contains(&Service::Kibana);
+            let mut done = vec![Service::Elasticsearch];
+            if opts.restart || !kb_changed {
+                done.push(Service::Kibana);
+            }
+            forget_restarts(setup, &done, &mut report);
+            replaced_after_verification(plan, setup, cluster, opts, &mut report);
+        } else if !plan.replaced.is_empty() {
+            report.notes.push("The replaced credentials stay valid until the new one is verified; then `esmtls apply --revoke-replaced` revokes them.".into());
+        }
         report.verified = Some(v);
     } else {
         let why = if plan.is_noop() {
@@ -408,11 +428,91 @@ pub fn apply(
             "restart Elasticsearch and Kibana first"
         };
         rep.tell(&ActionId::Verify, ActionState::Skipped(why.into()));
+        if !plan.replaced.is_empty() {
+            report.notes.push("The replaced credentials stay valid until the new one is verified; then `esmtls apply --revoke-replaced` revokes them.".into());
+        }
         if !plan.is_noop() {
             report.notes.push("Not verified yet: restart Elasticsearch and Kibana (or pass --restart), then run `esmtls apply` again — it changes nothing and verifies the connection as Kibana makes it.".into());
         }
     }
     Ok(report)
+}
+
+/// The sides whose files or keystore this run changed.
+fn changed_sides(plan: &Plan, files: &[(PathBuf, Outcome)]) -> Vec<Service> {
+    let changed = |dir: &Path, service: Service| {
+        files
+            .iter()
+            .any(|(p, o)| *o != Outcome::Unchanged && p.starts_with(dir))
+            || plan
+                .keystores
+                .iter()
+                .any(|k| k.service == service && !k.ops.is_empty())
+    };
+    [
+        (Service::Elasticsearch, &plan.es_config),
+        (Service::Kibana, &plan.kibana_config),
+    ]
+    .into_iter()
+    .filter(|(s, d)| changed(d, *s))
+    .map(|(s, _)| s)
+    .collect()
+}
+
+/// Records the restarts this run made necessary (not for an output folder,
+/// whose files are applied, and restarted, elsewhere); see
+/// [`crate::plan::restart_pending`].
+fn remember_restarts(plan: &Plan, setup: &Setup, report: &mut Report) {
+    if plan.out_dir.is_some() {
+        return;
+    }
+    let sides = changed_sides(plan, &report.files);
+    if let Err(e) = crate::plan::restart_pending::record(setup, &sides)
+        .and_then(|_| crate::plan::restart_pending::remember_replaced(setup, &plan.replaced))
+    {
+        report
+            .notes
+            .push(format!("esmtls could not note the pending restart: {e}"));
+    }
+}
+
+/// The new credential is verified: revoke what it replaced (`--revoke-replaced`),
+/// or say which old credentials still work and how to revoke them.
+fn replaced_after_verification(
+    plan: &Plan,
+    setup: &Setup,
+    cluster: &mut dyn Cluster,
+    opts: &Options,
+    report: &mut Report,
+) {
+    if plan.replaced.is_empty() {
+        return;
+    }
+    if !opts.revoke_replaced {
+        report.notes.extend(revoke::still_valid(&plan.replaced));
+        return;
+    }
+    let outcomes = revoke::revoke_replaced(&plan.replaced, cluster);
+    let settled: Vec<_> = outcomes
+        .iter()
+        .filter(|(_, o)| o.settled())
+        .map(|(r, _)| r.clone())
+        .collect();
+    report.notes.extend(outcomes.iter().map(|(_, o)| o.line()));
+    if let Err(e) = crate::plan::restart_pending::forget_replaced(setup, &settled) {
+        report
+            .notes
+            .push(format!("esmtls could not update its state: {e}"));
+    }
+}
+
+/// Forgets the pending restarts of `sides` (verified).
+fn forget_restarts(setup: &Setup, sides: &[Service], report: &mut Report) {
+    if let Err(e) = crate::plan::restart_pending::clear(setup, sides) {
+        report
+            .notes
+            .push(format!("esmtls could not clear the pending restart: {e}"));
+    }
 }
 
 /// The operator stopped after the cluster changes: say what stays and what is left

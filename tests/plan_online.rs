@@ -28,6 +28,8 @@ struct State {
     tokens: HashMap<String, String>,
     kibana_system: Option<String>,
     fail_put_mapping: bool,
+    /// Names of file tokens (`service_tokens`), which the API cannot delete.
+    file_tokens: Vec<String>,
 }
 
 fn basic(h: &str) -> Option<(String, String)> {
@@ -111,7 +113,31 @@ fn fake_es(state: Arc<Mutex<State>>) -> impl Fn(&Seen) -> Reply + Send + Sync + 
                     json!({"created": true, "token": {"name": name, "value": value}}).to_string(),
                 )
             }
-            "security.delete_service_token" => Reply::fixture("security.delete_service_token.json"),
+            "security.delete_service_token" => {
+                // As Elasticsearch: only a token of the index is deleted; any other is 404 found: false.
+                let name = r.path.rsplit('/').next().unwrap().to_string();
+                match st.tokens.remove(&name) {
+                    Some(_) => Reply::fixture("security.delete_service_token.json"),
+                    None => Reply::new(404, json!({"found": false}).to_string()),
+                }
+            }
+            "security.get_service_credentials" => {
+                let index: serde_json::Map<String, Value> = st
+                    .tokens
+                    .keys()
+                    .filter(|n| !st.file_tokens.contains(n))
+                    .map(|n| (n.clone(), json!({})))
+                    .collect();
+                let files: serde_json::Map<String, Value> = st
+                    .file_tokens
+                    .iter()
+                    .map(|n| (n.clone(), json!({"nodes": ["node0"]})))
+                    .collect();
+                Reply::new(
+                    200,
+                    json!({"service_account": "elastic/kibana", "count": index.len() + files.len(), "tokens": index, "nodes_credentials": {"_nodes": {"total": 1, "successful": 1, "failed": 0}, "file_tokens": files}}).to_string(),
+                )
+            }
             "security.change_password" => {
                 let pw = r.json()["password"].as_str().unwrap().to_string();
                 st.kibana_system = Some(pw);
@@ -448,4 +474,150 @@ fn restart_commands_see_no_secret_in_their_environment() {
         );
     }
     assert!(!dump.contains("ESMTLS_"), "{dump}");
+}
+
+fn plan(e: &Env) -> String {
+    let mut c = esmtls(&e.root);
+    c.env("ESMTLS_SECRET_STORE", "file")
+        .env("ESMTLS_ES_USERNAME", ADMIN)
+        .env("ESMTLS_ES_PASSWORD", ADMIN_PW)
+        .args(["plan", "--answers", e.answers.to_str().unwrap()])
+        .arg("--es-config")
+        .arg(&e.es)
+        .arg("--kibana-config")
+        .arg(&e.kb);
+    ok(run(&mut c))
+}
+
+/// After an apply and before any restart the files already say everything,
+/// but the restart is still owed: `plan` says so until the verification
+/// succeeds, then "no restart needed".
+#[test]
+fn a_restart_stays_pending_until_verified() {
+    let e = env(ClientAuth::Optional, "pki");
+    let out = ok(apply(&e));
+    assert!(out.contains("Not verified yet"), "{out}");
+    let out = plan(&e);
+    assert!(
+        !out.contains("Nothing changed for Elasticsearch; no restart needed."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Restart pending: esmtls changed Elasticsearch's files at"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Restart pending: esmtls changed Kibana's files at"),
+        "{out}"
+    );
+    // The run after the restart verifies, and nothing is pending any more.
+    let out = ok(apply(&e));
+    assert!(out.contains("verified: "), "{out}");
+    let out = plan(&e);
+    assert!(
+        out.contains("Nothing changed for Elasticsearch; no restart needed."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Nothing changed for Kibana; no restart needed."),
+        "{out}"
+    );
+    assert!(!out.contains("Restart pending"), "{out}");
+}
+
+const ENROLL_NAME: &str = "enroll-process-token-1700000000000";
+
+/// A Kibana that authenticates with the token its enrollment made (valid in
+/// the fake cluster, as a file token when `file`), moving to `password` mode.
+fn enrolled(file: bool) -> Env {
+    let e = env(ClientAuth::None, "password");
+    let yml = e.kb.join("kibana.yml");
+    let text = fs::read_to_string(&yml).unwrap()
+        + &format!(
+            "elasticsearch.serviceAccountToken: {}\n",
+            common::setups::ENROLL_TOKEN
+        );
+    fs::write(&yml, text).unwrap();
+    let mut st = e.state.lock().unwrap();
+    st.tokens
+        .insert(ENROLL_NAME.into(), common::setups::ENROLL_TOKEN.into());
+    if file {
+        st.file_tokens.push(ENROLL_NAME.into());
+    }
+    drop(st);
+    e
+}
+
+fn apply_with(e: &Env, extra: &[&str]) -> std::process::Output {
+    let mut c = esmtls(&e.root);
+    c.env("ESMTLS_SECRET_STORE", "file")
+        .env("ESMTLS_ES_USERNAME", ADMIN)
+        .env("ESMTLS_ES_PASSWORD", ADMIN_PW)
+        .args(["apply", "--yes", "--answers", e.answers.to_str().unwrap()])
+        .arg("--es-config")
+        .arg(&e.es)
+        .arg("--kibana-config")
+        .arg(&e.kb)
+        .args(extra);
+    run(&mut c)
+}
+
+fn deletes(e: &Env) -> usize {
+    e.server
+        .seen()
+        .iter()
+        .filter(|s| s.api == "security.delete_service_token")
+        .count()
+}
+
+#[test]
+fn revoke_replaced_deletes_the_old_token_once_verified() {
+    let e = enrolled(false);
+    let out = ok(apply_with(&e, &["--revoke-replaced"]));
+    assert!(out.contains("verified: "), "{out}");
+    assert!(
+        out.contains(&format!(
+            "revoked: the replaced service token elastic/kibana/{ENROLL_NAME}"
+        )),
+        "{out}"
+    );
+    assert!(!e.state.lock().unwrap().tokens.contains_key(ENROLL_NAME));
+    assert_eq!(deletes(&e), 1);
+    // Nothing left to revoke on the next run.
+    let out = ok(apply_with(&e, &["--revoke-replaced"]));
+    assert!(!out.contains(ENROLL_NAME), "{out}");
+    assert_eq!(deletes(&e), 1);
+}
+
+#[test]
+fn without_the_flag_nothing_is_deleted_and_the_output_says_what_is_still_valid() {
+    let e = enrolled(false);
+    let out = ok(apply_with(&e, &[]));
+    assert!(out.contains("verified: "), "{out}");
+    assert!(
+        out.contains(&format!(
+            "still valid: the replaced service token elastic/kibana/{ENROLL_NAME}; revoke it with `esmtls apply --revoke-replaced`"
+        )),
+        "{out}"
+    );
+    assert_eq!(deletes(&e), 0, "nothing is deleted without the flag");
+    assert!(e.state.lock().unwrap().tokens.contains_key(ENROLL_NAME));
+    // esmtls remembers it: a later run with the flag revokes it.
+    let out = ok(apply_with(&e, &["--revoke-replaced"]));
+    assert!(out.contains("Nothing to change"), "{out}");
+    assert!(out.contains("revoked: the replaced service token"), "{out}");
+    assert_eq!(deletes(&e), 1);
+}
+
+#[test]
+fn a_replaced_file_token_is_not_sent_to_the_delete_api() {
+    let e = enrolled(true);
+    let out = ok(apply_with(&e, &["--revoke-replaced"]));
+    assert!(
+        out.contains(&format!(
+            "is a file token, which the API cannot delete; run `bin/elasticsearch-service-tokens delete elastic/kibana {ENROLL_NAME}` on every node"
+        )),
+        "{out}"
+    );
+    assert_eq!(deletes(&e), 0);
 }

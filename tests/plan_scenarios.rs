@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use common::setups::{self, EsAutoconfigured, KibanaSetup};
 use common::{esmtls, ok_all as ok, run, snapshot};
 use esmtls::keystore::KibanaKeystore;
-use esmtls::pki::{inspect, pem, pkcs12};
+use esmtls::pki::{inspect, pkcs12};
 use esmtls::yaml::{SettingValue, YamlFile};
 
 struct Env {
@@ -150,9 +150,10 @@ fn mtls_token_on_an_autoconfigured_node_signs_with_http_ca() {
         "CN=Elasticsearch security auto-configuration HTTP CA"
     );
     assert_eq!(leaf.eku, vec!["clientAuth".to_string()]);
-    let kibana_ca = fs::read(env.es.config_dir.join("certs/kibana-ca.crt")).unwrap();
-    let blocks = pem::parse_all(&kibana_ca, "kibana-ca.crt").unwrap();
-    assert_eq!(pem::certificates(&blocks), vec![env.es.http_ca_der.clone()]);
+    // The trust comes from http_ca: no certs/kibana-ca.crt, which no setting would name.
+    assert!(!env.es.config_dir.join("certs/kibana-ca.crt").exists());
+    let es_text = fs::read_to_string(es_yml).unwrap();
+    assert!(!es_text.contains("kibana-ca.crt"), "{es_text}");
     // Kibana settings.
     assert_eq!(
         get(kb_yml, "elasticsearch.ssl.alwaysPresentCertificate"),

@@ -198,6 +198,7 @@ pub fn apply(args: &ApplyArgs) -> Result<()> {
     let mut cluster = super::cluster_calls::node_view(&hb)?;
     let opts = esmtls::apply::Options {
         restart: args.restart,
+        revoke_replaced: args.revoke_replaced,
         wait: None,
         observer: esmtls::apply::Observer::default(),
         cancel: super::interrupt::cancel(),
@@ -458,6 +459,7 @@ fn out_folder_run(
             dry_run: false,
             yes: apply_args.yes,
             restart: apply_args.restart,
+            revoke_replaced: apply_args.revoke_replaced,
             phase: PhaseArg::All,
         };
         local.plan.bundle = Some(out.join(&h.name));

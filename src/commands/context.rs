@@ -135,18 +135,21 @@ pub fn cluster_with(a: &Answers, setup: &Setup, admin: Admin) -> Result<Box<dyn 
     Ok(Box::new(c))
 }
 
-/// The first https host in kibana.yml.
+/// The first host in kibana.yml as https (`elasticsearch.hosts`, else a
+/// Kibana 6.x `elasticsearch.url`), with its environment references resolved
+/// the way Kibana resolves them (none when a variable is not set: the plan
+/// then says which).
 fn kibana_host(setup: &Setup) -> Option<String> {
+    use esmtls::yaml::env::{Syntax, resolve_env};
     let y = esmtls::yaml::YamlFile::read(&setup.kibana_config.join("kibana.yml")).ok()?;
-    y.get("elasticsearch.hosts")?
-        .value
-        .as_list()
-        .into_iter()
-        .map(|h| match h.strip_prefix("http://") {
-            Some(rest) => format!("https://{rest}"),
-            None => h,
-        })
-        .next()
+    let h = ["elasticsearch.hosts", "elasticsearch.url"]
+        .iter()
+        .find_map(|k| y.get(k)?.value.as_list().into_iter().next())?;
+    let h = match h.strip_prefix("http://") {
+        Some(rest) => format!("https://{rest}"),
+        None => h,
+    };
+    resolve_env(&h, Syntax::Kibana).ok()
 }
 
 /// Kibana's client certificate from an earlier run (PKCS#12 with its password

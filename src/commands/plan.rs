@@ -49,6 +49,11 @@ pub struct ApplyArgs {
     /// Run the restart commands (steps 5 and 9) and wait until Elasticsearch answers.
     #[arg(long)]
     pub restart: bool,
+    /// Once the new credential is verified, revoke the one it replaced (the
+    /// enrollment token, an older esmtls token) through the service token
+    /// delete API; without it, the output says which old credential is still valid.
+    #[arg(long)]
+    pub revoke_replaced: bool,
     /// With `--bundle`: `prepare` applies only what running traffic does not
     /// depend on (certificates, CA files, token file; no yml edit, no
     /// restart); `https` everything but with client certificates asked for,
@@ -187,6 +192,7 @@ pub fn run_apply(args: ApplyArgs) -> Result<()> {
     }
     let opts = apply::Options {
         restart: args.restart,
+        revoke_replaced: args.revoke_replaced,
         wait: None,
         observer: progress_lines(!args.plan.json && std::io::stderr().is_terminal()),
         cancel: super::interrupt::cancel(),

@@ -181,7 +181,11 @@ fn es_settings(file: &YamlFile, home: Option<&Path>) -> KibanaEsSettings {
     let text = |k: &str| flat.get(k).and_then(|v| v.as_text().map(String::from));
     let list = |k: &str| flat.get(k).map(|v| v.as_list()).unwrap_or_default();
     KibanaEsSettings {
-        hosts: list("elasticsearch.hosts"),
+        // A Kibana 6.x file names its one host with `elasticsearch.url`.
+        hosts: match list("elasticsearch.hosts") {
+            h if h.is_empty() => list("elasticsearch.url"),
+            h => h,
+        },
         username: text("elasticsearch.username"),
         password_in_yml: flat.contains_key("elasticsearch.password"),
         service_account_token_in_yml: flat.contains_key("elasticsearch.serviceAccountToken"),

@@ -190,6 +190,14 @@ impl Cluster for EsCluster {
             .map_err(ce)
     }
 
+    fn service_tokens(&mut self) -> Result<crate::es::responses::ServiceTokens, ClusterError> {
+        self.client()?.service_token_names().map_err(ce)
+    }
+
+    fn revoke_service_token(&mut self, name: &str) -> Result<bool, ClusterError> {
+        self.client()?.delete_service_token(name).map_err(ce)
+    }
+
     fn change_password(&mut self, user: &str, password: &Secret) -> Result<(), ClusterError> {
         self.client()?.change_password(user, password).map_err(ce)
     }

@@ -150,6 +150,16 @@ fn bearer(id: &str, secret: &str) -> Zeroizing<String> {
     Zeroizing::new(STANDARD_NO_PAD.encode(&raw[..]))
 }
 
+/// The name of a `elastic/kibana` token from its bearer value (what
+/// `elasticsearch.serviceAccountToken` holds), e.g. `enroll-process-token-…`
+/// for the token Kibana's enrollment made; None for anything else.
+pub fn kibana_token_name(bearer: &str) -> Option<String> {
+    let (id, _) = decode_bearer(bearer)?;
+    id.strip_prefix(KIBANA_SERVICE)?
+        .strip_prefix('/')
+        .map(String::from)
+}
+
 /// The token id and secret inside a bearer token, as `fromBearerString` reads it.
 fn decode_bearer(bearer: &str) -> Option<(String, Zeroizing<String>)> {
     // Java's basic decoder: standard alphabet, padding optional.

@@ -27,7 +27,7 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
     let facts = facts::read(setup)?;
     let reachable = cluster.reachable();
     let unreachable_why = (!reachable).then(|| cluster.why_not()).flatten();
-    let hosts = names::hosts(a, &facts);
+    let hosts = names::hosts(a, &facts)?;
     let server_needed = match a.server_certificate.generate {
         Generate::Yes => true,
         Generate::No => false,
@@ -42,7 +42,8 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         warnings: Vec::new(),
         remember: Vec::new(),
         reachable,
-        hosts,
+        hosts: hosts.written,
+        hosts_resolved: hosts.resolved,
         server_needed,
         ca: None,
         ca_der: Vec::new(),
@@ -59,6 +60,7 @@ pub fn build(a: &Answers, setup: &Setup, cluster: &mut dyn Cluster) -> Result<Pl
         keystores: Vec::new(),
         commands: Vec::new(),
         credential: a.mode.credential(),
+        replaced: Vec::new(),
         facts,
     };
     let (license, license_from) = license(&mut ctx, cluster);
@@ -144,7 +146,7 @@ fn finish(ctx: Ctx<'_>, license: Option<License>, license_from: LicenseFrom) -> 
         .elasticsearch
         .url
         .clone()
-        .unwrap_or_else(|| ctx.hosts[0].clone());
+        .unwrap_or_else(|| ctx.hosts_resolved[0].clone());
     let client = ctx.client;
     let verify = Verify {
         url: es_url.clone(),
@@ -176,12 +178,24 @@ fn finish(ctx: Ctx<'_>, license: Option<License>, license_from: LicenseFrom) -> 
         api: ctx.api,
         commands: ctx.commands,
         verify,
+        replaced: replaced(ctx.replaced, setup),
         warnings: ctx.warnings,
         detected: setup.detected.clone(),
         remember: ctx.remember,
         server_ca_der: ctx.server_ca_der,
         kibana_identity: client.map(|c| (c.chain, c.key)),
     }
+}
+
+/// What this plan replaces, then what earlier applies replaced and is not
+/// revoked yet (kept in the state directory, see [`super::restart_pending`]).
+fn replaced(mut now: Vec<Replaced>, setup: &Setup) -> Vec<Replaced> {
+    for r in super::restart_pending::read(setup).replaced {
+        if !now.contains(&r) {
+            now.push(r);
+        }
+    }
+    now
 }
 
 #[cfg(test)]

@@ -34,8 +34,10 @@ pub(super) struct Ctx<'a> {
     pub remember: Vec<(String, Secret)>,
     /// True when the cluster answered while planning.
     pub reachable: bool,
-    /// Kibana's `elasticsearch.hosts`.
+    /// Kibana's `elasticsearch.hosts` as written (environment references kept).
     pub hosts: Vec<String>,
+    /// The same as Kibana reads them (references resolved): names and URLs.
+    pub hosts_resolved: Vec<String>,
     /// True when esmtls issues Elasticsearch's HTTP certificate (step 0).
     pub server_needed: bool,
     /// The CA that signs what esmtls issues here (None on a cluster host:
@@ -67,6 +69,8 @@ pub(super) struct Ctx<'a> {
     pub commands: Vec<Command>,
     /// What Kibana authenticates with.
     pub credential: Credential,
+    /// Kibana's credentials this plan replaces (see [`Replaced`]).
+    pub replaced: Vec<Replaced>,
 }
 
 impl Ctx<'_> {

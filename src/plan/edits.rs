@@ -279,6 +279,15 @@ pub fn kibana_tls(
 ) {
     let y = &f.kb_yml;
     set(e, y, "elasticsearch.hosts", Value::List(hosts.to_vec()));
+    // Kibana 7+ refuses the 6.x setting (elastic/kibana PR #29496, "definition
+    // for this key is missing"); its hosts are in elasticsearch.hosts now.
+    if let Some(old) = y.get("elasticsearch.url") {
+        let was = old.value.as_list().join(", ");
+        e.push(Edit::remove(
+            "elasticsearch.url",
+            &format!("was `{was}`; Kibana 7+ refuses it (removed in 7.0); its host is in elasticsearch.hosts now"),
+        ));
+    }
     set(
         e,
         y,

@@ -75,6 +75,34 @@ pub fn list(y: &YamlFile, key: &str) -> Vec<String> {
     y.get(key).map(|s| s.value.as_list()).unwrap_or_default()
 }
 
+/// One value of `key` (at `line` of `y`) as the product reads it: its
+/// environment references resolved (see [`crate::yaml::env`]). A reference to
+/// a variable that is not set is an error naming the file, the line, the
+/// setting and the variable.
+pub fn resolved(y: &YamlFile, key: &str, line: usize, item: &str) -> Result<String, PlanError> {
+    use crate::yaml::env;
+    env::resolve_env(item, env::Syntax::of(y.path())).map_err(|e| {
+        let what = match e.variable() {
+            Some(v) => format!(
+                "set {v} in esmtls's environment as {} gets it, or write the value in the file",
+                product(y)
+            ),
+            None => "close the reference, or write the value in the file".into(),
+        };
+        PlanError::Other(format!(
+            "{} line {line}: `{key}`: {e}; {what}",
+            y.path().display()
+        ))
+    })
+}
+
+fn product(y: &YamlFile) -> &'static str {
+    match crate::yaml::env::Syntax::of(y.path()) {
+        crate::yaml::env::Syntax::Kibana => "Kibana",
+        crate::yaml::env::Syntax::Elasticsearch => "Elasticsearch",
+    }
+}
+
 /// True when the setting is present with a non-null value.
 pub fn has(y: &YamlFile, key: &str) -> bool {
     y.get(key).is_some_and(|s| s.value != SettingValue::Null)

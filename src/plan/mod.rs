@@ -17,6 +17,7 @@ pub mod guide;
 mod kibana_client;
 pub mod mode;
 pub mod render;
+pub mod restart_pending;
 pub mod secrets;
 pub mod setup;
 mod steps;

@@ -176,6 +176,17 @@ pub trait Cluster {
     fn delete_service_token(&mut self, name: &str) -> Result<(), ClusterError>;
     /// `POST /_security/user/<user>/_password`.
     fn change_password(&mut self, user: &str, password: &Secret) -> Result<(), ClusterError>;
+    /// `GET /_security/service/elastic/kibana/credential`: the token names (index and file).
+    fn service_tokens(&mut self) -> Result<crate::es::responses::ServiceTokens, ClusterError> {
+        Err(ClusterError(
+            "this cluster view cannot list service tokens".into(),
+        ))
+    }
+    /// `DELETE /_security/service/elastic/kibana/credential/token/<name>`:
+    /// true when the token existed (see [`Cluster::delete_service_token`]).
+    fn revoke_service_token(&mut self, name: &str) -> Result<bool, ClusterError> {
+        self.delete_service_token(name).map(|_| true)
+    }
     /// `GET /_nodes/http`: each node's name and HTTP publish address.
     fn nodes_http(&mut self) -> Result<Vec<(String, String)>, ClusterError> {
         Err(ClusterError("this cluster view cannot list nodes".into()))

@@ -170,6 +170,24 @@ pub struct Verify {
     pub refused_without_cert: bool,
 }
 
+/// A credential of Kibana's that the plan replaces and that Elasticsearch
+/// still accepts until it is revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Replaced {
+    /// A service token of `elastic/kibana`, by name (e.g. the enrollment's
+    /// `enroll-process-token-…`, or an older esmtls token).
+    ServiceToken {
+        /// The token's name.
+        name: String,
+    },
+    /// The password of `kibana_system`, when Kibana moves to a token or its certificate.
+    Password {
+        /// The user.
+        user: String,
+    },
+}
+
 /// Everything `esmtls apply` will do.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -202,6 +220,9 @@ pub struct Plan {
     pub commands: Vec<Command>,
     /// The check at the end.
     pub verify: Verify,
+    /// Credentials this plan (or an earlier apply) replaced that may still be
+    /// valid: revoked after the verification with `--revoke-replaced`.
+    pub replaced: Vec<Replaced>,
     /// Warnings for the operator.
     pub warnings: Vec<String>,
     /// What detection found (human summary).

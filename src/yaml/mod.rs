@@ -29,6 +29,7 @@ mod diff;
 pub(crate) use diff::is_secret_key;
 mod doc;
 mod edit;
+pub mod env;
 mod error;
 mod list;
 mod syntax;

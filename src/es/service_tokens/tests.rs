@@ -171,3 +171,21 @@ fn garbage_bearers_do_not_verify() {
         assert_eq!(verify(ES_FILE, b), None, "{b}");
     }
 }
+
+#[test]
+fn a_kibana_token_names_itself() {
+    // Kibana's enrollment token, as kibana.yml holds it after interactive setup.
+    let enroll = "AAEAAWVsYXN0aWMva2liYW5hL2Vucm9sbC1wcm9jZXNzLXRva2VuLTE3MDAwMDAwMDAwMDA6ZXNtdGxzLXRlc3QtZmFrZS10b2tlbg";
+    assert_eq!(
+        kibana_token_name(enroll).as_deref(),
+        Some("enroll-process-token-1700000000000")
+    );
+    let t = new_token(KIBANA_SERVICE, "esmtls-1").unwrap();
+    assert_eq!(
+        kibana_token_name(t.bearer.expose()).as_deref(),
+        Some("esmtls-1")
+    );
+    let fleet = new_token("elastic/fleet-server", "f1").unwrap();
+    assert_eq!(kibana_token_name(fleet.bearer.expose()), None);
+    assert_eq!(kibana_token_name("not a token"), None);
+}

@@ -10,23 +10,83 @@ use super::super::facts::{self, Facts};
 use super::super::setup::Setup;
 use crate::pki::inspect;
 
-/// `elasticsearch.hosts` for Kibana.
-pub(in crate::plan) fn hosts(a: &Answers, f: &Facts) -> Vec<String> {
+/// Kibana's `elasticsearch.hosts`: as written into kibana.yml (environment
+/// references kept), and as Kibana will read them (references resolved), for
+/// the certificate's names and the connection.
+pub(in crate::plan) struct Hosts {
+    pub written: Vec<String>,
+    pub resolved: Vec<String>,
+}
+
+/// The setting Kibana 6.x used for one host; Kibana 7.0 removed it (elastic/kibana
+/// PR #29496) and refuses to start while it is there (elastic-facts §3.2b).
+pub(in crate::plan) const LEGACY_URL: &str = "elasticsearch.url";
+
+/// `elasticsearch.hosts` for Kibana: the answers' `kibana.hosts`, else what
+/// kibana.yml has (as https; a Kibana 6.x `elasticsearch.url` migrated), else
+/// `https://localhost:9200`.
+pub(in crate::plan) fn hosts(a: &Answers, f: &Facts) -> Result<Hosts, PlanError> {
+    use crate::yaml::env::{Syntax, resolve_env};
     if !a.kibana.hosts.is_empty() {
-        return a.kibana.hosts.clone();
+        let resolved = a
+            .kibana
+            .hosts
+            .iter()
+            .map(|h| {
+                resolve_env(h, Syntax::Kibana).map_err(|e| PlanError::Answer {
+                    key: "kibana.hosts".into(),
+                    message: format!("{h}: {e}; set it, or write the host itself"),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        return Ok(Hosts {
+            written: a.kibana.hosts.clone(),
+            resolved,
+        });
     }
-    let current: Vec<String> = facts::list(&f.kb_yml, "elasticsearch.hosts")
-        .into_iter()
-        .map(|h| match h.strip_prefix("http://") {
+    let y = &f.kb_yml;
+    let (key, current) = match facts::list(y, "elasticsearch.hosts") {
+        l if l.is_empty() => (LEGACY_URL, facts::list(y, LEGACY_URL)),
+        l => ("elasticsearch.hosts", l),
+    };
+    let line = y.get(key).map_or(0, |s| s.line);
+    let mut out = Hosts {
+        written: Vec::new(),
+        resolved: Vec::new(),
+    };
+    for h in current {
+        let h = match h.strip_prefix("http://") {
             Some(rest) => format!("https://{rest}"),
             None => h,
-        })
-        .collect();
-    if current.is_empty() {
-        vec!["https://localhost:9200".into()]
-    } else {
-        current
+        };
+        let h = if key == LEGACY_URL { with_port(&h) } else { h };
+        out.resolved.push(facts::resolved(y, key, line, &h)?);
+        out.written.push(h);
     }
+    if out.written.is_empty() {
+        out.written = vec!["https://localhost:9200".into()];
+        out.resolved = out.written.clone();
+    }
+    Ok(out)
+}
+
+/// `elasticsearch.url` assumed port 9200 when it named none; in
+/// `elasticsearch.hosts` the port follows the scheme (https → 443), so a
+/// migrated host gets an explicit `:9200` (Kibana 7.0 breaking changes,
+/// elastic-facts §3.2b).
+fn with_port(url: &str) -> String {
+    let rest = url.strip_prefix("https://").unwrap_or(url);
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    if super::super::answers::split_host_port(authority)
+        .1
+        .is_some()
+    {
+        return url.to_string();
+    }
+    format!("https://{authority}:9200{path}")
 }
 
 pub(in crate::plan) fn server_names(

@@ -88,7 +88,7 @@ fn issue(ctx: &mut Ctx<'_>) -> Result<(), PlanError> {
     let t = Target::new(ctx);
     let given = ctx.given().and_then(|g| g.http.clone());
     let ca_rc = ctx.ca.clone();
-    let (dns, ips) = server_names(ctx.a, &ctx.hosts);
+    let (dns, ips) = server_names(ctx.a, &ctx.hosts_resolved);
     let spec = LeafSpec {
         name: "CN=esmtls-http".into(),
         dns,
@@ -204,6 +204,6 @@ fn check_existing_names(ctx: &mut Ctx<'_>) -> Result<(), PlanError> {
         ctx.warnings.push("esmtls could not read Elasticsearch's HTTP certificate, so it could not check Kibana's hosts against its names".into());
         Ok(())
     } else {
-        check_hosts_in_sans(&ctx.hosts, &server_sans)
+        check_hosts_in_sans(&ctx.hosts_resolved, &server_sans)
     }
 }

@@ -8,15 +8,21 @@ use super::super::context::Ctx;
 use super::super::edits;
 use super::super::setup::Cluster;
 
+/// True when Elasticsearch's HTTP layer already trusts the CA of Kibana's
+/// certificate (`http_ca`, a certificate of the HTTP keystore's chains, or
+/// the CA that signs the HTTP certificate esmtls issues): then no
+/// `certificate_authorities` entry, and no `certs/kibana-ca.crt`, is needed.
+pub(in crate::plan) fn client_ca_trusted(ctx: &Ctx<'_>) -> bool {
+    ctx.ca_is_http_ca || ctx.facts.http.implicit_trust.contains(&ctx.ca_der) || ctx.server_needed
+}
+
 /// Runs step 4 (mTLS and pki modes only).
 pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, _: &mut dyn Cluster) -> Result<(), PlanError> {
     let a = ctx.a;
     if !a.mode.client_cert() || !ctx.es_here() {
         return Ok(());
     }
-    let client_ca_trusted = ctx.ca_is_http_ca
-        || ctx.facts.http.implicit_trust.contains(&ctx.ca_der)
-        || ctx.server_needed;
+    let client_ca_trusted = client_ca_trusted(ctx);
     let before = ctx.es_edits.len();
     if a.client_authentication() != a.mode.client_authentication() {
         let line = format!(

@@ -41,11 +41,20 @@ pub(super) fn restart(
         .iter()
         .any(|f| !f.unchanged && f.path.starts_with(dir))
         || ctx.keystores.iter().any(|k| k.service == service);
-    if !changed {
+    let pending = super::super::restart_pending::read(ctx.setup);
+    let since = pending.since(service);
+    if !changed && since.is_none() {
         ctx.step(n)
             .notes
             .push(format!("Nothing changed for {who}; no restart needed."));
         return;
+    }
+    if let (false, Some(t)) = (changed, since) {
+        // The files already say it all, but the running process does not
+        // know them until it restarts (restart_pending: cleared on verification).
+        ctx.step(n).notes.push(format!(
+            "Restart pending: esmtls changed {who}'s files at {t} and the change is not verified yet; restart {who}, then `esmtls apply` verifies the connection."
+        ));
     }
     match restart_command(answer, detected, key, who) {
         Ok(c) => {

@@ -20,7 +20,7 @@ use super::super::edits::Edits;
 use super::super::facts;
 use super::super::mode::Credential;
 use super::super::setup::{Cluster, KibanaIdentity};
-use super::super::types::{ApiCall, EntryValue, KeystoreOp};
+use super::super::types::{ApiCall, EntryValue, KeystoreOp, Replaced};
 use crate::secret::Secret;
 use crate::yaml::{Edit, Value, YamlFile};
 
@@ -77,7 +77,21 @@ pub(in crate::plan) fn run(ctx: &mut Ctx<'_>, cluster: &mut dyn Cluster) -> Resu
     }
     (ctx.kb_edits, ctx.kb_ks_ops, ctx.api, ctx.client) = (kb, ks, api, client);
     ctx.credential = credential?;
+    let notes: Vec<String> = ctx.replaced.iter().map(replaced_note).collect();
+    ctx.step(6).notes.extend(notes);
     Ok(())
+}
+
+/// What happens to a credential this plan replaces.
+fn replaced_note(r: &Replaced) -> String {
+    match r {
+        Replaced::ServiceToken { name } => format!(
+            "Replaces the service token elastic/kibana/{name}, which stays valid in Elasticsearch until revoked: `esmtls apply --revoke-replaced` revokes it once the new credential is verified."
+        ),
+        Replaced::Password { user } => format!(
+            "Replaces Kibana's {user} password, which still works in Elasticsearch afterwards (a password cannot be revoked, only changed)."
+        ),
+    }
 }
 
 /// Plans steps 6 and 8; returns what Kibana will authenticate with.
@@ -117,8 +131,11 @@ fn plan(
         token,
         basic,
     };
+    let old = old_credentials(ctx, &y);
     match cred {
         Credential::Certificate => {
+            ctx.replaced.extend(old.token.clone());
+            ctx.replaced.extend(old.password.clone());
             let why = "Kibana authenticates with its client certificate (PKI realm)";
             drop(kb, ks, USER, why);
             drop(kb, ks, PASS, why);
@@ -126,6 +143,7 @@ fn plan(
             role_mapping(ctx, cluster, reachable, api, client)?;
         }
         Credential::ServiceToken => {
+            ctx.replaced.extend(old.password.clone());
             let why = "Kibana authenticates with the service account token; Kibana refuses username and token together";
             drop(kb, ks, USER, why);
             drop(kb, ks, PASS, why);
@@ -159,9 +177,15 @@ fn plan(
                     .push("Kibana's service token authenticates as elastic/kibana; kept.".into());
             } else {
                 new_token(ctx, reachable, ks, api)?;
+                // The old token stays valid in Elasticsearch (unless a deferred new one has its name).
+                let fresh = api.last().and_then(|c| c.path.rsplit('/').next());
+                if let Some(t) = old.token.filter(|t| !matches!(t, Replaced::ServiceToken { name } if Some(name.as_str()) == fresh)) {
+                    ctx.replaced.push(t);
+                }
             }
         }
         Credential::Password => {
+            ctx.replaced.extend(old.token.clone());
             drop(
                 kb,
                 ks,
@@ -209,6 +233,33 @@ fn plan(
     }
     pending_file(ctx, api);
     Ok(cred)
+}
+
+/// Kibana's credentials before this plan, as they would be revoked.
+struct Old {
+    /// Its service token (from the keystore, else kibana.yml), by name.
+    token: Option<Replaced>,
+    /// The `kibana_system` password, when Kibana has one.
+    password: Option<Replaced>,
+}
+
+/// What Kibana authenticates with now (see [`Old`]). A password is only
+/// `kibana_system`'s: the `elastic` superuser's is never Kibana's to revoke.
+fn old_credentials(ctx: &Ctx<'_>, y: &YamlFile) -> Old {
+    let token = ctx
+        .facts
+        .kb_value(TOKEN)
+        .or_else(|| facts::text(y, TOKEN).map(Secret::new))
+        .and_then(|t| crate::es::service_tokens::kibana_token_name(t.expose()))
+        .map(|name| Replaced::ServiceToken { name });
+    let has_password = ctx.facts.kb_value(PASS).is_some() || facts::has(y, PASS);
+    let user =
+        facts::text(y, USER).or_else(|| ctx.facts.kb_value(USER).map(|u| u.expose().to_string()));
+    let password =
+        (has_password && user.as_deref() == Some("kibana_system")).then(|| Replaced::Password {
+            user: "kibana_system".into(),
+        });
+    Old { token, password }
 }
 
 /// A new service token: made by the API now, or written to the requests file when the cluster is not reachable.
