@@ -101,6 +101,9 @@ pub enum Exit {
     Quit,
     /// Ctrl-C a second time while apply was stopping.
     Interrupted,
+    /// Ctrl-C anywhere else: the operator stopped the wizard (exit 130, as a
+    /// shell reports a SIGINT; nothing more is written).
+    Aborted,
 }
 
 /// Everything that can happen.
@@ -336,7 +339,7 @@ fn act(m: &mut Model, a: Action) -> Option<Cmd> {
         m.exit = Some(if running {
             Exit::Interrupted
         } else {
-            Exit::Quit
+            Exit::Aborted
         });
         return None;
     }

@@ -115,6 +115,10 @@ pub fn run(opts: Options) -> Result<()> {
         // The operator stopped it: exit 130, as `apply` does.
         return Err(crate::exit::Stopped(strings::interrupted(&journal)).into());
     }
+    if model.exit == Some(Exit::Aborted) {
+        // Ctrl-C: exit 130, as every other command stopped by the operator.
+        return Err(crate::exit::Stopped(strings::ABORTED.into()).into());
+    }
     Ok(())
 }
 

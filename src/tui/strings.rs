@@ -110,6 +110,8 @@ pub const QUIT_Q: &str = "Quit? Your answers on these screens would be lost.";
 pub const HELP_TITLE: &str = "Keys";
 /// Without a terminal.
 pub const NO_TTY: &str = "the wizard needs a terminal (stdin and stdout must be a TTY); without one, use `esmtls plan --answers FILE` to review and `esmtls apply --answers FILE --yes` to apply (see assets/answers/ for examples)";
+/// After Ctrl-C anywhere but during apply (exit 130).
+pub const ABORTED: &str = "stopped (Ctrl-C); nothing more was written";
 /// After a second Ctrl-C during apply.
 pub fn interrupted(journal: &str) -> String {
     format!(
