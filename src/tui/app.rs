@@ -206,6 +206,8 @@ pub struct Model {
     pub doctor: doctor::State,
     /// Printed on stderr once the terminal is restored.
     pub farewell: Option<String>,
+    /// The mode already in place (a re-run), from detection.
+    pub current: Option<esmtls::plan::current::Current>,
 }
 
 impl Model {
@@ -236,6 +238,7 @@ impl Model {
             renew_review: renew_review::State::default(),
             doctor: doctor::State::default(),
             farewell: None,
+            current: None,
         }
     }
 

@@ -220,6 +220,7 @@ fn detect(
         saved,
         license,
         restarts,
+        current: plan::current::current_mode(&d),
     })
 }
 

@@ -29,6 +29,8 @@ mod tests_admin;
 #[cfg(test)]
 mod tests_cluster;
 #[cfg(test)]
+mod tests_guide;
+#[cfg(test)]
 mod tests_renew;
 
 use std::io::IsTerminal;

@@ -16,6 +16,8 @@ pub struct DetectInfo {
     pub license: Option<License>,
     /// How each side restarts.
     pub restarts: Restarts,
+    /// The mode already in place, if the settings describe one.
+    pub current: Option<esmtls::plan::current::Current>,
 }
 
 /// How detection says each side restarts, for steps 5 and 9: the method's

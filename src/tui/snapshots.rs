@@ -88,6 +88,14 @@ fn snapshots_start_guide_steps() {
     snap("start", &m, None);
     press(&mut m, &[k(KeyCode::Enter)]);
     snap("guide", &m, None);
+    // On the cards, another one picked.
+    press(&mut m, &[k(KeyCode::Tab); 3]);
+    press(&mut m, &[k(KeyCode::Right), k(KeyCode::Right)]);
+    snap("guide_cards", &m, None);
+    // A re-run on a pki setup: the mode in place is shown and chosen.
+    let mut r = super::tests_guide::started_with(Some(Mode::Pki), Some(plan::License::Gold));
+    press(&mut r, &[k(KeyCode::Enter)]);
+    snap("guide_rerun", &r, None);
     let mut m = at_steps();
     snap("steps_0", &m, None);
     // The admin password typed on step 0: only bullets are drawn.

@@ -36,6 +36,36 @@ pub const GUIDE_TITLE: &str = "Which way should Kibana authenticate?";
 pub const LICENSE_Q: &str = "The cluster's license";
 /// License unknown.
 pub const LICENSE_UNKNOWN: &str = "unknown";
+/// The guide's hint while a question has the focus.
+pub const GUIDE_QUESTIONS_HINT: &str = " ←→ answer · ↓/Tab to the cards to pick a mode · Enter takes ▶ ";
+/// The guide's hint while the cards have the focus.
+pub const GUIDE_CARDS_HINT: &str = " ←→/Tab move across the cards · Enter takes ▶ · ↑ the questions ";
+/// A card: the mode works on the license.
+pub const AVAILABLE: &str = "available on your license";
+/// A card: it does not.
+pub const NOT_AVAILABLE: &str = "not on your license";
+/// A card: the license is unknown.
+pub const LICENSE_NOT_KNOWN: &str = "license unknown";
+/// A card: the mode in place.
+pub const CARD_CURRENT: &str = "in place now";
+/// A card: the chosen one.
+pub const CARD_CHOSEN: &str = "✓ chosen";
+/// The license a mode needs, short enough for a card at 80 columns
+/// (the PKI realm is a Gold feature: `allows_pki`).
+pub fn card_license(mode: esmtls::plan::Mode) -> &'static str {
+    match mode {
+        esmtls::plan::Mode::Pki => "Gold or above, or trial",
+        _ => "Basic",
+    }
+}
+/// The guide when the license is unknown.
+pub const LICENSE_STEP0: &str = "The license is unknown: step 0 asks for the admin password, and esmtls reads the license from the cluster (GET /_license) before anything is written.";
+/// The guide when the license is unknown and the environment holds admin credentials.
+pub const LICENSE_FROM_ENV: &str = "The license is unknown: esmtls reads it from the cluster (GET /_license) with the admin credentials from the environment before anything is written.";
+/// The mode in place, on the guide.
+pub fn currently(c: &esmtls::plan::current::Current) -> String {
+    format!("Currently: {} ({})", c.mode, c.evidence.join(", "))
+}
 /// Steps screen title.
 pub const STEPS_TITLE: &str = "The steps";
 /// The prerequisite step's title.

@@ -44,6 +44,7 @@ pub(super) fn started() -> Model {
             summary: SUMMARY.into(),
             saved: None,
             license: None,
+            current: None,
             restarts: Restarts {
                 es: Some(("systemd: systemctl restart elasticsearch.service".into(), true)),
                 kibana: Some((
@@ -302,6 +303,7 @@ fn saved_answers_are_offered_and_resumed() {
             saved: Some((saved, "/state/wizard-answers.yml".into())),
             license: None,
             restarts: Restarts::default(),
+            current: None,
         }))),
     );
     press(&mut m, &[k(KeyCode::Down), k(KeyCode::Enter)]);
@@ -339,6 +341,7 @@ fn a_detected_license_preselects_the_guide() {
             saved: None,
             license: Some(esmtls::plan::License::Trial),
             restarts: Restarts::default(),
+            current: None,
         }))),
     );
     press(
