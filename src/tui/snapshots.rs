@@ -33,7 +33,11 @@ fn seeded() -> (tempfile::TempDir, Setup) {
 }
 
 pub(super) fn at_review() -> (Model, tempfile::TempDir) {
-    let mut m = at_steps();
+    at_review_from(at_steps())
+}
+
+/// `m` (on step 0) through the steps to the review of a pki plan.
+pub(super) fn at_review_from(mut m: Model) -> (Model, tempfile::TempDir) {
     press(&mut m, &[k(KeyCode::Enter); 10]);
     let (tmp, setup) = seeded();
     let mut a = Answers::new(Mode::Pki);
@@ -154,6 +158,16 @@ fn snapshots_step_forms() {
 
 #[test]
 fn snapshots_review_apply_finish() {
+    // A re-run on a token setup that switches to pki: what switching
+    // changes comes first, with the plan's warnings.
+    let mut r = at_steps();
+    r.current = Some(esmtls::plan::current::Current {
+        mode: Mode::Token,
+        evidence: vec!["Kibana uses a service account token".into()],
+    });
+    let (r, rtmp) = at_review_from(r);
+    assert!(r.review.planned.as_ref().unwrap().text.starts_with("Read first"));
+    snap("review_switch", &r, Some(rtmp.path()));
     let (mut m, tmp) = at_review();
     snap("review", &m, Some(tmp.path()));
     press(&mut m, &[k(KeyCode::PageDown)]);

@@ -82,6 +82,12 @@ pub const PLANNING: &str = "Working out the plan (reading files, asking the clus
 pub const REVIEW_BUNDLES: &str = "Nothing has been written yet. Enter writes one bundle per host (nothing else changes here); Esc goes back.";
 pub const REVIEW_CONFIRM: &str =
     "Nothing has been written yet. Enter applies this plan; Esc goes back to change answers.";
+/// Review: the heading of the warnings, shown first.
+pub fn review_warnings(n: usize) -> String {
+    format!("Read first — {n} warning(s):")
+}
+/// Review: what detection found, moved to the end.
+pub const REVIEW_DETECTED_LAST: &str = "Detected (what esmtls found before planning):";
 /// Review: the plan failed.
 pub const PLAN_FAILED: &str = "The plan cannot be made with these answers:";
 /// Apply screen title.

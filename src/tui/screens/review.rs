@@ -42,7 +42,15 @@ pub fn start(m: &mut Model) -> Option<Cmd> {
 pub fn planned(m: &mut Model, r: Result<Box<Planned>, String>) {
     m.review.loading = false;
     match r {
-        Ok(p) => m.review.planned = Some(p),
+        Ok(mut p) => {
+            let switching = m
+                .current
+                .as_ref()
+                .map(|c| esmtls::plan::current::switch_undoes(c.mode, m.answers.mode))
+                .unwrap_or_default();
+            p.text = super::review_text::arrange(&p.text, &switching);
+            m.review.planned = Some(p);
+        }
         Err(e) => m.review.error = Some(e),
     }
 }
@@ -89,7 +97,7 @@ pub fn styled<'a>(l: &'a str, in_files: &mut bool, t: &Theme) -> Line<'a> {
         *in_files = l == "Files:";
     }
     let body = l.trim_start();
-    let style = if l.starts_with("warning:") {
+    let style = if l.starts_with("warning:") || l.starts_with("Read first") {
         t.warn()
     } else if l.starts_with("Step ") || l.ends_with(':') && !l.starts_with(' ') {
         t.title()
