@@ -145,8 +145,10 @@ pub enum Cmd {
     /// Save the answers, then make the plan (with the admin credentials
     /// typed on step 0, if any — never saved).
     Plan(Box<Answers>, Option<Auth>),
-    /// Execute the reviewed plan (with the same credentials).
-    Apply(Box<(Plan, Setup, Answers)>, Option<Auth>),
+    /// Execute the reviewed plan (with the same credentials); the flag is
+    /// the operator's consent to run the restart commands too (as
+    /// `esmtls apply --restart`).
+    Apply(Box<(Plan, Setup, Answers, bool)>, Option<Auth>),
     /// Write the cluster's bundles (a topology's "apply": nothing else
     /// changes here; each host applies its own).
     Bundles(Box<(esmtls::cluster::ClusterPlan, Answers)>),

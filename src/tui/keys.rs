@@ -50,6 +50,8 @@ pub enum Action {
     No,
     /// Select or unselect the row (lists with a selection).
     Toggle,
+    /// Review: run the restart commands after writing too (or not).
+    Restart,
 }
 
 /// Which set of keys is live.
@@ -142,6 +144,7 @@ pub const TABLE: &[Binding] = &[
     b!(&[(KeyCode::End, N), (KeyCode::Char('G'), S), (KeyCode::Char('G'), N)], "", Bottom, "bottom", "", SCROLL),
     b!(&[(KeyCode::Backspace, N)], "Bksp", Backspace, "delete a character", "", TEXT),
     b!(&[(KeyCode::Char('u'), C)], "C-u", Clear, "clear the field", "clear", TEXT),
+    b!(&[(KeyCode::Char('r'), N)], "r", Restart, "review: also run the restarts after writing (as apply --restart)", "", SCROLL),
     b!(&[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)], "?", Help, "this help", "help", NAV | SCROLL | SELECT),
     b!(&[(KeyCode::Char('q'), N)], "q", Quit, "quit (asks if answers would be lost)", "quit", NAV | SCROLL | SELECT),
     b!(&[(KeyCode::Char('c'), C)], "C-c", Abort, "quit; while applying: stop and restore what was changed", "", ALL | CONFIRM),

@@ -181,7 +181,11 @@ fn snapshots_review_apply_finish() {
                 "Elasticsearch at https://localhost:9200 is not reachable".into(),
             )),
             lines: vec!["created  [TMP]/kibana/certs/kibana-client.p12".into()],
-            commands: vec!["sudo systemctl restart elasticsearch.service".into()],
+            commands: vec![
+                super::strings::ON_THIS_MACHINE.into(),
+                "  Elasticsearch systemctl restart elasticsearch.service".into(),
+                "  Kibana        docker restart <container>".into(),
+            ],
         }))),
     );
     snap("finish", &m, Some(tmp.path()));

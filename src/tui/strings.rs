@@ -88,6 +88,11 @@ pub fn review_warnings(n: usize) -> String {
 }
 /// Review: what detection found, moved to the end.
 pub const REVIEW_DETECTED_LAST: &str = "Detected (what esmtls found before planning):";
+/// Review: the consent to run the restarts (r toggles it).
+pub fn review_restart(on: bool, cmds: &str) -> String {
+    let mark = if on { "[x]" } else { "[ ]" };
+    format!("r {mark} also run the restarts after writing, as `esmtls apply --restart`: {cmds}")
+}
 /// Review: the plan failed.
 pub const PLAN_FAILED: &str = "The plan cannot be made with these answers:";
 /// Apply screen title.
@@ -130,10 +135,14 @@ pub fn recovered(files: &[String]) -> String {
 }
 /// Finish title.
 pub const FINISHED: &str = "Finished";
+/// Finish: how to leave.
+pub const FINISH_FOOT: &str = " Enter or Esc quits ";
 /// Finish: the apply failed.
 pub const APPLY_FAILED: &str = "Apply stopped:";
 /// Finish: next commands.
 pub const NEXT_COMMANDS: &str = "Run next (restart, then Kibana connects with the new settings):";
+/// Finish: the host of a single-host setup's commands.
+pub const ON_THIS_MACHINE: &str = "on this machine:";
 /// Finish: answers saved.
 pub fn answers_saved(path: &str) -> String {
     format!(

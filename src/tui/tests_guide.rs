@@ -88,3 +88,78 @@ fn ctrl_c_stops_the_wizard_as_stopped_not_as_quit() {
     press(&mut m, &[ch('q')]);
     assert_eq!(m.exit, Some(Exit::Quit));
 }
+
+#[test]
+fn commands_are_labelled_with_their_service() {
+    use esmtls::plan::Command;
+    let c = |argv: &str, what: &str| Command {
+        argv: argv.split(' ').map(String::from).collect(),
+        what: what.into(),
+        restart: false,
+    };
+    let es = super::reports::labelled(&c("docker restart <container>", "restart Elasticsearch (container)"));
+    let kb = super::reports::labelled(&c("docker restart <container>", "restart Kibana (container)"));
+    assert_eq!(es, "Elasticsearch docker restart <container>");
+    assert_eq!(kb, "Kibana        docker restart <container>");
+    assert_ne!(es, kb, "the same command twice is told apart");
+}
+
+#[test]
+fn the_review_asks_before_running_restarts_and_finish_leaves_on_esc() {
+    use super::app::{Cmd, Planned, Summary};
+    use esmtls::plan::{self, Answers, Command, Offline, Setup};
+    let mut m = super::tests::at_steps();
+    press(&mut m, &[k(KeyCode::Enter); 10]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (es, kb) = (tmp.path().join("es"), tmp.path().join("kb"));
+    std::fs::create_dir_all(&es).unwrap();
+    std::fs::create_dir_all(&kb).unwrap();
+    std::fs::write(es.join("elasticsearch.yml"), "cluster.name: demo\n").unwrap();
+    std::fs::write(kb.join("kibana.yml"), "server.port: 5601\n").unwrap();
+    let mut setup = Setup::dirs(&es, &kb, &tmp.path().join("state"));
+    setup.ca_password_store = plan::SecretStoreChoice::File;
+    setup.es_restart = Some(Command {
+        argv: vec!["systemctl".into(), "restart".into(), "elasticsearch.service".into()],
+        what: "restart Elasticsearch (systemd)".into(),
+        restart: true,
+    });
+    let mut a = Answers::new(Mode::Pki);
+    a.license = Some(License::Platinum);
+    let url = "https://localhost:9200".to_string();
+    let p = plan::build(&a, &setup, &mut Offline { url }).unwrap();
+    let text = plan::render::text(&p);
+    update(
+        &mut m,
+        Msg::Planned(Ok(Box::new(Planned {
+            plan: Some(p),
+            cluster: None,
+            setup,
+            text,
+            saved: "saved.yml".into(),
+        }))),
+    );
+    let cmds = super::screens::review::runnable(&m.review).unwrap();
+    assert!(cmds.contains("Elasticsearch systemctl restart"), "{cmds}");
+    // Not without the operator's consent: r toggles it.
+    assert!(!m.review.restart);
+    press(&mut m, &[ch('r'), ch('r'), ch('r')]);
+    assert!(m.review.restart);
+    let cmds = press(&mut m, &[k(KeyCode::Enter)]);
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::Apply(b, _)] if b.3),
+        "{cmds:?}"
+    );
+    update(
+        &mut m,
+        Msg::Applied(Ok(Box::new(Summary {
+            verified: None,
+            lines: vec![],
+            commands: vec![],
+        }))),
+    );
+    assert_eq!(m.screen, Screen::Finish);
+    press(&mut m, &[k(KeyCode::PageDown)]);
+    assert!(m.finish.scroll > 0);
+    press(&mut m, &[k(KeyCode::Esc)]);
+    assert_eq!(m.exit, Some(Exit::Quit));
+}

@@ -25,6 +25,8 @@ pub struct State {
     pub error: Option<String>,
     /// First line shown.
     pub scroll: usize,
+    /// The operator agreed to run the restart commands after writing.
+    pub restart: bool,
 }
 
 /// Leaves the last step: save the answers and make the plan (on a worker).
@@ -70,6 +72,7 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
     match a {
         _ if super::scroll(&mut r.scroll, a, page, last) => {}
         Action::Back if !r.loading => m.screen = Screen::Steps,
+        Action::Restart if runnable(r).is_some() => r.restart = !r.restart,
         Action::Confirm => {
             let p = r.planned.clone()?;
             if let Some(c) = p.cluster {
@@ -77,18 +80,32 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
                 m.busy = true;
                 return Some(Cmd::Bundles(Box::new((*c, m.answers.clone()))));
             }
+            let restart = r.restart && runnable(r).is_some();
             let plan = p.plan?;
-            m.apply = apply::State::from_plan(&plan);
+            m.apply = apply::State::from_plan(&plan, restart);
             m.screen = Screen::Apply;
             m.busy = true;
             return Some(Cmd::Apply(
-                Box::new((plan, p.setup, m.answers.clone())),
+                Box::new((plan, p.setup, m.answers.clone(), restart)),
                 m.admin.auth(),
             ));
         }
         _ => {}
     }
     None
+}
+
+/// The restart commands the wizard may run after writing (those
+/// `esmtls apply --restart` runs), labelled; None when there is none.
+pub fn runnable(r: &State) -> Option<String> {
+    let p = r.planned.as_ref()?.plan.as_ref()?;
+    let v: Vec<String> = p
+        .commands
+        .iter()
+        .filter(|c| c.restart)
+        .map(crate::tui::reports::labelled)
+        .collect();
+    (!v.is_empty()).then(|| v.join("; "))
 }
 
 /// One line of the plan text, coloured; `in_files` tracks the diff section.
@@ -119,7 +136,9 @@ pub fn styled<'a>(l: &'a str, in_files: &mut bool, t: &Theme) -> Line<'a> {
 pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let t = &m.theme;
     let r = &m.review;
-    let [main, bottom] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
+    let foot_rows = if runnable(r).is_some() { 5 } else { 3 };
+    let [main, bottom] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(foot_rows)]).areas(area);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(t.border())
@@ -157,7 +176,10 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             } else {
                 s::REVIEW_CONFIRM
             };
-            let foot = Line::styled(foot, t.ok());
+            let mut foot = vec![Line::styled(foot, t.ok())];
+            if let Some(cmds) = runnable(r) {
+                foot.push(Line::styled(s::review_restart(r.restart, &cmds), t.key()));
+            }
             super::page_with_footer(f, (main, bottom), Paragraph::new(v), block, foot);
             return;
         }
