@@ -252,6 +252,9 @@ impl Model {
             (None, Screen::Steps) if self.steps.text_focused(self.answers.mode, &self.admin) => {
                 Ctx::Text
             }
+            (None, Screen::Steps) if self.steps.choice_focused(self.answers.mode, &self.admin) => {
+                Ctx::Choice
+            }
             (None, Screen::Apply) if self.busy => Ctx::Busy,
             (None, Screen::Review | Screen::Finish) => Ctx::Scroll,
             (None, Screen::Renew) => Ctx::Select,

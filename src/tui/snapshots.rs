@@ -118,10 +118,12 @@ fn snapshots_start_guide_steps() {
             k(KeyCode::Tab),
             k(KeyCode::Tab),
             k(KeyCode::Tab),
+            k(KeyCode::Tab),
             ctrl('u'),
             k(KeyCode::Enter),
         ],
     );
+    assert_eq!(m.steps.step, 1);
     snap("steps_1_invalid", &m, None);
     let mut h = started();
     press(&mut h, &[k(KeyCode::Enter), ch('?')]);

@@ -228,6 +228,14 @@ pub const INFO_NOT_YML: &str = "Never in a .yml";
 /// Why there is no choice for those.
 pub const NOT_YML: &str =
     "secrets in kibana.yml or elasticsearch.yml are what `esmtls doctor` flags";
+/// Label: what `auto` issues on step 0.
+pub const INFO_HTTP_AUTO: &str = "Issue: auto means";
+/// `server_certificate.generate: auto`.
+pub const HTTP_CERT_AUTO: &str = "only when Elasticsearch serves no HTTPS yet; yes re-issues it with the SANs Kibana's URLs need; no keeps what it has";
+/// Label: what `auto` picks on step 1.
+pub const INFO_CA_AUTO: &str = "CA source: auto means";
+/// `ca.source: auto`.
+pub const CA_SOURCE_AUTO: &str = "Elasticsearch's auto-configured http_ca when esmtls can open it, else esmtls's CA from an earlier run, else a new CA";
 /// Label: the CA password's stores.
 pub const INFO_STORES: &str = "CA password choices";
 /// What they mean.
