@@ -48,6 +48,8 @@ pub const NOT_AVAILABLE: &str = "not on your license";
 pub const LICENSE_NOT_KNOWN: &str = "license unknown";
 /// A card: the mode in place.
 pub const CARD_CURRENT: &str = "in place now";
+/// A card: the recommended one.
+pub const CARD_RECOMMENDED: &str = "★ recommended";
 /// A card: the chosen one.
 pub const CARD_CHOSEN: &str = "✓ chosen";
 /// The license a mode needs, short enough for a card at 80 columns

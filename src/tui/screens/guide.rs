@@ -234,20 +234,24 @@ fn questions(m: &Model, f: &mut Frame, area: Rect) {
 }
 
 /// One mode's card: the chosen one has a double border, a ▶ before its
-/// name and "✓ chosen" under it (not only a colour, which a monochrome
+/// name and "✓ chosen" under it, the recommended one a ★ under it (not only a colour, which a monochrome
 /// terminal loses).
 fn card(m: &Model, o: &guide::ModeOption, f: &mut Frame, area: Rect) {
     let t = &m.theme;
     let g = &m.guide;
     let chosen = o.mode == g.mode;
-    let mut title = if chosen {
-        format!("▶ {}", o.mode.name())
+    // `▶mtls-password` is the widest that fits a card at 80 columns.
+    let title = if chosen {
+        format!("▶{}", o.mode.name())
     } else {
         o.mode.name().to_string()
     };
-    if o.recommended {
-        title.push_str(" ★");
-    }
+    let foot = match (chosen, o.recommended) {
+        (true, true) => format!("{} ★", s::CARD_CHOSEN),
+        (true, false) => s::CARD_CHOSEN.to_string(),
+        (false, true) => s::CARD_RECOMMENDED.to_string(),
+        (false, false) => String::new(),
+    };
     let border = if chosen && g.focus == CARDS {
         t.focus()
     } else if chosen {
@@ -277,11 +281,10 @@ fn card(m: &Model, o: &guide::ModeOption, f: &mut Frame, area: Rect) {
     let mut block = Block::new()
         .borders(Borders::ALL)
         .border_style(border)
-        .title(Span::styled(title, border));
+        .title(Span::styled(title, border))
+        .title_bottom(Span::styled(foot, border));
     if chosen {
-        block = block
-            .border_type(BorderType::Double)
-            .title_bottom(Span::styled(s::CARD_CHOSEN, border));
+        block = block.border_type(BorderType::Double);
     }
     f.render_widget(
         Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
