@@ -102,12 +102,13 @@ fn the_wizard_completes_pki_and_writes_what_apply_writes() {
     tmux.resize(120, 40);
     tmux.wait_for("Which way should Kibana authenticate?");
     tmux.send(&["Right", "Right", "Right", "Right", "Down", "Down", "Right"]);
-    tmux.wait_for("pki ★");
+    tmux.wait_for("▶pki");
     tmux.send(&["Enter"]);
     tmux.wait_for("HTTPS on Elasticsearch (prerequisite)");
     tmux.send(&["Enter"]);
     tmux.wait_for("1. Obtain a client certificate");
-    tmux.send(&["Down", "Down", "Down", "C-u"]);
+    // CA source, CA file, CA key, CA password store, then the subject.
+    tmux.send(&["Down", "Down", "Down", "Down", "C-u"]);
     tmux.type_text("kibana-prod");
     tmux.send(&["Down"]);
     tmux.type_text("kibana.example.com");

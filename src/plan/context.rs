@@ -107,7 +107,12 @@ impl Ctx<'_> {
         self.step(n).changes.push(format!(
             "{verb}: {} — {what}{}",
             path.display(),
-            if secret { " (0600)" } else { "" }
+            // Not twice when `what` already says it (`…, mode 0600)`).
+            if secret && !what.contains("0600") {
+                " (0600)"
+            } else {
+                ""
+            }
         ));
         let dir = crate::fsutil::parent_dir(&path);
         if !dir.exists() && !self.mkdirs.contains(&dir) {

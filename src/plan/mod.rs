@@ -10,6 +10,7 @@ pub mod answers;
 mod build;
 pub(crate) mod certs;
 pub mod choices;
+pub mod current;
 mod context;
 mod edits;
 pub(crate) mod facts;

@@ -101,6 +101,9 @@ pub enum Exit {
     Quit,
     /// Ctrl-C a second time while apply was stopping.
     Interrupted,
+    /// Ctrl-C anywhere else: the operator stopped the wizard (exit 130, as a
+    /// shell reports a SIGINT; nothing more is written).
+    Aborted,
 }
 
 /// Everything that can happen.
@@ -142,8 +145,10 @@ pub enum Cmd {
     /// Save the answers, then make the plan (with the admin credentials
     /// typed on step 0, if any — never saved).
     Plan(Box<Answers>, Option<Auth>),
-    /// Execute the reviewed plan (with the same credentials).
-    Apply(Box<(Plan, Setup, Answers)>, Option<Auth>),
+    /// Execute the reviewed plan (with the same credentials); the flag is
+    /// the operator's consent to run the restart commands too (as
+    /// `esmtls apply --restart`).
+    Apply(Box<(Plan, Setup, Answers, bool)>, Option<Auth>),
     /// Write the cluster's bundles (a topology's "apply": nothing else
     /// changes here; each host applies its own).
     Bundles(Box<(esmtls::cluster::ClusterPlan, Answers)>),
@@ -203,6 +208,8 @@ pub struct Model {
     pub doctor: doctor::State,
     /// Printed on stderr once the terminal is restored.
     pub farewell: Option<String>,
+    /// The mode already in place (a re-run), from detection.
+    pub current: Option<esmtls::plan::current::Current>,
 }
 
 impl Model {
@@ -233,6 +240,7 @@ impl Model {
             renew_review: renew_review::State::default(),
             doctor: doctor::State::default(),
             farewell: None,
+            current: None,
         }
     }
 
@@ -243,6 +251,9 @@ impl Model {
             (Some(Overlay::Help), _) => Ctx::Nav,
             (None, Screen::Steps) if self.steps.text_focused(self.answers.mode, &self.admin) => {
                 Ctx::Text
+            }
+            (None, Screen::Steps) if self.steps.choice_focused(self.answers.mode, &self.admin) => {
+                Ctx::Choice
             }
             (None, Screen::Apply) if self.busy => Ctx::Busy,
             (None, Screen::Review | Screen::Finish) => Ctx::Scroll,
@@ -336,7 +347,7 @@ fn act(m: &mut Model, a: Action) -> Option<Cmd> {
         m.exit = Some(if running {
             Exit::Interrupted
         } else {
-            Exit::Quit
+            Exit::Aborted
         });
         return None;
     }

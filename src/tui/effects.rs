@@ -75,13 +75,14 @@ impl Effects {
                         .map_err(text),
                 ),
                 Cmd::Apply(b, auth) => {
-                    let (p, setup, a) = *b;
+                    let (p, setup, a, restart) = *b;
                     let progress = tx.clone();
                     let opts = apply::Options {
                         observer: apply::Observer::new(move |p| {
                             let _ = progress.send(Event::Msg(Msg::Progress(p.clone())));
                         }),
                         cancel,
+                        restart,
                         ..apply::Options::default()
                     };
                     Msg::Applied(
@@ -220,6 +221,7 @@ fn detect(
         saved,
         license,
         restarts,
+        current: plan::current::current_mode(&d),
     })
 }
 
@@ -352,6 +354,7 @@ fn run_apply(
         }
     }
     lines.extend(report.api.iter().map(|x| format!("sent     {x}")));
+    lines.extend(report.ran.iter().map(|x| format!("ran      {x}")));
     lines.extend(report.notes.iter().map(|n| format!("note: {n}")));
     let verified = report.verified.map(|r| {
         r.map(|w| {
@@ -361,7 +364,18 @@ fn run_apply(
             )
         })
     });
-    let commands = p.commands.iter().map(|c| c.argv.join(" ")).collect();
+    // What is left to run: each command labelled with its service (the
+    // ones `--restart` ran are listed above as `ran`).
+    let mut commands: Vec<String> = p
+        .commands
+        .iter()
+        .filter(|c| !(opts.restart && c.restart))
+        .map(|c| format!("  {}", super::reports::labelled(c)))
+        .collect();
+    if !commands.is_empty() {
+        // One host here; a cluster's bundles list theirs per host (`on es01: …`).
+        commands.insert(0, super::strings::ON_THIS_MACHINE.to_string());
+    }
     Ok(Summary {
         verified,
         lines,

@@ -88,8 +88,22 @@ const CLIENT_AUTH_PKI: &[&str] = &["auto", "optional"];
 const CLIENT_AUTH_MTLS: &[&str] = &["auto", "required", "optional"];
 const STORES: &[&str] = &["auto", "keyring", "file"];
 
+/// Where esmtls keeps its CA's password: asked where the CA is chosen
+/// (step 1 with a client certificate, else step 0, whose HTTP certificate
+/// the CA signs).
+const CA_PASSWORD: Field = choice("secrets.ca_password", "CA password kept in", STORES);
+
 /// The fields of step `n` (0..=9) for `mode`.
 pub fn fields(n: u8, mode: Mode) -> Vec<Field> {
+    let mut f = step_fields(n, mode);
+    if (n == 0 && !mode.client_cert()) || (n == 1 && mode.client_cert()) {
+        let at = if n == 1 { 3 } else { 2 };
+        f.insert(at, CA_PASSWORD);
+    }
+    f
+}
+
+fn step_fields(n: u8, mode: Mode) -> Vec<Field> {
     let cert = mode.client_cert();
     match n {
         0 => vec![
@@ -148,11 +162,6 @@ pub fn fields(n: u8, mode: Mode) -> Vec<Field> {
         6 if matches!(mode, Mode::Token | Mode::MtlsToken) => {
             vec![text("service_token.name", "Service token name", "")]
         }
-        8 => vec![choice(
-            "secrets.ca_password",
-            "esmtls CA password in",
-            STORES,
-        )],
         9 => vec![text(
             "kibana.restart",
             "Restart (auto/none/cmd)",
@@ -260,6 +269,22 @@ fn set_kibanas(a: &mut Answers, value: &str) {
     drop_empty(a);
 }
 
+/// Kibana's URLs, each checked where it is typed: the answers' URL rules,
+/// and its host with the rules of a DNS SAN (it becomes one of the HTTP
+/// certificate's), so `https://es_1..example:9200` is refused at the field.
+fn urls(value: &str) -> Result<Vec<String>, String> {
+    let v = list(value);
+    for u in &v {
+        esmtls::plan::answers::check_host_url(u)?;
+        let host = esmtls::plan::answers::url_host(u);
+        if host.parse::<std::net::IpAddr>().is_err() {
+            esmtls::pki::build::check_dns_name(&host, "an https://IP:PORT URL")
+                .map_err(|why| format!("`{u}`: {why}"))?;
+        }
+    }
+    Ok(v)
+}
+
 /// No nodes and no Kibana listed: this machine, as before.
 fn drop_empty(a: &mut Answers) {
     if a.topology
@@ -320,7 +345,7 @@ pub fn get(a: &Answers, key: &str) -> String {
 pub fn set(a: &mut Answers, key: &str, value: &str) -> Result<(), String> {
     let c = &mut a.client_certificate;
     match key {
-        "kibana.hosts" => a.kibana.hosts = list(value),
+        "kibana.hosts" => a.kibana.hosts = urls(value)?,
         "server_certificate.generate" => {
             a.server_certificate.generate = parse(value, "auto, yes, no")?
         }
@@ -377,6 +402,24 @@ pub fn info(n: u8, a: &Answers, restarts: &Restarts) -> Vec<(&'static str, Strin
     let mode = a.mode;
     let cert = mode.client_cert();
     let t = |x: &str| x.to_string();
+    let mut v = step_info(n, a, restarts);
+    // Every `auto` says what it means here.
+    if n == 0 {
+        v.insert(0, (s::INFO_HTTP_AUTO, t(s::HTTP_CERT_AUTO)));
+    }
+    if n == 1 && cert {
+        v.insert(0, (s::INFO_CA_AUTO, t(s::CA_SOURCE_AUTO)));
+    }
+    if (n == 0 && !cert) || (n == 1 && cert) {
+        v.push((s::INFO_STORES, t(s::STORES_MEAN)));
+    }
+    v
+}
+
+fn step_info(n: u8, a: &Answers, restarts: &Restarts) -> Vec<(&'static str, String)> {
+    let mode = a.mode;
+    let cert = mode.client_cert();
+    let t = |x: &str| x.to_string();
     match n {
         3 if mode == Mode::Pki => vec![
             (s::INFO_ORDER, s::realm_order(a.pki.order)),
@@ -412,11 +455,7 @@ pub fn info(n: u8, a: &Answers, restarts: &Restarts) -> Vec<(&'static str, Strin
                 Credential::Password => (s::INFO_PASSWORD, t(s::PASSWORD_GOES)),
                 Credential::Certificate => (s::INFO_CERT_ID, t(s::CERT_ID_GOES)),
             };
-            vec![
-                cred,
-                (s::INFO_NOT_YML, t(s::NOT_YML)),
-                (s::INFO_STORES, t(s::STORES_MEAN)),
-            ]
+            vec![cred, (s::INFO_NOT_YML, t(s::NOT_YML))]
         }
         9 => vec![
             (s::INFO_AUTO, s::restart_auto(restarts.kibana.as_ref())),
@@ -448,9 +487,28 @@ pub fn apply(
                     .then(|| fields.iter().position(|f| f.key == "ca.cert"))
                     .flatten()
             });
+            let message = match at.and_then(|i| fields.get(i)) {
+                Some(f) => worded(f.label, &message),
+                None => message,
+            };
             Err((at, message))
         }
         Err(e) => Err((None, e.to_string())),
+    }
+}
+
+/// A core message that opens with the CLI's flag (`--days 0: …`) said
+/// with the field's label instead (`Validity (days): … (0 given)`).
+fn worded(label: &str, message: &str) -> String {
+    let Some((flag, rest)) = message
+        .split_once(": ")
+        .filter(|(flag, _)| flag.starts_with("--"))
+    else {
+        return message.to_string();
+    };
+    match flag.split_once(' ') {
+        Some((_, given)) => format!("{label}: {rest} ({given} given)"),
+        None => format!("{label}: {rest}"),
     }
 }
 
@@ -516,9 +574,16 @@ mod tests {
             assert_eq!(err_at, Some(0));
         }
 
-        let f = fields(8, Mode::Token);
-        let b = apply(&Answers::new(Mode::Token), &f, &["file".into()]).unwrap();
+        // Where the CA password is kept: asked where the CA is chosen.
+        let f = fields(0, Mode::Token);
+        let a = Answers::new(Mode::Token);
+        let mut v: Vec<String> = f.iter().map(|f| get(&a, f.key)).collect();
+        v[at(&f, "secrets.ca_password")] = "file".into();
+        let b = apply(&a, &f, &v).unwrap();
         assert_eq!(b.secrets.ca_password, esmtls::plan::SecretStoreChoice::File);
+        assert!(fields(1, Mode::Pki).iter().any(|f| f.key == "secrets.ca_password"));
+        assert!(!fields(0, Mode::Pki).iter().any(|f| f.key == "secrets.ca_password"));
+        assert!(!fields(8, Mode::Token).iter().any(|f| f.key == "secrets.ca_password"));
     }
 
     #[test]
@@ -556,12 +621,12 @@ mod tests {
         let a = Answers::new(Mode::Token);
         let mut f = fields(0, Mode::Token);
         f.extend(admin_fields());
-        assert_eq!(f[5].kind, Kind::Masked);
+        assert_eq!(f[6].kind, Kind::Masked);
         assert!(Kind::Masked.typed() && !Kind::Choice(&[]).typed());
         let mut v: Vec<String> = f.iter().map(|f| get(&a, f.key)).collect();
-        assert_eq!(&v[2..], ["", "", "", ""]);
-        v[4] = "admin".into();
-        v[5] = "hunter2".into();
+        assert_eq!(&v[3..], ["", "", "", ""]);
+        v[5] = "admin".into();
+        v[6] = "hunter2".into();
         let b = apply(&a, &f, &v).unwrap();
         assert_eq!(b, a);
         assert!(!b.to_yaml().contains("hunter2"));
@@ -571,18 +636,31 @@ mod tests {
     fn errors_point_at_the_field() {
         let a = Answers::new(Mode::Pki);
         let f = fields(1, Mode::Pki);
+        let days = at(&f, "client_certificate.days");
         let mut v: Vec<String> = f.iter().map(|f| get(&a, f.key)).collect();
-        v[6] = "ten".into();
-        assert_eq!(apply(&a, &f, &v).unwrap_err().0, Some(6));
-        v[6] = "0".into();
-        let (at, msg) = apply(&a, &f, &v).unwrap_err();
-        assert_eq!(at, Some(6), "{msg}");
-        v[6] = "365".into();
+        v[days] = "ten".into();
+        assert_eq!(apply(&a, &f, &v).unwrap_err().0, Some(days));
+        v[days] = "0".into();
+        let (err_at, msg) = apply(&a, &f, &v).unwrap_err();
+        assert_eq!(err_at, Some(days), "{msg}");
+        assert_eq!(
+            msg,
+            "Validity (days): the certificate must be valid for at least one day (0 given)"
+        );
+        v[days] = "365".into();
         v[0] = "file".into();
-        assert_eq!(apply(&a, &f, &v).unwrap_err().0, Some(1));
+        assert_eq!(apply(&a, &f, &v).unwrap_err().0, Some(at(&f, "ca.cert")));
         let f0 = fields(0, Mode::Pki);
         let (at, msg) = apply(&a, &f0, &["http://es:9200".into(), "auto".into()]).unwrap_err();
         assert_eq!(at, Some(0));
         assert!(msg.contains("https"), "{msg}");
+        // The host is checked as the DNS SAN it becomes.
+        for bad in ["https://es_1..example:9200", "https://-es.example:9200"] {
+            let (at, msg) = apply(&a, &f0, &[bad.into(), "auto".into()]).unwrap_err();
+            assert_eq!(at, Some(0), "{msg}");
+            assert!(msg.contains("is not a valid DNS name"), "{msg}");
+        }
+        let ok = ["https://es1.example:9200, https://10.0.0.1:9200".into(), "auto".into()];
+        assert!(apply(&a, &f0, &ok).is_ok());
     }
 }

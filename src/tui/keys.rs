@@ -2,8 +2,11 @@
 //! and help text. The key handler ([`action`]) and the footer / help overlay
 //! ([`footer`], [`help`]) read the same table, so the hints never lie.
 //!
-//! Invariant: in a text field ([`Ctx::Text`]) no printable character is bound
-//! (j, k, q and ? type themselves); arrows, Tab, Enter and Esc still navigate.
+//! Invariant: in a text field ([`Ctx::Text`]) no printable character but `?`
+//! is bound (j, k and q type themselves; `?` is the help, which no URL, name
+//! or command typed there needs, and Ctrl-Q quits); arrows, Tab, Enter and
+//! Esc still navigate. On a form's choice field ([`Ctx::Choice`]) no letter
+//! changes the value.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -50,6 +53,8 @@ pub enum Action {
     No,
     /// Select or unselect the row (lists with a selection).
     Toggle,
+    /// Review: run the restart commands after writing too (or not).
+    Restart,
 }
 
 /// Which set of keys is live.
@@ -65,6 +70,9 @@ pub enum Ctx {
     Confirm,
     /// A list whose rows are selected with Space (the renew table).
     Select,
+    /// A choice field of a step's form: as `Nav`, but no letter changes the
+    /// value (h/l do not; a word typed there by mistake changes nothing).
+    Choice,
     /// Apply is running: only Ctrl-C (stop and restore) does something.
     Busy,
 }
@@ -75,7 +83,10 @@ const SCROLL: u8 = 4;
 const CONFIRM: u8 = 8;
 const SELECT: u8 = 16;
 const BUSY: u8 = 32;
-const ALL: u8 = NAV | TEXT | SCROLL | SELECT;
+const CHOICE: u8 = 64;
+/// The navigation keys: lists, the guide, and a step's choice fields.
+const NAVS: u8 = NAV | CHOICE;
+const ALL: u8 = NAVS | TEXT | SCROLL | SELECT;
 
 fn bit(c: Ctx) -> u8 {
     match c {
@@ -85,6 +96,7 @@ fn bit(c: Ctx) -> u8 {
         Ctx::Confirm => CONFIRM,
         Ctx::Select => SELECT,
         Ctx::Busy => BUSY,
+        Ctx::Choice => CHOICE,
     }
 }
 
@@ -125,25 +137,29 @@ macro_rules! b {
 pub const TABLE: &[Binding] = &[
     b!(&[(KeyCode::Enter, N)], "Enter", Confirm, "continue / choose", "continue", ALL),
     b!(&[(KeyCode::Esc, N)], "Esc", Back, "go back", "back", ALL),
-    b!(&[(KeyCode::Up, N), (KeyCode::Char('k'), N)], "↑↓/jk", Up, "move up", "move", NAV | SCROLL | SELECT),
-    b!(&[(KeyCode::Down, N), (KeyCode::Char('j'), N)], "", Down, "move down", "", NAV | SCROLL | SELECT),
+    b!(&[(KeyCode::Up, N), (KeyCode::Char('k'), N)], "↑↓/jk", Up, "move up", "move", NAVS | SCROLL | SELECT),
+    b!(&[(KeyCode::Down, N), (KeyCode::Char('j'), N)], "", Down, "move down", "", NAVS | SCROLL | SELECT),
     b!(&[(KeyCode::Up, N)], "↑↓", Up, "previous field", "field", TEXT),
     b!(&[(KeyCode::Down, N)], "", Down, "next field", "", TEXT),
-    b!(&[(KeyCode::Left, N), (KeyCode::Char('h'), N)], "←→", Left, "previous choice", "choose", NAV),
-    b!(&[(KeyCode::Right, N), (KeyCode::Char('l'), N)], "", Right, "next choice", "", NAV),
-    b!(&[(KeyCode::Tab, N)], "Tab", NextField, "next field", "", NAV | TEXT),
-    b!(&[(KeyCode::BackTab, S), (KeyCode::BackTab, N)], "S-Tab", PrevField, "previous field", "", NAV | TEXT),
+    b!(&[(KeyCode::Left, N)], "←→", Left, "previous choice", "choose", NAVS),
+    b!(&[(KeyCode::Right, N)], "", Right, "next choice", "", NAVS),
+    b!(&[(KeyCode::Char('h'), N)], "h/l", Left, "previous choice (not on a form's choice)", "", NAV),
+    b!(&[(KeyCode::Char('l'), N)], "", Right, "next choice", "", NAV),
+    b!(&[(KeyCode::Tab, N)], "Tab", NextField, "next field", "", NAVS | TEXT),
+    b!(&[(KeyCode::BackTab, S), (KeyCode::BackTab, N)], "S-Tab", PrevField, "previous field", "", NAVS | TEXT),
     b!(&[(KeyCode::Char(' '), N)], "Space", Toggle, "select / unselect the row", "select", SELECT),
     b!(&[(KeyCode::PageUp, N)], "PgUp/PgDn", PageUp, "scroll a page up", "page", SCROLL),
     b!(&[(KeyCode::PageDown, N), (KeyCode::Char(' '), N)], "", PageDown, "scroll a page down", "", SCROLL),
-    b!(&[(KeyCode::PageUp, N)], "PgUp", PageUp, "scroll the explanation up", "", NAV),
-    b!(&[(KeyCode::PageDown, N)], "PgDn", PageDown, "scroll the explanation down", "", NAV),
+    b!(&[(KeyCode::PageUp, N)], "PgUp", PageUp, "scroll the explanation up", "", NAVS),
+    b!(&[(KeyCode::PageDown, N)], "PgDn", PageDown, "scroll the explanation down", "", NAVS),
     b!(&[(KeyCode::Home, N), (KeyCode::Char('g'), N)], "g/G", Top, "top", "", SCROLL),
     b!(&[(KeyCode::End, N), (KeyCode::Char('G'), S), (KeyCode::Char('G'), N)], "", Bottom, "bottom", "", SCROLL),
     b!(&[(KeyCode::Backspace, N)], "Bksp", Backspace, "delete a character", "", TEXT),
     b!(&[(KeyCode::Char('u'), C)], "C-u", Clear, "clear the field", "clear", TEXT),
-    b!(&[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)], "?", Help, "this help", "help", NAV | SCROLL | SELECT),
-    b!(&[(KeyCode::Char('q'), N)], "q", Quit, "quit (asks if answers would be lost)", "quit", NAV | SCROLL | SELECT),
+    b!(&[(KeyCode::Char('r'), N)], "r", Restart, "review: also run the restarts after writing (as apply --restart)", "", SCROLL),
+    b!(&[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)], "?", Help, "this help", "help", NAVS | TEXT | SCROLL | SELECT),
+    b!(&[(KeyCode::Char('q'), N)], "q", Quit, "quit (asks if answers would be lost)", "quit", NAVS | SCROLL | SELECT),
+    b!(&[(KeyCode::Char('q'), C)], "C-q", Quit, "quit (asks if answers would be lost)", "quit", TEXT),
     b!(&[(KeyCode::Char('c'), C)], "C-c", Abort, "quit; while applying: stop and restore what was changed", "", ALL | CONFIRM),
     b!(&[(KeyCode::Char('c'), C)], "C-c", Abort, "stop and restore what was changed (a second C-c quits at once)", "stop and restore", BUSY),
     b!(&[(KeyCode::Char('y'), N), (KeyCode::Char('Y'), S)], "y", Yes, "yes, quit", "quit", CONFIRM),
@@ -235,6 +251,12 @@ mod tests {
         assert_eq!(action(Ctx::Text, &k(KeyCode::Char('j'))), None);
         assert_eq!(typed(&k(KeyCode::Char('j'))), Some('j'));
         assert_eq!(action(Ctx::Text, &k(KeyCode::Char('q'))), None);
+        assert_eq!(action(Ctx::Text, &k(KeyCode::Char('?'))), Some(Action::Help));
+        let cq = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL);
+        assert_eq!(action(Ctx::Text, &cq), Some(Action::Quit));
+        assert_eq!(action(Ctx::Choice, &k(KeyCode::Char('l'))), None);
+        assert_eq!(action(Ctx::Choice, &k(KeyCode::Right)), Some(Action::Right));
+        assert_eq!(action(Ctx::Nav, &k(KeyCode::Char('l'))), Some(Action::Right));
         assert_eq!(action(Ctx::Nav, &k(KeyCode::Char('q'))), Some(Action::Quit));
         let cc = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(action(Ctx::Text, &cc), Some(Action::Abort));

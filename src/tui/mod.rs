@@ -29,6 +29,8 @@ mod tests_admin;
 #[cfg(test)]
 mod tests_cluster;
 #[cfg(test)]
+mod tests_guide;
+#[cfg(test)]
 mod tests_renew;
 
 use std::io::IsTerminal;
@@ -114,6 +116,10 @@ pub fn run(opts: Options) -> Result<()> {
             .unwrap_or_default();
         // The operator stopped it: exit 130, as `apply` does.
         return Err(crate::exit::Stopped(strings::interrupted(&journal)).into());
+    }
+    if model.exit == Some(Exit::Aborted) {
+        // Ctrl-C: exit 130, as every other command stopped by the operator.
+        return Err(crate::exit::Stopped(strings::ABORTED.into()).into());
     }
     Ok(())
 }

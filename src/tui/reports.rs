@@ -16,6 +16,8 @@ pub struct DetectInfo {
     pub license: Option<License>,
     /// How each side restarts.
     pub restarts: Restarts,
+    /// The mode already in place, if the settings describe one.
+    pub current: Option<esmtls::plan::current::Current>,
 }
 
 /// How detection says each side restarts, for steps 5 and 9: the method's
@@ -26,6 +28,21 @@ pub struct Restarts {
     pub es: Option<(String, bool)>,
     /// Kibana.
     pub kibana: Option<(String, bool)>,
+}
+
+/// A command left to the operator, labelled with its service: the plan's
+/// restart commands come from steps 5 and 9, whose `what` names the side
+/// (`restart Elasticsearch (systemd)`, `restart Kibana with the command
+/// from the answers`).
+pub fn labelled(c: &esmtls::plan::Command) -> String {
+    let service = if c.what.contains("Kibana") {
+        "Kibana"
+    } else if c.what.contains("Elasticsearch") {
+        "Elasticsearch"
+    } else {
+        return format!("{}    # {}", c.argv.join(" "), c.what);
+    };
+    format!("{service:<13} {}", c.argv.join(" "))
 }
 
 /// A plan ready for review.

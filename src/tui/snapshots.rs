@@ -33,7 +33,11 @@ fn seeded() -> (tempfile::TempDir, Setup) {
 }
 
 pub(super) fn at_review() -> (Model, tempfile::TempDir) {
-    let mut m = at_steps();
+    at_review_from(at_steps())
+}
+
+/// `m` (on step 0) through the steps to the review of a pki plan.
+pub(super) fn at_review_from(mut m: Model) -> (Model, tempfile::TempDir) {
     press(&mut m, &[k(KeyCode::Enter); 10]);
     let (tmp, setup) = seeded();
     let mut a = Answers::new(Mode::Pki);
@@ -88,6 +92,14 @@ fn snapshots_start_guide_steps() {
     snap("start", &m, None);
     press(&mut m, &[k(KeyCode::Enter)]);
     snap("guide", &m, None);
+    // On the cards, another one picked.
+    press(&mut m, &[k(KeyCode::Tab); 3]);
+    press(&mut m, &[k(KeyCode::Right), k(KeyCode::Right)]);
+    snap("guide_cards", &m, None);
+    // A re-run on a pki setup: the mode in place is shown and chosen.
+    let mut r = super::tests_guide::started_with(Some(Mode::Pki), Some(plan::License::Gold));
+    press(&mut r, &[k(KeyCode::Enter)]);
+    snap("guide_rerun", &r, None);
     let mut m = at_steps();
     snap("steps_0", &m, None);
     // The admin password typed on step 0: only bullets are drawn.
@@ -106,10 +118,12 @@ fn snapshots_start_guide_steps() {
             k(KeyCode::Tab),
             k(KeyCode::Tab),
             k(KeyCode::Tab),
+            k(KeyCode::Tab),
             ctrl('u'),
             k(KeyCode::Enter),
         ],
     );
+    assert_eq!(m.steps.step, 1);
     snap("steps_1_invalid", &m, None);
     let mut h = started();
     press(&mut h, &[k(KeyCode::Enter), ch('?')]);
@@ -146,6 +160,16 @@ fn snapshots_step_forms() {
 
 #[test]
 fn snapshots_review_apply_finish() {
+    // A re-run on a token setup that switches to pki: what switching
+    // changes comes first, with the plan's warnings.
+    let mut r = at_steps();
+    r.current = Some(esmtls::plan::current::Current {
+        mode: Mode::Token,
+        evidence: vec!["Kibana uses a service account token".into()],
+    });
+    let (r, rtmp) = at_review_from(r);
+    assert!(r.review.planned.as_ref().unwrap().text.starts_with("Read first"));
+    snap("review_switch", &r, Some(rtmp.path()));
     let (mut m, tmp) = at_review();
     snap("review", &m, Some(tmp.path()));
     press(&mut m, &[k(KeyCode::PageDown)]);
@@ -159,7 +183,11 @@ fn snapshots_review_apply_finish() {
                 "Elasticsearch at https://localhost:9200 is not reachable".into(),
             )),
             lines: vec!["created  [TMP]/kibana/certs/kibana-client.p12".into()],
-            commands: vec!["sudo systemctl restart elasticsearch.service".into()],
+            commands: vec![
+                super::strings::ON_THIS_MACHINE.into(),
+                "  Elasticsearch systemctl restart elasticsearch.service".into(),
+                "  Kibana        docker restart <container>".into(),
+            ],
         }))),
     );
     snap("finish", &m, Some(tmp.path()));

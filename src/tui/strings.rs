@@ -36,6 +36,38 @@ pub const GUIDE_TITLE: &str = "Which way should Kibana authenticate?";
 pub const LICENSE_Q: &str = "The cluster's license";
 /// License unknown.
 pub const LICENSE_UNKNOWN: &str = "unknown";
+/// The guide's hint while a question has the focus.
+pub const GUIDE_QUESTIONS_HINT: &str = " ←→ answer · ↓/Tab to the cards to pick a mode · Enter takes ▶ ";
+/// The guide's hint while the cards have the focus.
+pub const GUIDE_CARDS_HINT: &str = " ←→/Tab move across the cards · Enter takes ▶ · ↑ the questions ";
+/// A card: the mode works on the license.
+pub const AVAILABLE: &str = "available on your license";
+/// A card: it does not.
+pub const NOT_AVAILABLE: &str = "not on your license";
+/// A card: the license is unknown.
+pub const LICENSE_NOT_KNOWN: &str = "license unknown";
+/// A card: the mode in place.
+pub const CARD_CURRENT: &str = "in place now";
+/// A card: the recommended one.
+pub const CARD_RECOMMENDED: &str = "★ recommended";
+/// A card: the chosen one.
+pub const CARD_CHOSEN: &str = "✓ chosen";
+/// The license a mode needs, short enough for a card at 80 columns
+/// (the PKI realm is a Gold feature: `allows_pki`).
+pub fn card_license(mode: esmtls::plan::Mode) -> &'static str {
+    match mode {
+        esmtls::plan::Mode::Pki => "Gold or above, or trial",
+        _ => "Basic",
+    }
+}
+/// The guide when the license is unknown.
+pub const LICENSE_STEP0: &str = "The license is unknown: step 0 asks for the admin password, and esmtls reads the license from the cluster (GET /_license) before anything is written.";
+/// The guide when the license is unknown and the environment holds admin credentials.
+pub const LICENSE_FROM_ENV: &str = "The license is unknown: esmtls reads it from the cluster (GET /_license) with the admin credentials from the environment before anything is written.";
+/// The mode in place, on the guide.
+pub fn currently(c: &esmtls::plan::current::Current) -> String {
+    format!("Currently: {} ({})", c.mode, c.evidence.join(", "))
+}
 /// Steps screen title.
 pub const STEPS_TITLE: &str = "The steps";
 /// The prerequisite step's title.
@@ -52,6 +84,17 @@ pub const PLANNING: &str = "Working out the plan (reading files, asking the clus
 pub const REVIEW_BUNDLES: &str = "Nothing has been written yet. Enter writes one bundle per host (nothing else changes here); Esc goes back.";
 pub const REVIEW_CONFIRM: &str =
     "Nothing has been written yet. Enter applies this plan; Esc goes back to change answers.";
+/// Review: the heading of the warnings, shown first.
+pub fn review_warnings(n: usize) -> String {
+    format!("Read first — {n} warning(s):")
+}
+/// Review: what detection found, moved to the end.
+pub const REVIEW_DETECTED_LAST: &str = "Detected (what esmtls found before planning):";
+/// Review: the consent to run the restarts (r toggles it).
+pub fn review_restart(on: bool, cmds: &str) -> String {
+    let mark = if on { "[x]" } else { "[ ]" };
+    format!("r {mark} also run the restarts after writing, as `esmtls apply --restart`: {cmds}")
+}
 /// Review: the plan failed.
 pub const PLAN_FAILED: &str = "The plan cannot be made with these answers:";
 /// Apply screen title.
@@ -94,10 +137,14 @@ pub fn recovered(files: &[String]) -> String {
 }
 /// Finish title.
 pub const FINISHED: &str = "Finished";
+/// Finish: how to leave.
+pub const FINISH_FOOT: &str = " Enter or Esc quits ";
 /// Finish: the apply failed.
 pub const APPLY_FAILED: &str = "Apply stopped:";
 /// Finish: next commands.
 pub const NEXT_COMMANDS: &str = "Run next (restart, then Kibana connects with the new settings):";
+/// Finish: the host of a single-host setup's commands.
+pub const ON_THIS_MACHINE: &str = "on this machine:";
 /// Finish: answers saved.
 pub fn answers_saved(path: &str) -> String {
     format!(
@@ -110,6 +157,8 @@ pub const QUIT_Q: &str = "Quit? Your answers on these screens would be lost.";
 pub const HELP_TITLE: &str = "Keys";
 /// Without a terminal.
 pub const NO_TTY: &str = "the wizard needs a terminal (stdin and stdout must be a TTY); without one, use `esmtls plan --answers FILE` to review and `esmtls apply --answers FILE --yes` to apply (`esmtls answers example MODE` prints an answers file to start from)";
+/// After Ctrl-C anywhere but during apply (exit 130).
+pub const ABORTED: &str = "stopped (Ctrl-C); nothing more was written";
 /// After a second Ctrl-C during apply.
 pub fn interrupted(journal: &str) -> String {
     format!(
@@ -181,6 +230,14 @@ pub const INFO_NOT_YML: &str = "Never in a .yml";
 /// Why there is no choice for those.
 pub const NOT_YML: &str =
     "secrets in kibana.yml or elasticsearch.yml are what `esmtls doctor` flags";
+/// Label: what `auto` issues on step 0.
+pub const INFO_HTTP_AUTO: &str = "Issue: auto means";
+/// `server_certificate.generate: auto`.
+pub const HTTP_CERT_AUTO: &str = "only when Elasticsearch serves no HTTPS yet; yes re-issues it with the SANs Kibana's URLs need; no keeps what it has";
+/// Label: what `auto` picks on step 1.
+pub const INFO_CA_AUTO: &str = "CA source: auto means";
+/// `ca.source: auto`.
+pub const CA_SOURCE_AUTO: &str = "Elasticsearch's auto-configured http_ca when esmtls can open it, else esmtls's CA from an earlier run, else a new CA";
 /// Label: the CA password's stores.
 pub const INFO_STORES: &str = "CA password choices";
 /// What they mean.

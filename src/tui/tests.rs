@@ -44,6 +44,7 @@ pub(super) fn started() -> Model {
             summary: SUMMARY.into(),
             saved: None,
             license: None,
+            current: None,
             restarts: Restarts {
                 es: Some(("systemd: systemctl restart elasticsearch.service".into(), true)),
                 kibana: Some((
@@ -141,12 +142,12 @@ fn invalid_input_stays_with_the_reason_until_fixed() {
     press(&mut m, &[k(KeyCode::Enter)]);
     assert_eq!(m.steps.step, 1);
     // to the days field, clear, type 0
-    press(&mut m, &[k(KeyCode::Tab); 6]);
+    press(&mut m, &[k(KeyCode::Tab); 7]);
     press(&mut m, &[ctrl('u'), ch('0'), k(KeyCode::Enter)]);
     assert_eq!(m.steps.step, 1);
     let (at, msg) = m.steps.error.clone().unwrap();
-    assert_eq!(at, Some(6));
-    assert!(!msg.is_empty());
+    assert_eq!(at, Some(7));
+    assert!(msg.starts_with("Validity (days): "), "{msg}");
     press(&mut m, &[k(KeyCode::Backspace)]);
     press(&mut m, &typing("30"));
     press(&mut m, &[k(KeyCode::Enter)]);
@@ -157,19 +158,30 @@ fn invalid_input_stays_with_the_reason_until_fixed() {
 #[test]
 fn letters_type_in_text_fields() {
     let mut m = at_steps();
-    press(
-        &mut m,
-        &[
-            k(KeyCode::Enter),
-            k(KeyCode::Down),
-            k(KeyCode::Down),
-            k(KeyCode::Down),
-        ],
-    );
+    press(&mut m, &[k(KeyCode::Enter)]);
+    press(&mut m, &[k(KeyCode::Down); 4]);
     press(&mut m, &[ctrl('u')]);
-    press(&mut m, &typing("q?jk"));
-    assert_eq!(m.steps.values[3], "q?jk");
+    press(&mut m, &typing("qhljk"));
+    assert_eq!(m.steps.values[4], "qhljk");
     assert_eq!((m.exit, m.overlay), (None, None));
+    // `?` is the help, and Ctrl-Q quits, from inside a text field too.
+    press(&mut m, &[ch('?')]);
+    assert_eq!(m.overlay, Some(Overlay::Help));
+    assert_eq!(m.steps.values[4], "qhljk");
+    press(&mut m, &[k(KeyCode::Esc), ctrl('q')]);
+    assert_eq!(m.overlay, Some(Overlay::Quit));
+}
+
+#[test]
+fn letters_on_a_choice_field_do_not_change_it() {
+    let mut m = at_steps();
+    press(&mut m, &[k(KeyCode::Enter)]);
+    // CA source: typing a host name there leaves it as it was.
+    assert_eq!(m.steps.values[0], "auto");
+    press(&mut m, &typing("hello.example"));
+    assert_eq!(m.steps.values[0], "auto");
+    press(&mut m, &[k(KeyCode::Right)]);
+    assert_eq!(m.steps.values[0], "elasticsearch");
 }
 
 #[test]
@@ -302,6 +314,7 @@ fn saved_answers_are_offered_and_resumed() {
             saved: Some((saved, "/state/wizard-answers.yml".into())),
             license: None,
             restarts: Restarts::default(),
+            current: None,
         }))),
     );
     press(&mut m, &[k(KeyCode::Down), k(KeyCode::Enter)]);
@@ -310,7 +323,7 @@ fn saved_answers_are_offered_and_resumed() {
     assert!(m.guide.require_mtls);
     press(&mut m, &[k(KeyCode::Enter), k(KeyCode::Enter)]);
     assert_eq!((m.screen, m.steps.step), (Screen::Steps, 1));
-    assert_eq!(m.steps.values[3], "kibana-7");
+    assert_eq!(m.steps.values[4], "kibana-7");
 }
 
 #[test]
@@ -339,6 +352,7 @@ fn a_detected_license_preselects_the_guide() {
             saved: None,
             license: Some(esmtls::plan::License::Trial),
             restarts: Restarts::default(),
+            current: None,
         }))),
     );
     press(

@@ -416,12 +416,12 @@ fn ctrl_c_while_writing_lets_the_batch_finish() {
     assert_eq!(m.exit, None, "not while the batch is written");
     assert!(m.renew_review.quit_after);
     update(&mut m, Msg::Renewed(Ok(Box::new(renewed()))));
-    assert_eq!(m.exit, Some(Exit::Quit));
+    assert_eq!(m.exit, Some(Exit::Aborted));
     assert!(m.farewell.as_deref().unwrap().contains(KB_CLIENT));
     // Elsewhere in the flow Ctrl-C quits at once.
     let mut m = with_inventory(true);
     press(&mut m, &[k(KeyCode::Enter), ctrl('c')]);
-    assert_eq!(m.exit, Some(Exit::Quit));
+    assert_eq!(m.exit, Some(Exit::Aborted));
 }
 
 #[test]

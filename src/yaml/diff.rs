@@ -59,10 +59,17 @@ impl Changes {
         }
         let (a, b) = (mask_secrets(&self.before), mask_secrets(&self.after));
         let name = self.path.display().to_string();
+        // `a/` and `b/` prefix a relative path; an absolute one is shown as
+        // it is (not `--- a//etc/kibana/kibana.yml`).
+        let (old, new) = if self.path.is_absolute() {
+            (name.clone(), name)
+        } else {
+            (format!("a/{name}"), format!("b/{name}"))
+        };
         TextDiff::from_lines(&a, &b)
             .unified_diff()
             .context_radius(3)
-            .header(&format!("a/{name}"), &format!("b/{name}"))
+            .header(&old, &new)
             .to_string()
     }
 
@@ -181,6 +188,17 @@ mod tests {
             "{d}"
         );
         assert!(d.starts_with("--- a/kibana.yml\n+++ b/kibana.yml\n"), "{d}");
+        // An absolute path is not prefixed (`--- a//etc/…`).
+        let c = Changes::new(
+            "/etc/kibana/kibana.yml".into(),
+            "server.port: 5601\n".into(),
+            "server.port: 5602\n".into(),
+        );
+        let d = c.diff();
+        assert!(
+            d.starts_with("--- /etc/kibana/kibana.yml\n+++ /etc/kibana/kibana.yml\n"),
+            "{d}"
+        );
     }
 
     #[test]

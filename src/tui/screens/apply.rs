@@ -27,9 +27,9 @@ pub struct State {
 
 impl State {
     /// The actions of `p`, all pending (the wizard never runs `--restart`).
-    pub fn from_plan(p: &Plan) -> State {
+    pub fn from_plan(p: &Plan, restart: bool) -> State {
         State {
-            actions: esmtls::apply::actions(p, false)
+            actions: esmtls::apply::actions(p, restart)
                 .into_iter()
                 .map(|a| (a.label, ActionState::Pending))
                 .collect(),

@@ -31,12 +31,15 @@ impl From<Result<Summary, String>> for State {
 
 /// Keys on the finish screen.
 pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
-    match a {
-        Action::Up => m.finish.scroll = m.finish.scroll.saturating_sub(1),
-        Action::Down => m.finish.scroll = m.finish.scroll.saturating_add(1),
-        Action::Top => m.finish.scroll = 0,
-        Action::Confirm => m.exit = Some(Exit::Quit),
-        _ => {}
+    let page = usize::from(m.size.1.saturating_sub(6)).max(1);
+    let mut pos = usize::from(m.finish.scroll);
+    if super::scroll(&mut pos, a, page, 200) {
+        m.finish.scroll = u16::try_from(pos).unwrap_or(u16::MAX);
+        return None;
+    }
+    // Nothing is left to go back to once apply ran: Esc leaves, as Enter.
+    if matches!(a, Action::Confirm | Action::Back) {
+        m.exit = Some(Exit::Quit);
     }
     None
 }
@@ -77,7 +80,8 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(t.border())
-        .title(Span::styled(format!(" {} ", s::FINISHED), t.title()));
+        .title(Span::styled(format!(" {} ", s::FINISHED), t.title()))
+        .title_bottom(Span::styled(s::FINISH_FOOT, t.dim()));
     f.render_widget(
         Paragraph::new(lines)
             .block(block)

@@ -9,6 +9,7 @@ pub mod guide;
 pub mod renew;
 pub mod renew_review;
 pub mod review;
+pub mod review_text;
 pub mod start;
 pub mod steps;
 

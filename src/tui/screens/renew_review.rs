@@ -82,7 +82,7 @@ pub fn written(m: &mut Model, r: Result<Box<Renewed>, String>) {
             None => String::new(),
         };
         m.farewell = Some(s::renew_interrupted(&outcome));
-        m.exit = Some(Exit::Quit);
+        m.exit = Some(Exit::Aborted);
     }
     m.screen = Screen::Renewed;
 }

@@ -25,6 +25,8 @@ pub struct State {
     pub error: Option<String>,
     /// First line shown.
     pub scroll: usize,
+    /// The operator agreed to run the restart commands after writing.
+    pub restart: bool,
 }
 
 /// Leaves the last step: save the answers and make the plan (on a worker).
@@ -42,7 +44,15 @@ pub fn start(m: &mut Model) -> Option<Cmd> {
 pub fn planned(m: &mut Model, r: Result<Box<Planned>, String>) {
     m.review.loading = false;
     match r {
-        Ok(p) => m.review.planned = Some(p),
+        Ok(mut p) => {
+            let switching = m
+                .current
+                .as_ref()
+                .map(|c| esmtls::plan::current::switch_undoes(c.mode, m.answers.mode))
+                .unwrap_or_default();
+            p.text = super::review_text::arrange(&p.text, &switching);
+            m.review.planned = Some(p);
+        }
         Err(e) => m.review.error = Some(e),
     }
 }
@@ -62,6 +72,7 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
     match a {
         _ if super::scroll(&mut r.scroll, a, page, last) => {}
         Action::Back if !r.loading => m.screen = Screen::Steps,
+        Action::Restart if runnable(r).is_some() => r.restart = !r.restart,
         Action::Confirm => {
             let p = r.planned.clone()?;
             if let Some(c) = p.cluster {
@@ -69,12 +80,13 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
                 m.busy = true;
                 return Some(Cmd::Bundles(Box::new((*c, m.answers.clone()))));
             }
+            let restart = r.restart && runnable(r).is_some();
             let plan = p.plan?;
-            m.apply = apply::State::from_plan(&plan);
+            m.apply = apply::State::from_plan(&plan, restart);
             m.screen = Screen::Apply;
             m.busy = true;
             return Some(Cmd::Apply(
-                Box::new((plan, p.setup, m.answers.clone())),
+                Box::new((plan, p.setup, m.answers.clone(), restart)),
                 m.admin.auth(),
             ));
         }
@@ -83,13 +95,26 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
     None
 }
 
+/// The restart commands the wizard may run after writing (those
+/// `esmtls apply --restart` runs), labelled; None when there is none.
+pub fn runnable(r: &State) -> Option<String> {
+    let p = r.planned.as_ref()?.plan.as_ref()?;
+    let v: Vec<String> = p
+        .commands
+        .iter()
+        .filter(|c| c.restart)
+        .map(crate::tui::reports::labelled)
+        .collect();
+    (!v.is_empty()).then(|| v.join("; "))
+}
+
 /// One line of the plan text, coloured; `in_files` tracks the diff section.
 pub fn styled<'a>(l: &'a str, in_files: &mut bool, t: &Theme) -> Line<'a> {
     if !l.starts_with(' ') {
         *in_files = l == "Files:";
     }
     let body = l.trim_start();
-    let style = if l.starts_with("warning:") {
+    let style = if l.starts_with("warning:") || l.starts_with("Read first") {
         t.warn()
     } else if l.starts_with("Step ") || l.ends_with(':') && !l.starts_with(' ') {
         t.title()
@@ -111,7 +136,9 @@ pub fn styled<'a>(l: &'a str, in_files: &mut bool, t: &Theme) -> Line<'a> {
 pub fn view(m: &Model, f: &mut Frame, area: Rect) {
     let t = &m.theme;
     let r = &m.review;
-    let [main, bottom] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
+    let foot_rows = if runnable(r).is_some() { 5 } else { 3 };
+    let [main, bottom] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(foot_rows)]).areas(area);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(t.border())
@@ -149,7 +176,10 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             } else {
                 s::REVIEW_CONFIRM
             };
-            let foot = Line::styled(foot, t.ok());
+            let mut foot = vec![Line::styled(foot, t.ok())];
+            if let Some(cmds) = runnable(r) {
+                foot.push(Line::styled(s::review_restart(r.restart, &cmds), t.key()));
+            }
             super::page_with_footer(f, (main, bottom), Paragraph::new(v), block, foot);
             return;
         }

@@ -74,6 +74,11 @@ pub fn detected(m: &mut Model, r: Result<Box<DetectInfo>, String>) {
                 m.answers.license = d.license;
                 m.guide = guide::State::new(&m.answers);
             }
+            m.current = d.current;
+            if let Some(c) = &m.current {
+                // A re-run keeps the mode in place unless the operator picks another.
+                m.guide.preselect(c.mode);
+            }
         }
         Err(e) => m.start.detected = Some(Err(e)),
     }

@@ -42,6 +42,13 @@ impl State {
             .get(self.focus)
             .is_some_and(|f| f.kind.typed())
     }
+
+    /// True when a choice field has the focus.
+    pub fn choice_focused(&self, mode: Mode, admin: &Creds) -> bool {
+        fields(self.step, mode, admin)
+            .get(self.focus)
+            .is_some_and(|f| matches!(f.kind, Kind::Choice(_)))
+    }
 }
 
 /// Step `n`'s fields: the answers' form, and on step 0 the admin
@@ -101,7 +108,7 @@ pub const SHORT: [&str; 10] = [
     "PKI + native realms",
     "Request client certs",
     "Restart Elasticsearch",
-    "Role mapping / credential",
+    "Credential / role map",
     "Kibana uses the cert",
     "No username/password",
     "Restart Kibana",
@@ -189,21 +196,39 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
             }
             Ok(a) => {
                 m.answers = a;
-                if m.steps.step < 9 {
-                    enter(m, m.steps.step + 1);
-                } else {
-                    return review::start(m);
+                match next_active(m.answers.mode, m.steps.step, true) {
+                    Some(n) => enter(m, n),
+                    None => return review::start(m),
                 }
             }
         },
-        Action::Back if st.step == 0 => m.screen = Screen::Guide,
-        Action::Back => {
-            let prev = st.step - 1;
-            enter(m, prev);
-        }
+        Action::Back => match next_active(m.answers.mode, st.step, false) {
+            Some(prev) => enter(m, prev),
+            None => m.screen = Screen::Guide,
+        },
         _ => {}
     }
     None
+}
+
+/// The error under field `i`, if it is at fault.
+fn push_error(lines: &mut Vec<Line>, st: &State, i: usize, t: &crate::tui::theme::Theme) {
+    if let Some((Some(at), msg)) = &st.error
+        && *at == i
+    {
+        lines.push(Line::styled(format!("  ✗ {msg}"), t.error()));
+    }
+}
+
+/// The next step after `n` (forward) or before it that applies to `mode`:
+/// steps that do not apply are passed over (the sidebar still lists them,
+/// marked –). None past step 9; step 0 always applies.
+pub fn next_active(mode: Mode, n: u8, forward: bool) -> Option<u8> {
+    if forward {
+        (n + 1..=9).find(|&k| applies_to(mode, k).is_active())
+    } else {
+        (0..n).rev().find(|&k| applies_to(mode, k).is_active())
+    }
 }
 
 /// Draws the steps screen.
@@ -250,6 +275,16 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
         let value = match fl.kind {
             Kind::Choice(_) => Span::styled(format!("◂ {v} ▸"), vs),
             Kind::Text | Kind::Masked if v.is_empty() && !focused => Span::styled(fl.hint, t.dim()),
+            // Focused and empty: the cursor, then what an empty value means.
+            Kind::Text | Kind::Masked if v.is_empty() => {
+                lines.push(Line::from(vec![
+                    Span::raw(format!("{:<24}", fl.label)),
+                    Span::styled("▏", vs),
+                    Span::styled(fl.hint, t.dim()),
+                ]));
+                push_error(&mut lines, st, i, t);
+                continue;
+            }
             Kind::Text | Kind::Masked if focused => Span::styled(format!("{v}▏"), vs),
             Kind::Text | Kind::Masked => Span::raw(v.to_string()),
         };
@@ -257,11 +292,7 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             Span::raw(format!("{:<24}", fl.label)),
             value,
         ]));
-        if let Some((Some(at), msg)) = &st.error
-            && *at == i
-        {
-            lines.push(Line::styled(format!("  ✗ {msg}"), t.error()));
-        }
+        push_error(&mut lines, st, i, t);
     }
     let mut info = form::info(
         st.step,

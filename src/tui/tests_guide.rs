@@ -1,0 +1,165 @@
+//! The guide's mode picking (the cards), a re-run on a setup whose mode is
+//! already in place, and Ctrl-C's exit, driven by scripted keys.
+
+use esmtls::plan::current::Current;
+use esmtls::plan::{License, Mode};
+use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+
+use super::app::{DetectInfo, Exit, Model, Msg, Screen, update};
+use super::reports::Restarts;
+use super::screens::guide::CARDS;
+use super::tests::{ch, ctrl, k, press};
+use super::theme::Theme;
+
+/// Detection reported `current` (a re-run) and `license`.
+pub(super) fn started_with(current: Option<Mode>, license: Option<License>) -> Model {
+    let mut m = Model::new(Theme { color: false }, None);
+    let current = current.map(|mode| Current {
+        mode,
+        evidence: vec![
+            "Kibana presents a client certificate".into(),
+            "client_authentication: optional".into(),
+            "PKI realm pki1".into(),
+        ],
+    });
+    update(
+        &mut m,
+        Msg::Detected(Ok(Box::new(DetectInfo {
+            summary: "Elasticsearch\n  config:    /etc/elasticsearch\n".into(),
+            saved: None,
+            license,
+            restarts: Restarts::default(),
+            current,
+        }))),
+    );
+    m
+}
+
+#[test]
+fn the_cards_are_picked_with_arrows_and_tab() {
+    let mut m = started_with(None, Some(License::Basic));
+    press(&mut m, &[k(KeyCode::Enter)]);
+    assert_eq!((m.screen, m.guide.mode), (Screen::Guide, Mode::Token));
+    // Tab walks the questions down to the cards.
+    press(&mut m, &[k(KeyCode::Tab); 3]);
+    assert_eq!(m.guide.focus, CARDS);
+    press(&mut m, &[k(KeyCode::Right)]);
+    assert_eq!(m.guide.mode, Mode::Password);
+    press(&mut m, &[k(KeyCode::Tab)]);
+    assert_eq!(m.guide.mode, Mode::MtlsToken);
+    let back_tab = ratatui::crossterm::event::KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+    press(&mut m, &[back_tab, k(KeyCode::Left)]);
+    assert_eq!(m.guide.mode, Mode::Token);
+    // Wraps from the first card to the last.
+    press(&mut m, &[k(KeyCode::Left)]);
+    assert_eq!(m.guide.mode, Mode::Pki);
+    press(&mut m, &[k(KeyCode::Right), k(KeyCode::Tab), k(KeyCode::Tab)]);
+    assert_eq!(m.guide.mode, Mode::MtlsToken);
+    // ↑ leaves the cards; the choice stays.
+    press(&mut m, &[k(KeyCode::Up)]);
+    assert_eq!((m.guide.focus, m.guide.mode), (2, Mode::MtlsToken));
+    press(&mut m, &[k(KeyCode::Enter)]);
+    assert_eq!(m.screen, Screen::Steps);
+    assert_eq!(m.answers.mode, Mode::MtlsToken);
+}
+
+#[test]
+fn a_rerun_preselects_the_mode_in_place_and_enter_keeps_it() {
+    let mut m = started_with(Some(Mode::Pki), Some(License::Platinum));
+    press(&mut m, &[k(KeyCode::Enter)]);
+    assert_eq!(m.guide.mode, Mode::Pki);
+    assert!(m.guide.cert_identity && !m.guide.require_mtls);
+    // Enter through the guide and every step: still pki, never a silent switch.
+    press(&mut m, &[k(KeyCode::Enter); 11]);
+    assert_eq!(m.answers.mode, Mode::Pki);
+    assert_eq!(m.screen, Screen::Review);
+}
+
+#[test]
+fn ctrl_c_stops_the_wizard_as_stopped_not_as_quit() {
+    for screen_keys in [vec![], vec![k(KeyCode::Enter)], vec![k(KeyCode::Enter); 3]] {
+        let mut m = started_with(None, None);
+        press(&mut m, &screen_keys);
+        press(&mut m, &[ctrl('c')]);
+        assert_eq!(m.exit, Some(Exit::Aborted), "{:?}", m.screen);
+    }
+    // q is an ordinary quit.
+    let mut m = started_with(None, None);
+    press(&mut m, &[ch('q')]);
+    assert_eq!(m.exit, Some(Exit::Quit));
+}
+
+#[test]
+fn commands_are_labelled_with_their_service() {
+    use esmtls::plan::Command;
+    let c = |argv: &str, what: &str| Command {
+        argv: argv.split(' ').map(String::from).collect(),
+        what: what.into(),
+        restart: false,
+    };
+    let es = super::reports::labelled(&c("docker restart <container>", "restart Elasticsearch (container)"));
+    let kb = super::reports::labelled(&c("docker restart <container>", "restart Kibana (container)"));
+    assert_eq!(es, "Elasticsearch docker restart <container>");
+    assert_eq!(kb, "Kibana        docker restart <container>");
+    assert_ne!(es, kb, "the same command twice is told apart");
+}
+
+#[test]
+fn the_review_asks_before_running_restarts_and_finish_leaves_on_esc() {
+    use super::app::{Cmd, Planned, Summary};
+    use esmtls::plan::{self, Answers, Command, Offline, Setup};
+    let mut m = super::tests::at_steps();
+    press(&mut m, &[k(KeyCode::Enter); 10]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (es, kb) = (tmp.path().join("es"), tmp.path().join("kb"));
+    std::fs::create_dir_all(&es).unwrap();
+    std::fs::create_dir_all(&kb).unwrap();
+    std::fs::write(es.join("elasticsearch.yml"), "cluster.name: demo\n").unwrap();
+    std::fs::write(kb.join("kibana.yml"), "server.port: 5601\n").unwrap();
+    let mut setup = Setup::dirs(&es, &kb, &tmp.path().join("state"));
+    setup.ca_password_store = plan::SecretStoreChoice::File;
+    setup.es_restart = Some(Command {
+        argv: vec!["systemctl".into(), "restart".into(), "elasticsearch.service".into()],
+        what: "restart Elasticsearch (systemd)".into(),
+        restart: true,
+    });
+    let mut a = Answers::new(Mode::Pki);
+    a.license = Some(License::Platinum);
+    let url = "https://localhost:9200".to_string();
+    let p = plan::build(&a, &setup, &mut Offline { url }).unwrap();
+    let text = plan::render::text(&p);
+    update(
+        &mut m,
+        Msg::Planned(Ok(Box::new(Planned {
+            plan: Some(p),
+            cluster: None,
+            setup,
+            text,
+            saved: "saved.yml".into(),
+        }))),
+    );
+    let cmds = super::screens::review::runnable(&m.review).unwrap();
+    assert!(cmds.contains("Elasticsearch systemctl restart"), "{cmds}");
+    // Not without the operator's consent: r toggles it.
+    assert!(!m.review.restart);
+    press(&mut m, &[ch('r'), ch('r'), ch('r')]);
+    assert!(m.review.restart);
+    let cmds = press(&mut m, &[k(KeyCode::Enter)]);
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::Apply(b, _)] if b.3),
+        "{cmds:?}"
+    );
+    update(
+        &mut m,
+        Msg::Applied(Ok(Box::new(Summary {
+            verified: None,
+            lines: vec![],
+            commands: vec![],
+        }))),
+    );
+    assert_eq!(m.screen, Screen::Finish);
+    press(&mut m, &[k(KeyCode::PageDown)]);
+    assert!(m.finish.scroll > 0);
+    press(&mut m, &[k(KeyCode::Esc)]);
+    assert_eq!(m.exit, Some(Exit::Quit));
+}
