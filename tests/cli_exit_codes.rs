@@ -165,7 +165,7 @@ fn an_error_of_input_is_one_line_naming_the_key_and_writes_nothing() {
     let a = env.root.join("answers.yml");
     std::fs::write(
         &a,
-        "mode: token\nkibana:\n  hosts: [\"https://${IP_ADDR}:9200\"]\nserver_certificate:\n  generate: yes\n",
+        "mode: token\nkibana:\n  hosts: [\"https://es_1..example:9200\"]\nserver_certificate:\n  generate: yes\n",
     )
     .unwrap();
     for sub in ["plan", "apply"] {
@@ -180,7 +180,7 @@ fn an_error_of_input_is_one_line_naming_the_key_and_writes_nothing() {
         assert!(err.starts_with("error: "), "{err}");
         assert!(err.contains("`kibana.hosts`"), "{err}");
         assert!(
-            err.contains("'${IP_ADDR}' is not a valid DNS name"),
+            err.contains("'es_1..example' is not a valid DNS name"),
             "{err}"
         );
         assert!(

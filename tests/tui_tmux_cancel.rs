@@ -71,7 +71,10 @@ fn ctrl_c_mid_write_restores_every_file_and_reports_it() {
     // Through the steps with their defaults (one Enter per screen seen; the
     // wizard passes over the steps the token mode skips), to the review.
     use esmtls::plan::{Mode, Step, applies};
-    for st in Step::ALL.iter().filter(|s| applies(Mode::Token, **s).is_active()) {
+    for st in Step::ALL
+        .iter()
+        .filter(|s| applies(Mode::Token, **s).is_active())
+    {
         t.send(&["Enter"]);
         t.wait_for(&format!("{}. ", st.number()));
     }

@@ -31,7 +31,10 @@ fn a_rerun_shows_the_mode_in_place_the_cards_move_and_ctrl_c_exits_130() {
     tmux.wait_for("config:");
     tmux.send(&["Enter"]);
     let guide = tmux.wait_for("Currently: pki");
-    assert!(guide.contains("▶pki"), "the mode in place is chosen:\n{guide}");
+    assert!(
+        guide.contains("▶pki"),
+        "the mode in place is chosen:\n{guide}"
+    );
     assert!(guide.contains("in place now"), "{guide}");
     // To the cards, then across them.
     tmux.send(&["Tab", "Tab", "Tab"]);

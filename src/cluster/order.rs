@@ -1,7 +1,7 @@
 //! The order of work that keeps the cluster up, decided by the plan and
 //! explained in it:
 //! - `mtls-*`: the nodes first get what changes nothing for running traffic
-//!   (certificates, CA files, the service token file); then Kibana presents
+//!   and Kibana's new credential needs (a file-based service token); then Kibana presents
 //!   its certificate (harmless while no node asks for one) with its new
 //!   credential; then the nodes switch to `required`, one at a time.
 //! - `pki`: the nodes get the PKI realm and `optional` first, one at a time;
@@ -69,8 +69,18 @@ pub struct Stage {
 pub const CLUSTER: &str = "_cluster";
 
 /// The order for `mode` on `top`; `calls` when there are cluster-wide calls,
-/// `https_on` when esmtls turns HTTPS on.
-pub fn order(mode: Mode, top: &Topology, calls: bool, https_on: bool) -> Vec<Stage> {
+/// `https_on` when esmtls turns HTTPS on, `prepare` when the nodes must hold
+/// something before Kibana switches (a file-based service token). Without
+/// it the nodes' files come with their settings in the last stage (a CA file
+/// matters only once `certificate_authorities` names it), and no stage asks
+/// the operator to run a command that changes nothing.
+pub fn order(
+    mode: Mode,
+    top: &Topology,
+    calls: bool,
+    https_on: bool,
+    prepare_needed: bool,
+) -> Vec<Stage> {
     let names = |p: Product| -> Vec<String> {
         top.hosts()
             .filter(|(q, _)| *q == p)
@@ -130,7 +140,7 @@ pub fn order(mode: Mode, top: &Topology, calls: bool, https_on: bool) -> Vec<Sta
             "every node, one at a time: the PKI realm and client_authentication optional, then restart",
             "`optional` still accepts Kibana's current password or token, so nothing breaks while the nodes change",
         ));
-    } else {
+    } else if prepare_needed {
         out.push(prepare);
     }
     if calls {

@@ -191,7 +191,8 @@ pub fn build(
         }
         hosts.push(part);
     }
-    let order = order::order(a.mode, &top, !creds.calls.is_empty(), https_on);
+    let prepare = creds.token_line.is_some();
+    let order = order::order(a.mode, &top, !creds.calls.is_empty(), https_on, prepare);
     let calls_client = match (signer.ca, creds.calls.is_empty()) {
         (Some(ca), false) if a.mode.client_authentication() == Some("required") => {
             Some(calls_client(a, ca, &prior)?)

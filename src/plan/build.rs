@@ -283,11 +283,11 @@ mod tests {
     fn a_host_refused_as_a_san_names_the_answers_key_not_a_flag() {
         let (_t, s) = seeded("cluster.name: demo\n");
         let a = answers(
-            "mode: token\nkibana:\n  hosts: [\"https://${IP_ADDR}:9200\"]\nserver_certificate:\n  generate: yes\n",
+            "mode: token\nkibana:\n  hosts: [\"https://es_1..example:9200\"]\nserver_certificate:\n  generate: yes\n",
         );
         let e = plan(&a, &s).unwrap_err().to_string();
         assert!(e.starts_with("answers: `kibana.hosts`: "), "{e}");
-        assert!(e.contains("'${IP_ADDR}' is not a valid DNS name"), "{e}");
+        assert!(e.contains("'es_1..example' is not a valid DNS name"), "{e}");
         assert!(!e.contains("--"), "a flag of another command in {e}");
     }
 

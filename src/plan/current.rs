@@ -163,7 +163,8 @@ mod tests {
     }
 
     const PKI_ES: &str = "xpack.security.http.ssl.client_authentication: optional\nxpack.security.authc.realms.pki.pki1.order: 1\n";
-    const CERT_KB: &str = "elasticsearch.ssl.certificate: /c/kibana.crt\nelasticsearch.ssl.key: /c/kibana.key\n";
+    const CERT_KB: &str =
+        "elasticsearch.ssl.certificate: /c/kibana.crt\nelasticsearch.ssl.key: /c/kibana.key\n";
 
     #[test]
     fn each_mode_is_recognised() {
@@ -177,7 +178,10 @@ mod tests {
             mode(req, &format!("{token}{CERT_KB}")),
             Some(Mode::MtlsToken)
         );
-        assert_eq!(mode(req, &format!("{pw}{CERT_KB}")), Some(Mode::MtlsPassword));
+        assert_eq!(
+            mode(req, &format!("{pw}{CERT_KB}")),
+            Some(Mode::MtlsPassword)
+        );
     }
 
     #[test]
@@ -185,7 +189,10 @@ mod tests {
         assert_eq!(mode("", ""), None);
         // A certificate without a PKI realm to read it: no mode.
         assert_eq!(
-            mode("xpack.security.http.ssl.client_authentication: optional\n", CERT_KB),
+            mode(
+                "xpack.security.http.ssl.client_authentication: optional\n",
+                CERT_KB
+            ),
             None
         );
         // A disabled PKI realm does not count.

@@ -497,16 +497,23 @@ pub fn apply(
     }
 }
 
-/// A core message that opens with the CLI's flag (`--days 0: …`) said
-/// with the field's label instead (`Validity (days): … (0 given)`).
+/// A core message that opens with what was given (`0 days: …`, or a CLI
+/// flag `--days 0: …`) said with the field's label instead
+/// (`Validity (days): … (0 given)`).
 fn worded(label: &str, message: &str) -> String {
-    let Some((flag, rest)) = message
-        .split_once(": ")
-        .filter(|(flag, _)| flag.starts_with("--"))
-    else {
+    let Some((head, rest)) = message.split_once(": ") else {
         return message.to_string();
     };
-    match flag.split_once(' ') {
+    if let Some(n) = head
+        .strip_suffix(" days")
+        .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
+    {
+        return format!("{label}: {rest} ({n} given)");
+    }
+    if !head.starts_with("--") {
+        return message.to_string();
+    }
+    match head.split_once(' ') {
         Some((_, given)) => format!("{label}: {rest} ({given} given)"),
         None => format!("{label}: {rest}"),
     }
@@ -581,9 +588,21 @@ mod tests {
         v[at(&f, "secrets.ca_password")] = "file".into();
         let b = apply(&a, &f, &v).unwrap();
         assert_eq!(b.secrets.ca_password, esmtls::plan::SecretStoreChoice::File);
-        assert!(fields(1, Mode::Pki).iter().any(|f| f.key == "secrets.ca_password"));
-        assert!(!fields(0, Mode::Pki).iter().any(|f| f.key == "secrets.ca_password"));
-        assert!(!fields(8, Mode::Token).iter().any(|f| f.key == "secrets.ca_password"));
+        assert!(
+            fields(1, Mode::Pki)
+                .iter()
+                .any(|f| f.key == "secrets.ca_password")
+        );
+        assert!(
+            !fields(0, Mode::Pki)
+                .iter()
+                .any(|f| f.key == "secrets.ca_password")
+        );
+        assert!(
+            !fields(8, Mode::Token)
+                .iter()
+                .any(|f| f.key == "secrets.ca_password")
+        );
     }
 
     #[test]
@@ -660,7 +679,10 @@ mod tests {
             assert_eq!(at, Some(0), "{msg}");
             assert!(msg.contains("is not a valid DNS name"), "{msg}");
         }
-        let ok = ["https://es1.example:9200, https://10.0.0.1:9200".into(), "auto".into()];
+        let ok = [
+            "https://es1.example:9200, https://10.0.0.1:9200".into(),
+            "auto".into(),
+        ];
         assert!(apply(&a, &f0, &ok).is_ok());
     }
 }

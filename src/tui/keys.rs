@@ -251,12 +251,18 @@ mod tests {
         assert_eq!(action(Ctx::Text, &k(KeyCode::Char('j'))), None);
         assert_eq!(typed(&k(KeyCode::Char('j'))), Some('j'));
         assert_eq!(action(Ctx::Text, &k(KeyCode::Char('q'))), None);
-        assert_eq!(action(Ctx::Text, &k(KeyCode::Char('?'))), Some(Action::Help));
+        assert_eq!(
+            action(Ctx::Text, &k(KeyCode::Char('?'))),
+            Some(Action::Help)
+        );
         let cq = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL);
         assert_eq!(action(Ctx::Text, &cq), Some(Action::Quit));
         assert_eq!(action(Ctx::Choice, &k(KeyCode::Char('l'))), None);
         assert_eq!(action(Ctx::Choice, &k(KeyCode::Right)), Some(Action::Right));
-        assert_eq!(action(Ctx::Nav, &k(KeyCode::Char('l'))), Some(Action::Right));
+        assert_eq!(
+            action(Ctx::Nav, &k(KeyCode::Char('l'))),
+            Some(Action::Right)
+        );
         assert_eq!(action(Ctx::Nav, &k(KeyCode::Char('q'))), Some(Action::Quit));
         let cc = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(action(Ctx::Text, &cc), Some(Action::Abort));

@@ -168,7 +168,14 @@ fn snapshots_review_apply_finish() {
         evidence: vec!["Kibana uses a service account token".into()],
     });
     let (r, rtmp) = at_review_from(r);
-    assert!(r.review.planned.as_ref().unwrap().text.starts_with("Read first"));
+    assert!(
+        r.review
+            .planned
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("Read first")
+    );
     snap("review_switch", &r, Some(rtmp.path()));
     let (mut m, tmp) = at_review();
     snap("review", &m, Some(tmp.path()));

@@ -37,9 +37,11 @@ pub const LICENSE_Q: &str = "The cluster's license";
 /// License unknown.
 pub const LICENSE_UNKNOWN: &str = "unknown";
 /// The guide's hint while a question has the focus.
-pub const GUIDE_QUESTIONS_HINT: &str = " ←→ answer · ↓/Tab to the cards to pick a mode · Enter takes ▶ ";
+pub const GUIDE_QUESTIONS_HINT: &str =
+    " ←→ answer · ↓/Tab to the cards to pick a mode · Enter takes ▶ ";
 /// The guide's hint while the cards have the focus.
-pub const GUIDE_CARDS_HINT: &str = " ←→/Tab move across the cards · Enter takes ▶ · ↑ the questions ";
+pub const GUIDE_CARDS_HINT: &str =
+    " ←→/Tab move across the cards · Enter takes ▶ · ↑ the questions ";
 /// A card: the mode works on the license.
 pub const AVAILABLE: &str = "available on your license";
 /// A card: it does not.

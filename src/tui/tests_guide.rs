@@ -53,7 +53,10 @@ fn the_cards_are_picked_with_arrows_and_tab() {
     // Wraps from the first card to the last.
     press(&mut m, &[k(KeyCode::Left)]);
     assert_eq!(m.guide.mode, Mode::Pki);
-    press(&mut m, &[k(KeyCode::Right), k(KeyCode::Tab), k(KeyCode::Tab)]);
+    press(
+        &mut m,
+        &[k(KeyCode::Right), k(KeyCode::Tab), k(KeyCode::Tab)],
+    );
     assert_eq!(m.guide.mode, Mode::MtlsToken);
     // ↑ leaves the cards; the choice stays.
     press(&mut m, &[k(KeyCode::Up)]);
@@ -97,8 +100,14 @@ fn commands_are_labelled_with_their_service() {
         what: what.into(),
         restart: false,
     };
-    let es = super::reports::labelled(&c("docker restart <container>", "restart Elasticsearch (container)"));
-    let kb = super::reports::labelled(&c("docker restart <container>", "restart Kibana (container)"));
+    let es = super::reports::labelled(&c(
+        "docker restart <container>",
+        "restart Elasticsearch (container)",
+    ));
+    let kb = super::reports::labelled(&c(
+        "docker restart <container>",
+        "restart Kibana (container)",
+    ));
     assert_eq!(es, "Elasticsearch docker restart <container>");
     assert_eq!(kb, "Kibana        docker restart <container>");
     assert_ne!(es, kb, "the same command twice is told apart");
@@ -119,7 +128,11 @@ fn the_review_asks_before_running_restarts_and_finish_leaves_on_esc() {
     let mut setup = Setup::dirs(&es, &kb, &tmp.path().join("state"));
     setup.ca_password_store = plan::SecretStoreChoice::File;
     setup.es_restart = Some(Command {
-        argv: vec!["systemctl".into(), "restart".into(), "elasticsearch.service".into()],
+        argv: vec![
+            "systemctl".into(),
+            "restart".into(),
+            "elasticsearch.service".into(),
+        ],
         what: "restart Elasticsearch (systemd)".into(),
         restart: true,
     });

@@ -319,7 +319,11 @@ fn reasons(m: &Model, rec: &guide::Recommendation, f: &mut Frame, area: Rect) {
     }
     // The core's advice for `esmtls guide` to check the license by hand is
     // replaced above by what the wizard does itself.
-    for r in rec.reasons.iter().filter(|r| r.as_str() != gs::CHECK_LICENSE) {
+    for r in rec
+        .reasons
+        .iter()
+        .filter(|r| r.as_str() != gs::CHECK_LICENSE)
+    {
         lines.push(Line::from(format!("• {r}")));
     }
     for w in &rec.warnings {

@@ -82,7 +82,10 @@ mod tests {
         assert_eq!(lines[2], "warning: one");
         assert_eq!(lines[3], "warning: two");
         assert!(lines[5].starts_with("Mode: pki"));
-        let det = lines.iter().position(|l| *l == s::REVIEW_DETECTED_LAST).unwrap();
+        let det = lines
+            .iter()
+            .position(|l| *l == s::REVIEW_DETECTED_LAST)
+            .unwrap();
         let files = lines.iter().position(|l| *l == "Files:").unwrap();
         assert!(det > files, "{t}");
         assert_eq!(lines[det + 1], "  Elasticsearch");
