@@ -7,7 +7,7 @@
 //! are always valid (`Answers::validate`) when a step is left forward.
 
 use esmtls::es::Auth;
-use esmtls::plan::{Answers, Mode, Plan, Setup};
+use esmtls::plan::{Answers, Mode};
 
 pub use super::reports::{
     Checked, DetectInfo, Planned, RenewPreview, RenewRequest, Renewed, Summary,
@@ -145,10 +145,9 @@ pub enum Cmd {
     /// Save the answers, then make the plan (with the admin credentials
     /// typed on step 0, if any — never saved).
     Plan(Box<Answers>, Option<Auth>),
-    /// Execute the reviewed plan (with the same credentials); the flag is
-    /// the operator's consent to run the restart commands too (as
-    /// `esmtls apply --restart`).
-    Apply(Box<(Plan, Setup, Answers, bool)>, Option<Auth>),
+    /// Execute the reviewed plan (with the same credentials), with what the
+    /// operator consented to (the restarts, revoking replaced credentials).
+    Apply(Box<crate::tui::screens::apply::Consent>, Option<Auth>),
     /// Write the cluster's bundles (a topology's "apply": nothing else
     /// changes here; each host applies its own).
     Bundles(Box<(esmtls::cluster::ClusterPlan, Answers)>),

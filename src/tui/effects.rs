@@ -75,7 +75,13 @@ impl Effects {
                         .map_err(text),
                 ),
                 Cmd::Apply(b, auth) => {
-                    let (p, setup, a, restart) = *b;
+                    let super::screens::apply::Consent {
+                        plan: p,
+                        setup,
+                        answers: a,
+                        restart,
+                        revoke,
+                    } = *b;
                     let progress = tx.clone();
                     let opts = apply::Options {
                         observer: apply::Observer::new(move |p| {
@@ -83,6 +89,7 @@ impl Effects {
                         }),
                         cancel,
                         restart,
+                        revoke_replaced: revoke,
                         ..apply::Options::default()
                     };
                     Msg::Applied(

@@ -55,6 +55,8 @@ pub enum Action {
     Toggle,
     /// Review: run the restart commands after writing too (or not).
     Restart,
+    /// Review: toggle revoking the replaced credentials once verified.
+    Revoke,
 }
 
 /// Which set of keys is live.
@@ -157,6 +159,7 @@ pub const TABLE: &[Binding] = &[
     b!(&[(KeyCode::Backspace, N)], "Bksp", Backspace, "delete a character", "", TEXT),
     b!(&[(KeyCode::Char('u'), C)], "C-u", Clear, "clear the field", "clear", TEXT),
     b!(&[(KeyCode::Char('r'), N)], "r", Restart, "review: also run the restarts after writing (as apply --restart)", "", SCROLL),
+    b!(&[(KeyCode::Char('v'), N)], "v", Revoke, "review: revoke the credentials the new one replaces, once verified (as apply --revoke-replaced)", "", SCROLL),
     b!(&[(KeyCode::Char('?'), N), (KeyCode::Char('?'), S)], "?", Help, "this help", "help", NAVS | TEXT | SCROLL | SELECT),
     b!(&[(KeyCode::Char('q'), N)], "q", Quit, "quit (asks if answers would be lost)", "quit", NAVS | SCROLL | SELECT),
     b!(&[(KeyCode::Char('q'), C)], "C-q", Quit, "quit (asks if answers would be lost)", "quit", TEXT),

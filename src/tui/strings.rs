@@ -97,6 +97,13 @@ pub fn review_restart(on: bool, cmds: &str) -> String {
     let mark = if on { "[x]" } else { "[ ]" };
     format!("r {mark} also run the restarts after writing, as `esmtls apply --restart`: {cmds}")
 }
+/// Review: the consent to revoke what Kibana's new credential replaces (v toggles it).
+pub fn review_revoke(on: bool, what: &str) -> String {
+    let mark = if on { "[x]" } else { "[ ]" };
+    format!(
+        "v {mark} once the new credential is verified, revoke the one it replaces, as `esmtls apply --revoke-replaced`: {what}"
+    )
+}
 /// Review: the plan failed.
 pub const PLAN_FAILED: &str = "The plan cannot be made with these answers:";
 /// Apply screen title.

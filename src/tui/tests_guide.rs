@@ -159,7 +159,7 @@ fn the_review_asks_before_running_restarts_and_finish_leaves_on_esc() {
     assert!(m.review.restart);
     let cmds = press(&mut m, &[k(KeyCode::Enter)]);
     assert!(
-        matches!(cmds.as_slice(), [Cmd::Apply(b, _)] if b.3),
+        matches!(cmds.as_slice(), [Cmd::Apply(b, _)] if b.restart && !b.revoke),
         "{cmds:?}"
     );
     update(
@@ -175,4 +175,77 @@ fn the_review_asks_before_running_restarts_and_finish_leaves_on_esc() {
     assert!(m.finish.scroll > 0);
     press(&mut m, &[k(KeyCode::Esc)]);
     assert_eq!(m.exit, Some(Exit::Quit));
+}
+
+#[test]
+fn the_review_asks_before_revoking_what_the_new_credential_replaces() {
+    use super::app::{Cmd, Planned};
+    use esmtls::plan::{self, Answers, Offline, Replaced, Setup};
+    let mut m = super::tests::at_steps();
+    press(&mut m, &[k(KeyCode::Enter); 10]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (es, kb) = (tmp.path().join("es"), tmp.path().join("kb"));
+    std::fs::create_dir_all(&es).unwrap();
+    std::fs::create_dir_all(&kb).unwrap();
+    std::fs::write(es.join("elasticsearch.yml"), "cluster.name: demo\n").unwrap();
+    std::fs::write(kb.join("kibana.yml"), "server.port: 5601\n").unwrap();
+    let mut setup = Setup::dirs(&es, &kb, &tmp.path().join("state"));
+    setup.ca_password_store = plan::SecretStoreChoice::File;
+    let a = Answers::new(Mode::Token);
+    let url = "https://localhost:9200".to_string();
+    let mut p = plan::build(&a, &setup, &mut Offline { url }).unwrap();
+    let plan_without = p.clone();
+    p.replaced = vec![Replaced::ServiceToken {
+        name: "enroll-process-token-1700000000000".into(),
+    }];
+    let text = plan::render::text(&p);
+    let planned = |p: esmtls::plan::Plan, setup: Setup| {
+        Msg::Planned(Ok(Box::new(Planned {
+            plan: Some(p),
+            cluster: None,
+            setup,
+            text: text.clone(),
+            saved: "saved.yml".into(),
+        })))
+    };
+    update(&mut m, planned(p, setup.clone()));
+    let what = super::screens::review::revocable(&m.review).unwrap();
+    assert!(
+        what.contains("service token elastic/kibana/enroll-process-token-1700000000000"),
+        "{what}"
+    );
+    // The footer offers it, unticked: nothing is revoked without consent.
+    let screen = screen_text(&m);
+    assert!(
+        screen.contains("v [ ] once the new credential is verified"),
+        "{screen}"
+    );
+    assert!(!m.review.revoke);
+    press(&mut m, &[ch('v')]);
+    assert!(m.review.revoke);
+    let screen = screen_text(&m);
+    assert!(
+        screen.contains("v [x] once the new credential is verified"),
+        "{screen}"
+    );
+    let cmds = press(&mut m, &[k(KeyCode::Enter)]);
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::Apply(b, _)] if b.revoke && !b.restart),
+        "{cmds:?}"
+    );
+    // Nothing replaced: no offer, and v changes nothing.
+    let mut m = super::tests::at_steps();
+    press(&mut m, &[k(KeyCode::Enter); 10]);
+    update(&mut m, planned(plan_without, setup));
+    assert!(super::screens::review::revocable(&m.review).is_none());
+    press(&mut m, &[ch('v')]);
+    assert!(!m.review.revoke);
+}
+
+/// The screen as text, at 120×40.
+fn screen_text(m: &Model) -> String {
+    use ratatui::{Terminal, backend::TestBackend};
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| super::view::view(m, f)).unwrap();
+    t.backend().to_string()
 }

@@ -16,6 +16,23 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::tui::app::Model;
 use crate::tui::strings as s;
 
+/// The reviewed plan to apply, with what the operator consented to on the
+/// review.
+#[derive(Debug, Clone)]
+pub struct Consent {
+    /// The plan.
+    pub plan: Plan,
+    /// Where it applies.
+    pub setup: esmtls::plan::Setup,
+    /// The answers it was made from.
+    pub answers: esmtls::plan::Answers,
+    /// Run the restart commands too (as `esmtls apply --restart`).
+    pub restart: bool,
+    /// Revoke the credentials Kibana's new one replaces, once it is verified
+    /// (as `esmtls apply --revoke-replaced`).
+    pub revoke: bool,
+}
+
 /// The apply screen's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct State {

@@ -27,6 +27,9 @@ pub struct State {
     pub scroll: usize,
     /// The operator agreed to run the restart commands after writing.
     pub restart: bool,
+    /// The operator agreed to revoke the credentials Kibana's new one
+    /// replaces, once it is verified.
+    pub revoke: bool,
 }
 
 /// Leaves the last step: save the answers and make the plan (on a worker).
@@ -73,6 +76,7 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
         _ if super::scroll(&mut r.scroll, a, page, last) => {}
         Action::Back if !r.loading => m.screen = Screen::Steps,
         Action::Restart if runnable(r).is_some() => r.restart = !r.restart,
+        Action::Revoke if revocable(r).is_some() => r.revoke = !r.revoke,
         Action::Confirm => {
             let p = r.planned.clone()?;
             if let Some(c) = p.cluster {
@@ -81,12 +85,19 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
                 return Some(Cmd::Bundles(Box::new((*c, m.answers.clone()))));
             }
             let restart = r.restart && runnable(r).is_some();
+            let revoke = r.revoke && revocable(r).is_some();
             let plan = p.plan?;
             m.apply = apply::State::from_plan(&plan, restart);
             m.screen = Screen::Apply;
             m.busy = true;
             return Some(Cmd::Apply(
-                Box::new((plan, p.setup, m.answers.clone(), restart)),
+                Box::new(apply::Consent {
+                    plan,
+                    setup: p.setup,
+                    answers: m.answers.clone(),
+                    restart,
+                    revoke,
+                }),
                 m.admin.auth(),
             ));
         }
@@ -106,6 +117,23 @@ pub fn runnable(r: &State) -> Option<String> {
         .map(crate::tui::reports::labelled)
         .collect();
     (!v.is_empty()).then(|| v.join("; "))
+}
+
+/// The credentials Kibana's new one replaces (which the wizard may revoke
+/// once the new one is verified, as `esmtls apply --revoke-replaced`), in
+/// words; None when there is none.
+pub fn revocable(r: &State) -> Option<String> {
+    use esmtls::plan::Replaced;
+    let p = r.planned.as_ref()?.plan.as_ref()?;
+    let v: Vec<String> = p
+        .replaced
+        .iter()
+        .map(|c| match c {
+            Replaced::ServiceToken { name } => format!("service token elastic/kibana/{name}"),
+            Replaced::Password { user } => format!("the {user} password (told what to do)"),
+        })
+        .collect();
+    (!v.is_empty()).then(|| v.join(", "))
 }
 
 /// One line of the plan text, coloured; `in_files` tracks the diff section.
@@ -179,6 +207,9 @@ pub fn view(m: &Model, f: &mut Frame, area: Rect) {
             let mut foot = vec![Line::styled(foot, t.ok())];
             if let Some(cmds) = runnable(r) {
                 foot.push(Line::styled(s::review_restart(r.restart, &cmds), t.key()));
+            }
+            if let Some(what) = revocable(r) {
+                foot.push(Line::styled(s::review_revoke(r.revoke, &what), t.key()));
             }
             super::page_with_footer(f, (main, bottom), Paragraph::new(v), block, foot);
             return;
