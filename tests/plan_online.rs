@@ -211,16 +211,7 @@ fn env(client_auth: ClientAuth, mode: &str) -> Env {
 }
 
 fn apply(e: &Env) -> std::process::Output {
-    let mut c = esmtls(&e.root);
-    c.env("ESMTLS_SECRET_STORE", "file")
-        .env("ESMTLS_ES_USERNAME", ADMIN)
-        .env("ESMTLS_ES_PASSWORD", ADMIN_PW)
-        .args(["apply", "--yes", "--answers", e.answers.to_str().unwrap()])
-        .arg("--es-config")
-        .arg(&e.es)
-        .arg("--kibana-config")
-        .arg(&e.kb);
-    run(&mut c)
+    apply_with(e, &[])
 }
 
 #[test]

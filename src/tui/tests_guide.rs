@@ -113,9 +113,10 @@ fn commands_are_labelled_with_their_service() {
     assert_ne!(es, kb, "the same command twice is told apart");
 }
 
-#[test]
-fn the_review_asks_before_running_restarts_and_finish_leaves_on_esc() {
-    use super::app::{Cmd, Planned, Summary};
+/// A model on the Review of a plan for `mode` on seeded config trees, with
+/// Elasticsearch restarted by systemd; `edit` changes the plan first.
+fn reviewed(mode: Mode, edit: impl FnOnce(&mut esmtls::plan::Plan)) -> (Model, tempfile::TempDir) {
+    use super::app::Planned;
     use esmtls::plan::{self, Answers, Command, Offline, Setup};
     let mut m = super::tests::at_steps();
     press(&mut m, &[k(KeyCode::Enter); 10]);
@@ -136,10 +137,11 @@ fn the_review_asks_before_running_restarts_and_finish_leaves_on_esc() {
         what: "restart Elasticsearch (systemd)".into(),
         restart: true,
     });
-    let mut a = Answers::new(Mode::Pki);
+    let mut a = Answers::new(mode);
     a.license = Some(License::Platinum);
     let url = "https://localhost:9200".to_string();
-    let p = plan::build(&a, &setup, &mut Offline { url }).unwrap();
+    let mut p = plan::build(&a, &setup, &mut Offline { url }).unwrap();
+    edit(&mut p);
     let text = plan::render::text(&p);
     update(
         &mut m,
@@ -151,6 +153,13 @@ fn the_review_asks_before_running_restarts_and_finish_leaves_on_esc() {
             saved: "saved.yml".into(),
         }))),
     );
+    (m, tmp)
+}
+
+#[test]
+fn the_review_asks_before_running_restarts_and_finish_leaves_on_esc() {
+    use super::app::{Cmd, Summary};
+    let (mut m, _tmp) = reviewed(Mode::Pki, |_| {});
     let cmds = super::screens::review::runnable(&m.review).unwrap();
     assert!(cmds.contains("Elasticsearch systemctl restart"), "{cmds}");
     // Not without the operator's consent: r toggles it.
@@ -179,36 +188,13 @@ fn the_review_asks_before_running_restarts_and_finish_leaves_on_esc() {
 
 #[test]
 fn the_review_asks_before_revoking_what_the_new_credential_replaces() {
-    use super::app::{Cmd, Planned};
-    use esmtls::plan::{self, Answers, Offline, Replaced, Setup};
-    let mut m = super::tests::at_steps();
-    press(&mut m, &[k(KeyCode::Enter); 10]);
-    let tmp = tempfile::tempdir().unwrap();
-    let (es, kb) = (tmp.path().join("es"), tmp.path().join("kb"));
-    std::fs::create_dir_all(&es).unwrap();
-    std::fs::create_dir_all(&kb).unwrap();
-    std::fs::write(es.join("elasticsearch.yml"), "cluster.name: demo\n").unwrap();
-    std::fs::write(kb.join("kibana.yml"), "server.port: 5601\n").unwrap();
-    let mut setup = Setup::dirs(&es, &kb, &tmp.path().join("state"));
-    setup.ca_password_store = plan::SecretStoreChoice::File;
-    let a = Answers::new(Mode::Token);
-    let url = "https://localhost:9200".to_string();
-    let mut p = plan::build(&a, &setup, &mut Offline { url }).unwrap();
-    let plan_without = p.clone();
-    p.replaced = vec![Replaced::ServiceToken {
-        name: "enroll-process-token-1700000000000".into(),
-    }];
-    let text = plan::render::text(&p);
-    let planned = |p: esmtls::plan::Plan, setup: Setup| {
-        Msg::Planned(Ok(Box::new(Planned {
-            plan: Some(p),
-            cluster: None,
-            setup,
-            text: text.clone(),
-            saved: "saved.yml".into(),
-        })))
-    };
-    update(&mut m, planned(p, setup.clone()));
+    use super::app::Cmd;
+    use esmtls::plan::Replaced;
+    let (mut m, _tmp) = reviewed(Mode::Token, |p| {
+        p.replaced = vec![Replaced::ServiceToken {
+            name: "enroll-process-token-1700000000000".into(),
+        }];
+    });
     let what = super::screens::review::revocable(&m.review).unwrap();
     assert!(
         what.contains("service token elastic/kibana/enroll-process-token-1700000000000"),
@@ -234,9 +220,7 @@ fn the_review_asks_before_revoking_what_the_new_credential_replaces() {
         "{cmds:?}"
     );
     // Nothing replaced: no offer, and v changes nothing.
-    let mut m = super::tests::at_steps();
-    press(&mut m, &[k(KeyCode::Enter); 10]);
-    update(&mut m, planned(plan_without, setup));
+    let (mut m, _tmp) = reviewed(Mode::Token, |_| {});
     assert!(super::screens::review::revocable(&m.review).is_none());
     press(&mut m, &[ch('v')]);
     assert!(!m.review.revoke);
