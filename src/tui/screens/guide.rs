@@ -136,7 +136,10 @@ pub fn update(m: &mut Model, a: Action) -> Option<Cmd> {
             g.error = None;
         }
         Action::Up | Action::PrevField => g.focus = g.focus.saturating_sub(1),
-        Action::Down | Action::NextField => g.focus = (g.focus + 1).min(CARDS),
+        Action::Down => g.focus = (g.focus + 1).min(CARDS),
+        // From any question, Tab goes straight to the cards: an operator
+        // who came for a mode picks it without walking the questions.
+        Action::NextField => g.focus = CARDS,
         Action::Left | Action::Right => {
             let fwd = a == Action::Right;
             match g.focus {
