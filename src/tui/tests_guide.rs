@@ -235,3 +235,17 @@ fn screen_text(m: &Model) -> String {
     t.draw(|f| super::view::view(m, f)).unwrap();
     t.backend().to_string()
 }
+
+#[test]
+fn notes_name_the_wizards_keys_not_flags_the_operator_never_typed() {
+    let n = super::effects::for_wizard(
+        "Not verified yet: restart Elasticsearch and Kibana (or pass --restart), then run `esmtls apply` again — it changes nothing and verifies the connection as Kibana makes it.",
+    );
+    assert!(!n.contains("pass --restart"), "{n}");
+    assert!(n.contains("r on the Review"), "{n}");
+    assert!(n.contains("run the wizard again"), "{n}");
+    let n = super::effects::for_wizard(
+        "The replaced credentials stay valid until the new one is verified; then `esmtls apply --revoke-replaced` revokes them.",
+    );
+    assert!(n.contains("v ticked on the Review"), "{n}");
+}
