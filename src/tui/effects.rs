@@ -366,7 +366,7 @@ fn run_apply(
         report
             .notes
             .iter()
-            .map(|n| format!("note: {}", for_wizard(n))),
+            .map(|n| format!("note: {}", super::strings::for_wizard(n))),
     );
     let verified = report.verified.map(|r| {
         r.map(|w| {
@@ -479,28 +479,6 @@ fn check(es: Option<&Path>, kb: Option<&Path>, typed: Option<esmtls::es::Auth>) 
     let (online, notes) = doctor::online(&ctx, &opts);
     findings.extend(online);
     Ok(Checked { findings, notes })
-}
-
-/// A note of the core, which speaks to the command line, said in the
-/// wizard's terms: its consent keys on the Review instead of flags the
-/// operator never typed, and a re-run of the wizard beside `esmtls apply`.
-pub(super) fn for_wizard(note: &str) -> String {
-    note.replace(
-        " (or pass --restart)",
-        " (or let the wizard run them: r on the Review)",
-    )
-    .replace(
-        "then run `esmtls apply` again",
-        "then run the wizard again (or `esmtls apply`)",
-    )
-    .replace(
-        "then `esmtls apply --revoke-replaced` revokes them",
-        "then a wizard run with v ticked on the Review (or `esmtls apply --revoke-replaced`) revokes them",
-    )
-    .replace(
-        "revoke it with `esmtls apply --revoke-replaced`",
-        "revoke it by running the wizard again with v ticked on the Review (or `esmtls apply --revoke-replaced`)",
-    )
 }
 
 #[cfg(test)]

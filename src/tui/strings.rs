@@ -391,3 +391,29 @@ pub fn admin_from_env(names: &str) -> String {
 }
 /// A 401 names where the refused credentials came from.
 pub const ADMIN_TYPED: &str = "the admin password typed in the wizard";
+
+/// A note of the core, which speaks to the command line, said in the
+/// wizard's terms: its consent keys on the Review instead of flags the
+/// operator never typed, and a re-run of the wizard beside `esmtls apply`.
+pub fn for_wizard(note: &str) -> String {
+    note.replace(
+        " (or pass --restart)",
+        " (or let the wizard run them: r on the Review)",
+    )
+    .replace(
+        "then run `esmtls apply` again",
+        "then run the wizard again (or `esmtls apply`)",
+    )
+    .replace(
+        "then `esmtls apply --revoke-replaced` revokes them",
+        "then a wizard run with v ticked on the Review (or `esmtls apply --revoke-replaced`) revokes them",
+    )
+    .replace(
+        "no Elasticsearch admin credentials: set ",
+        "no Elasticsearch admin credentials: type the admin password on step 0 (Esc goes back to it), or set ",
+    )
+    .replace(
+        "revoke it with `esmtls apply --revoke-replaced`",
+        "revoke it by running the wizard again with v ticked on the Review (or `esmtls apply --revoke-replaced`)",
+    )
+}

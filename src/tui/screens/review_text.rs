@@ -26,7 +26,7 @@ pub fn arrange(text: &str, switching: &[String]) -> String {
         }
         in_detected = false;
         if l.starts_with("warning:") {
-            warnings.push(l.to_string());
+            warnings.push(crate::tui::strings::for_wizard(l));
         } else {
             body.push(l);
         }
