@@ -418,7 +418,7 @@ pub fn apply(
             forget_restarts(setup, &done, &mut report);
             replaced_after_verification(plan, setup, cluster, opts, &mut report);
         } else if !plan.replaced.is_empty() {
-            report.notes.push("The replaced credentials stay valid until the new one is verified; then `esmtls apply --revoke-replaced` revokes them.".into());
+            report.notes.push(REPLACED_UNTIL_VERIFIED.into());
         }
         report.verified = Some(v);
     } else {
@@ -429,14 +429,20 @@ pub fn apply(
         };
         rep.tell(&ActionId::Verify, ActionState::Skipped(why.into()));
         if !plan.replaced.is_empty() {
-            report.notes.push("The replaced credentials stay valid until the new one is verified; then `esmtls apply --revoke-replaced` revokes them.".into());
+            report.notes.push(REPLACED_UNTIL_VERIFIED.into());
         }
         if !plan.is_noop() {
-            report.notes.push("Not verified yet: restart Elasticsearch and Kibana (or pass --restart), then run `esmtls apply` again — it changes nothing and verifies the connection as Kibana makes it.".into());
+            report.notes.push(NOT_VERIFIED_YET.into());
         }
     }
     Ok(report)
 }
+
+/// The note when a plan replaced Kibana's credential but it is not verified.
+pub const REPLACED_UNTIL_VERIFIED: &str = "The replaced credentials stay valid until the new one is verified; then `esmtls apply --revoke-replaced` revokes them.";
+
+/// The note when files changed but the connection could not be verified yet.
+pub const NOT_VERIFIED_YET: &str = "Not verified yet: restart Elasticsearch and Kibana (or pass --restart), then run `esmtls apply` again — it changes nothing and verifies the connection as Kibana makes it.";
 
 /// The sides whose files or keystore this run changed.
 fn changed_sides(plan: &Plan, files: &[(PathBuf, Outcome)]) -> Vec<Service> {

@@ -651,6 +651,16 @@ fn mode_mask(mode: u32) -> u32 {
     }
 }
 
+/// Now, as an operator reads it: `2026-12-04 12:51:58 UTC` (the session
+/// lock's holder, a pending restart).
+pub fn utc_now_text() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+        ))
+        .unwrap_or_default()
+}
+
 /// A free backup name beside `path`: `path.esmtls-<UTC timestamp>[-N].bak`.
 fn backup_name(path: &Path) -> PathBuf {
     let stamp = time::OffsetDateTime::now_utc()

@@ -178,7 +178,7 @@ fn finish(ctx: Ctx<'_>, license: Option<License>, license_from: LicenseFrom) -> 
         api: ctx.api,
         commands: ctx.commands,
         verify,
-        replaced: replaced(ctx.replaced, setup),
+        replaced: replaced(ctx.replaced, &ctx.facts.pending),
         warnings: ctx.warnings,
         detected: setup.detected.clone(),
         remember: ctx.remember,
@@ -189,10 +189,10 @@ fn finish(ctx: Ctx<'_>, license: Option<License>, license_from: LicenseFrom) -> 
 
 /// What this plan replaces, then what earlier applies replaced and is not
 /// revoked yet (kept in the state directory, see [`super::restart_pending`]).
-fn replaced(mut now: Vec<Replaced>, setup: &Setup) -> Vec<Replaced> {
-    for r in super::restart_pending::read(setup).replaced {
-        if !now.contains(&r) {
-            now.push(r);
+fn replaced(mut now: Vec<Replaced>, pending: &super::restart_pending::Pending) -> Vec<Replaced> {
+    for r in &pending.replaced {
+        if !now.contains(r) {
+            now.push(r.clone());
         }
     }
     now

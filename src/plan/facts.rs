@@ -35,6 +35,9 @@ pub struct Facts {
     pub kb_ks_path: PathBuf,
     /// Elasticsearch's HTTP TLS.
     pub http: HttpTls,
+    /// Restarts still owed and replaced credentials not yet revoked, from the
+    /// state directory (read once: steps 5 and 9 and the plan's `replaced` use it).
+    pub pending: super::restart_pending::Pending,
 }
 
 /// Elasticsearch's HTTP TLS as configured.
@@ -141,6 +144,7 @@ pub fn read(setup: &Setup) -> Result<Facts, PlanError> {
         kb_ks,
         kb_ks_path,
         http,
+        pending: super::restart_pending::read(setup),
     })
 }
 

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use super::setup::Setup;
 use super::types::{Replaced, Service};
 
-/// The sides whose restart is pending, with when esmtls changed them (UTC).
+/// The sides whose restart is pending, with when esmtls changed them
+/// (`2026-12-04 12:51:58 UTC`).
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pending {
     /// Elasticsearch's files or keystore changed at this time.
@@ -80,7 +81,7 @@ pub fn record(setup: &Setup, services: &[Service]) -> Result<(), String> {
     }
     let p = path(setup);
     let mut pending = read_at(&p);
-    let now = now();
+    let now = crate::fsutil::utc_now_text();
     for s in services {
         *pending.slot(*s) = Some(now.clone());
     }
@@ -151,12 +152,6 @@ fn save(p: &Path, pending: &Pending) -> Result<(), String> {
     .map_err(|e| e.to_string())
 }
 
-fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +168,12 @@ mod tests {
         record(&setup, &[Service::Elasticsearch, Service::Kibana]).unwrap();
         let p = read(&setup);
         assert!(p.since(Service::Elasticsearch).is_some() && p.since(Service::Kibana).is_some());
+        // Dated to the second, as an operator reads it (`2026-12-04 12:51:58 UTC`).
+        let t = p.since(Service::Kibana).unwrap();
+        assert!(
+            t.ends_with(" UTC") && !t.contains('.') && t.len() == 23,
+            "{t}"
+        );
         clear(&setup, &[Service::Elasticsearch]).unwrap();
         let p = read(&setup);
         assert!(p.since(Service::Elasticsearch).is_none() && p.since(Service::Kibana).is_some());

@@ -103,11 +103,7 @@ pub fn take(state_dir: &Path, dir: &Path, command: &str) -> Result<Held, LockErr
         Err(std::fs::TryLockError::WouldBlock) => return Err(LockError::Busy(holder(&mut file))),
         Err(std::fs::TryLockError::Error(e)) => return Err(LockError::Io(path, e)),
     }
-    let started = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-        ))
-        .unwrap_or_default();
+    let started = crate::fsutil::utc_now_text();
     let text = format!(
         "pid={}\nstarted={started}\ncommand={command}\ndir={}\n",
         std::process::id(),

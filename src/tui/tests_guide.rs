@@ -238,16 +238,18 @@ fn screen_text(m: &Model) -> String {
 
 #[test]
 fn notes_name_the_wizards_keys_not_flags_the_operator_never_typed() {
-    let n = super::strings::for_wizard(
-        "Not verified yet: restart Elasticsearch and Kibana (or pass --restart), then run `esmtls apply` again — it changes nothing and verifies the connection as Kibana makes it.",
-    );
+    // The core's own notes, so a change of their wording fails here.
+    let n = super::strings::for_wizard(esmtls::apply::NOT_VERIFIED_YET);
     assert!(!n.contains("pass --restart"), "{n}");
     assert!(n.contains("r on the Review"), "{n}");
     assert!(n.contains("run the wizard again"), "{n}");
-    let n = super::strings::for_wizard(
-        "The replaced credentials stay valid until the new one is verified; then `esmtls apply --revoke-replaced` revokes them.",
-    );
+    let n = super::strings::for_wizard(esmtls::apply::REPLACED_UNTIL_VERIFIED);
     assert!(n.contains("v ticked on the Review"), "{n}");
+    let token = esmtls::plan::Replaced::ServiceToken { name: "t1".into() };
+    for l in esmtls::apply::revoke::still_valid(&[token]) {
+        let n = super::strings::for_wizard(&l);
+        assert!(n.contains("v ticked on the Review"), "{n}");
+    }
     // The Review's warnings too: step 0's password before the environment.
     let t = super::screens::review_text::arrange(
         "warning: Elasticsearch is not reachable (no Elasticsearch admin credentials: set ESMTLS_ES_USERNAME and ESMTLS_ES_PASSWORD, or ESMTLS_ES_API_KEY); API requests go to esmtls-requests.txt\n",

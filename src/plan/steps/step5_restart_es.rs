@@ -41,8 +41,7 @@ pub(super) fn restart(
         .iter()
         .any(|f| !f.unchanged && f.path.starts_with(dir))
         || ctx.keystores.iter().any(|k| k.service == service);
-    let pending = super::super::restart_pending::read(ctx.setup);
-    let since = pending.since(service);
+    let since = ctx.facts.pending.since(service).map(str::to_string);
     if !changed && since.is_none() {
         ctx.step(n)
             .notes
@@ -53,8 +52,7 @@ pub(super) fn restart(
         // The files already say it all, but the running process does not
         // know them until it restarts (restart_pending: cleared on verification).
         ctx.step(n).notes.push(format!(
-            "Restart pending: esmtls changed {who}'s files at {} and the change is not verified yet; restart {who}, then `esmtls apply` verifies the connection.",
-            to_the_second(t)
+            "Restart pending: esmtls changed {who}'s files at {t} and the change is not verified yet; restart {who}, then `esmtls apply` verifies the connection."
         ));
     }
     match restart_command(answer, detected, key, who) {
@@ -92,33 +90,5 @@ fn restart_command(
         (Restart::None, _) => Err(format!(
             "Restart {who} yourself ({key}: none): esmtls runs nothing."
         )),
-    }
-}
-
-/// `2026-12-04T12:51:58.784246499Z` as an operator reads it: `2026-12-04 12:51:58 UTC`.
-fn to_the_second(t: &str) -> String {
-    match t.split_once('T') {
-        Some((day, rest)) => {
-            let time = rest.trim_end_matches('Z');
-            let time = time.split_once('.').map_or(time, |(s, _)| s);
-            format!("{day} {time} UTC")
-        }
-        None => t.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod when_tests {
-    #[test]
-    fn a_pending_restart_is_dated_to_the_second() {
-        assert_eq!(
-            super::to_the_second("2026-12-04T12:51:58.784246499Z"),
-            "2026-12-04 12:51:58 UTC"
-        );
-        assert_eq!(
-            super::to_the_second("2026-12-04T12:51:58Z"),
-            "2026-12-04 12:51:58 UTC"
-        );
-        assert_eq!(super::to_the_second("yesterday"), "yesterday");
     }
 }
