@@ -11,7 +11,7 @@ use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 
-use common::{esmtls, ok_all as ok, run, snapshot, stderr};
+use common::{apply_here, esmtls, ok_all as ok, run, snapshot, stderr};
 use esmtls::keystore::EsKeystore;
 
 const ES_YML: &str = "# my cluster\n#cluster.name: my-application\n";
@@ -27,13 +27,7 @@ fn seed() -> Env {
 fn apply(env: &Env, mode: &str, fault: Option<&str>) -> std::process::Output {
     let a = env.root.join("answers.yml");
     fs::write(&a, format!("mode: {mode}\nlicense: platinum\n")).unwrap();
-    let mut c = esmtls(&env.root);
-    c.env("ESMTLS_SECRET_STORE", "file")
-        .args(["apply", "--yes", "--answers", a.to_str().unwrap()])
-        .arg("--es-config")
-        .arg(&env.es)
-        .arg("--kibana-config")
-        .arg(&env.kb);
+    let mut c = apply_here(&env.root, &a, &env.es, &env.kb);
     if let Some(f) = fault {
         c.env("ESMTLS_FAULT", f);
     }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use common::{esmtls, ok_all as ok, run, snapshot, stderr};
+use common::{apply_here, esmtls, ok_all as ok, run, snapshot, stderr};
 use es_support::{ClientAuth, Options, Reply, Seen, Server, fixture};
 use serde_json::{Value, json};
 
@@ -540,15 +540,9 @@ fn enrolled(file: bool) -> Env {
 }
 
 fn apply_with(e: &Env, extra: &[&str]) -> std::process::Output {
-    let mut c = esmtls(&e.root);
-    c.env("ESMTLS_SECRET_STORE", "file")
-        .env("ESMTLS_ES_USERNAME", ADMIN)
+    let mut c = apply_here(&e.root, &e.answers, &e.es, &e.kb);
+    c.env("ESMTLS_ES_USERNAME", ADMIN)
         .env("ESMTLS_ES_PASSWORD", ADMIN_PW)
-        .args(["apply", "--yes", "--answers", e.answers.to_str().unwrap()])
-        .arg("--es-config")
-        .arg(&e.es)
-        .arg("--kibana-config")
-        .arg(&e.kb)
         .args(extra);
     run(&mut c)
 }

@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::setups;
-use common::{esmtls, ok_all, run, snapshot, stderr};
+use common::{apply_here, assert_again_changes_nothing, ok_all, run, snapshot, stderr};
 use esmtls::pki::{inspect, pkcs12};
 use esmtls::yaml::YamlFile;
 
@@ -56,13 +56,7 @@ fn answers(mode: &str) -> String {
 fn apply(env: &Env, mode: &str, vars: &[(&str, &str)]) -> std::process::Output {
     let a = env.root.join("answers.yml");
     fs::write(&a, answers(mode)).unwrap();
-    let mut c = esmtls(&env.root);
-    c.env("ESMTLS_SECRET_STORE", "file")
-        .args(["apply", "--yes", "--answers", a.to_str().unwrap()])
-        .arg("--es-config")
-        .arg(&env.es)
-        .arg("--kibana-config")
-        .arg(&env.kb);
+    let mut c = apply_here(&env.root, &a, &env.es, &env.kb);
     for (k, v) in vars {
         c.env(k, v);
     }
@@ -108,14 +102,7 @@ fn server_sans(es: &Path) -> Vec<String> {
 }
 
 fn again_changes_nothing(env: &Env, mode: &str, vars: &[(&str, &str)]) {
-    let before = snapshot(&env.root);
-    let out = ok_all(apply(env, mode, vars));
-    assert!(out.contains("Nothing to change"), "{out}");
-    assert_eq!(
-        before,
-        snapshot(&env.root),
-        "the second apply changed files"
-    );
+    assert_again_changes_nothing(&env.root, || ok_all(apply(env, mode, vars)));
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use common::setups::{self, EsAutoconfigured, KibanaSetup};
-use common::{esmtls, ok_all as ok, run, snapshot};
+use common::{apply_here, assert_again_changes_nothing, ok_all as ok, run};
 use esmtls::keystore::KibanaKeystore;
 use esmtls::pki::{inspect, pkcs12};
 use esmtls::yaml::{SettingValue, YamlFile};
@@ -61,15 +61,8 @@ fn autoconfigured(kibana_with_password: bool) -> Env {
 fn apply(env: &Env, answers: &str, extra: &[&str]) -> std::process::Output {
     let a = env.root.join("answers.yml");
     fs::write(&a, answers).unwrap();
-    let mut c = esmtls(&env.root);
-    c.env("ESMTLS_SECRET_STORE", "file")
-        .args(["apply", "--yes", "--answers", a.to_str().unwrap()])
-        .arg("--es-config")
-        .arg(&env.es.config_dir)
-        .arg("--kibana-config")
-        .arg(&env.kb.config_dir)
-        .args(extra);
-    run(&mut c)
+    let mut c = apply_here(&env.root, &a, &env.es.config_dir, &env.kb.config_dir);
+    run(c.args(extra))
 }
 
 fn get(path: &Path, key: &str) -> Option<SettingValue> {
@@ -94,14 +87,7 @@ fn mode(p: &Path) -> u32 {
 }
 
 fn again_is_noop(env: &Env, answers: &str) {
-    let before = snapshot(&env.root);
-    let out = ok(apply(env, answers, &[]));
-    assert!(out.contains("Nothing to change"), "{out}");
-    assert_eq!(
-        before,
-        snapshot(&env.root),
-        "the second apply changed files"
-    );
+    assert_again_changes_nothing(&env.root, || ok(apply(env, answers, &[])));
 }
 
 #[test]

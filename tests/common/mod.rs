@@ -23,6 +23,30 @@ pub fn esmtls(dir: &Path) -> Command {
     c
 }
 
+/// `esmtls apply --yes --answers ANSWERS --es-config ES --kibana-config KB`
+/// from `dir`, with the CA password kept in a file (no keyring in tests).
+pub fn apply_here(dir: &Path, answers: &Path, es: &Path, kb: &Path) -> Command {
+    let mut c = esmtls(dir);
+    c.env("ESMTLS_SECRET_STORE", "file")
+        .args(["apply", "--yes", "--answers"])
+        .arg(answers)
+        .arg("--es-config")
+        .arg(es)
+        .arg("--kibana-config")
+        .arg(kb);
+    c
+}
+
+/// A second apply (`again`, returning its output) says "Nothing to change"
+/// and leaves every file under `root` as it was.
+#[track_caller]
+pub fn assert_again_changes_nothing(root: &Path, again: impl FnOnce() -> String) {
+    let before = snapshot(root);
+    let out = again();
+    assert!(out.contains("Nothing to change"), "{out}");
+    assert_eq!(before, snapshot(root), "the second apply changed files");
+}
+
 /// Runs a command, returning its output; panics with the command if it cannot start.
 pub fn run(c: &mut Command) -> Output {
     c.output()
