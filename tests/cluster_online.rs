@@ -567,3 +567,59 @@ fn a_node_whose_certificate_lacks_kibanas_name_for_it_is_refused() {
     let v = apply(&site, "es01", "all");
     assert_eq!(v["changed"], true, "{v}");
 }
+
+/// A node that now requires a client certificate answers no request from
+/// its own host (esmtls holds no certificate there): after its restart the
+/// apply waits only for the handshake, not for a cluster health it cannot
+/// ask, and the restart is no longer owed (the next apply changes nothing,
+/// as Ansible's second run needs).
+#[test]
+fn a_node_that_now_requires_a_certificate_is_back_once_it_refuses_without_one() {
+    let (site, _) = operator_site("mtls-token");
+    let script = site.ca_holder().join("restart.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ntouch \"$HOME/restart-requested\"\nwhile [ ! -f \"$HOME/restarted\" ]; do sleep 0.05; done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let text = std::fs::read_to_string(&site.answers).unwrap();
+    let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    y["elasticsearch"]["restart"] = script.display().to_string().into();
+    std::fs::write(&site.answers, serde_yaml_ng::to_string(&y).unwrap()).unwrap();
+    make_bundles(&site, true);
+    let marker = site.host("es01").join("home/restart-requested");
+    let mut c = on_host(&site, "es01", true);
+    c.arg("apply")
+        .arg("--bundle")
+        .arg(site.bundles.join("es01"))
+        .args(["--yes", "--json", "--restart"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restart command never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The node reloads its files: from now on it requires a client certificate.
+    site.cluster.restart("es01");
+    std::fs::write(site.host("es01").join("home/restarted"), "").unwrap();
+    let back = std::time::Instant::now();
+    let o = child.wait_with_output().unwrap();
+    let v = json(o, "apply es01 --restart");
+    assert!(
+        back.elapsed() < std::time::Duration::from_secs(30),
+        "waited {:?} for a health it cannot ask: {v}",
+        back.elapsed()
+    );
+    assert_eq!(v["ran"][0], script.display().to_string(), "{v}");
+    let again = json(apply_raw(&site, "es01", "all", &["--restart"]), "again");
+    assert_eq!(
+        again["changed"], false,
+        "the restart is still owed: {again}"
+    );
+}
