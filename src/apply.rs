@@ -396,7 +396,7 @@ pub fn apply(
             forget_restarts(setup, &[Service::Elasticsearch], &mut report);
         }
         if opts.restart {
-            report.notes.push("This node is back and the cluster health is what it was. Kibana's connection is verified from Kibana's host (`esmtls apply --bundle DIR/<kibana> --restart`, or `esmtls doctor`).".into());
+            report.notes.push("This node is back (with admin credentials, and where the node answers this host without a client certificate: the cluster health is what it was). Kibana's connection is verified from Kibana's host (`esmtls apply --bundle DIR/<kibana> --restart`, or `esmtls doctor`).".into());
         }
     } else if (opts.restart || !es_changed) && cluster.reachable() {
         rep.tell(&ActionId::Verify, ActionState::Running);

@@ -73,6 +73,7 @@ fn cluster_case(kind: Kind, mode: &str) {
     // Each bundle on its host, in the plan's order; the cluster-wide calls
     // need a cluster, which these tests do not have.
     let mut skipped = Vec::new();
+    let mut phases: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for stage in plan["order"].as_array().unwrap() {
         let phase = stage["phase"].as_str().unwrap();
         for name in stage["hosts"].as_array().unwrap() {
@@ -81,6 +82,7 @@ fn cluster_case(kind: Kind, mode: &str) {
                 skipped.push(name);
                 continue;
             }
+            phases.entry(name).or_default().push(phase);
             let h = site.host(name);
             let yml = fs::read(h.yml()).unwrap();
             let r = json(
@@ -96,6 +98,20 @@ fn cluster_case(kind: Kind, mode: &str) {
                 );
             }
         }
+    }
+    // A node that only had `prepare` owes no restart (nothing it got needs
+    // one); a node whose settings changed does, until a restart is verified.
+    for h in &site.nodes {
+        let mut c = site.on(h);
+        c.args(["plan", "--bundle"]).arg(site.bundles.join(&h.name));
+        let text = stdout(&run(&mut c));
+        let had = phases.get(h.name.as_str()).cloned().unwrap_or_default();
+        assert_eq!(
+            text.contains("Restart pending"),
+            had.iter().any(|p| *p != "prepare"),
+            "{case} {} ({had:?}): {text}",
+            h.name
+        );
     }
     let calls = mode.ends_with("password");
     assert_eq!(
@@ -200,6 +216,42 @@ fn kibana_bundle_does_not_need_the_ca_holders_es_config() {
     let r = json(site.apply(kb01, "all"), "kb01 without es01's tree");
     assert_eq!(r["changed"], Value::Bool(true), "{r}");
     fs::rename(&away, es01).unwrap();
+}
+
+/// A node's apply killed between two renames: `plan --bundle` says the host
+/// still has work (`noop: false`, `interrupted`), whatever its files look
+/// like, so a rerun of the fleet does not pass it over; the next apply
+/// restores what the killed one wrote, then applies.
+#[test]
+fn an_interrupted_apply_leaves_the_host_with_work() {
+    let site = site(Kind::Fresh);
+    make_bundles(&site, &site.answers("token"), "fresh token");
+    let es01 = &site.nodes[0];
+    let plan = || {
+        let mut c = site.on(es01);
+        c.args(["plan", "--json", "--bundle"])
+            .arg(site.bundles.join("es01"));
+        json(run(&mut c), "es01 plan --bundle")
+    };
+    let mut c = site.on(es01);
+    c.env("ESMTLS_FAULT", "kill-after-rename:1")
+        .args(["apply", "--yes", "--json", "--bundle"])
+        .arg(site.bundles.join("es01"));
+    let o = run(&mut c);
+    assert!(!o.status.success(), "the fault did not stop apply");
+    let p = plan();
+    assert_eq!(p["noop"], Value::Bool(false), "{p}");
+    let why = p["interrupted"].as_str().unwrap_or_default();
+    assert!(why.contains("an earlier apply was interrupted"), "{p}");
+    let r = json(site.apply(es01, "all"), "es01 apply after the kill");
+    assert_eq!(r["changed"], Value::Bool(true), "{r}");
+    assert!(
+        r["recovered"].as_array().is_some_and(|a| !a.is_empty()),
+        "{r}"
+    );
+    let p = plan();
+    assert_eq!(p["noop"], Value::Bool(true), "{p}");
+    assert!(p.get("interrupted").is_none(), "{p}");
 }
 
 /// The checker itself: a setting given twice fails, nested or dotted.

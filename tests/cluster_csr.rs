@@ -452,6 +452,38 @@ fn a_certificate_put_in_the_bundle_by_the_ca_holder_is_checked_and_installed() {
 
 /// Step 3's refusal of a bad CSR is one line naming the file, as apply's
 /// refusals are.
+/// `esmtls csr --json` (what the Ansible role reads): `changed` only when a
+/// key was made; a second run keeps the key (the certificate signed for it
+/// stays valid) and names the same CSR file.
+#[test]
+fn csr_json_says_whether_a_key_was_made() {
+    let c = Cluster::new("pki", 1);
+    ok(c.plan());
+    let csr_json = |h: &cluster_csr_support::Host| -> serde_json::Value {
+        let out = ok(run(esmtls(&h.home)
+            .args(["csr", "--json", "--bundle"])
+            .arg(c.bundle(h))));
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    };
+    for h in &c.hosts {
+        let v = csr_json(h);
+        assert_eq!(v["changed"], true, "{}: {v}", h.name);
+        assert_eq!(v["requests"], serde_json::json!([h.csr_rel()]), "{v}");
+        assert_eq!(v["keys"], serde_json::json!([s(&h.key())]), "{v}");
+    }
+    let keys: Vec<Vec<u8>> = c
+        .hosts
+        .iter()
+        .map(|h| std::fs::read(h.key()).unwrap())
+        .collect();
+    for (h, key) in c.hosts.iter().zip(&keys) {
+        let v = csr_json(h);
+        assert_eq!(v["changed"], false, "{}: {v}", h.name);
+        assert_eq!(&std::fs::read(h.key()).unwrap(), key, "{}", h.name);
+    }
+    c.assert_keys_stayed();
+}
+
 #[test]
 fn a_refused_csr_is_reported_in_one_line() {
     let c = Cluster::new("pki", 1);

@@ -158,6 +158,41 @@ fn password_kibana_is_kibana_system_on_every_node_and_the_call_is_made_once() {
     assert_eq!(again["changed"], false, "{again}");
 }
 
+/// The admin password on standard input (`ESMTLS_ES_PASSWORD_FILE=/dev/stdin`),
+/// as the Ansible role passes it: never in the environment or on a command
+/// line. A wrong one is refused by the cluster, and never printed.
+#[test]
+fn the_admin_password_can_come_from_stdin() {
+    use std::io::Write;
+    let (site, _) = set_up("password", "p12");
+    let cluster_calls = |password: &str| -> Output {
+        let mut c = on_host(&site, "ca", false);
+        c.env("ESMTLS_ES_USERNAME", cluster_support::ADMIN_USER)
+            .env("ESMTLS_ES_PASSWORD_FILE", "/dev/stdin")
+            .arg("apply")
+            .arg("--bundle")
+            .arg(site.bundles.join("_cluster"))
+            .arg("--json")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(format!("{password}\n").as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let v = json(
+        cluster_calls(cluster_support::ADMIN_PASSWORD),
+        "_cluster with the admin password on stdin",
+    );
+    assert_eq!(v["changed"], false, "{v}");
+    let o = cluster_calls("not-the-Pa55");
+    assert!(!o.status.success(), "{}", stdout(&o));
+    let said = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!said.contains("not-the-Pa55"), "{said}");
+}
+
 #[test]
 fn mtls_token_with_pem_every_node_requires_kibanas_certificate() {
     let (site, _) = set_up("mtls-token", "pem");
@@ -384,6 +419,49 @@ fn the_cluster_lists_its_nodes_when_the_topology_has_none() {
     }
 }
 
+/// A node whose files were written by an apply that did not restart it (a
+/// run stopped before its restart): `apply --bundle … --restart` has nothing
+/// left to write but makes the restart it owes (`changed`, the command under
+/// `ran`); once done, the next one has nothing to do.
+#[test]
+fn a_restart_still_owed_is_made_by_the_next_apply_with_restart() {
+    let (site, _) = operator_site("pki");
+    let script = site.ca_holder().join("restart.sh");
+    std::fs::write(&script, "#!/bin/sh\necho x >> \"$HOME/restarts\"\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let text = std::fs::read_to_string(&site.answers).unwrap();
+    let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    y["elasticsearch"]["restart"] = script.display().to_string().into();
+    std::fs::write(&site.answers, serde_yaml_ng::to_string(&y).unwrap()).unwrap();
+    make_bundles(&site, true);
+    let restarts = site.host("es01").join("home/restarts");
+    let v = apply(&site, "es01", "all");
+    assert_eq!(v["changed"], true, "{v}");
+    assert!(!restarts.exists(), "restarted without --restart");
+    let owed = json(
+        apply_raw(&site, "es01", "all", &["--restart"]),
+        "the owed restart",
+    );
+    assert_eq!(owed["changed"], true, "{owed}");
+    assert_eq!(owed["ran"][0], script.display().to_string(), "{owed}");
+    assert!(
+        owed["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["outcome"] == "unchanged"),
+        "{owed}"
+    );
+    assert_eq!(std::fs::read_to_string(&restarts).unwrap(), "x\n");
+    let again = json(apply_raw(&site, "es01", "all", &["--restart"]), "again");
+    assert_eq!(again["changed"], false, "{again}");
+    assert_eq!(
+        std::fs::read_to_string(&restarts).unwrap(),
+        "x\n",
+        "{again}"
+    );
+}
+
 /// `apply --bundle DIR/<node> --restart` runs the restart command, then
 /// waits until the node serves again and the cluster health is back to what
 /// it was (all three nodes): here the node is down for a second after the
@@ -488,4 +566,60 @@ fn a_node_whose_certificate_lacks_kibanas_name_for_it_is_refused() {
     // The other nodes are fine.
     let v = apply(&site, "es01", "all");
     assert_eq!(v["changed"], true, "{v}");
+}
+
+/// A node that now requires a client certificate answers no request from
+/// its own host (esmtls holds no certificate there): after its restart the
+/// apply waits only for the handshake, not for a cluster health it cannot
+/// ask, and the restart is no longer owed (the next apply changes nothing,
+/// as Ansible's second run needs).
+#[test]
+fn a_node_that_now_requires_a_certificate_is_back_once_it_refuses_without_one() {
+    let (site, _) = operator_site("mtls-token");
+    let script = site.ca_holder().join("restart.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ntouch \"$HOME/restart-requested\"\nwhile [ ! -f \"$HOME/restarted\" ]; do sleep 0.05; done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let text = std::fs::read_to_string(&site.answers).unwrap();
+    let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    y["elasticsearch"]["restart"] = script.display().to_string().into();
+    std::fs::write(&site.answers, serde_yaml_ng::to_string(&y).unwrap()).unwrap();
+    make_bundles(&site, true);
+    let marker = site.host("es01").join("home/restart-requested");
+    let mut c = on_host(&site, "es01", true);
+    c.arg("apply")
+        .arg("--bundle")
+        .arg(site.bundles.join("es01"))
+        .args(["--yes", "--json", "--restart"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restart command never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The node reloads its files: from now on it requires a client certificate.
+    site.cluster.restart("es01");
+    std::fs::write(site.host("es01").join("home/restarted"), "").unwrap();
+    let back = std::time::Instant::now();
+    let o = child.wait_with_output().unwrap();
+    let v = json(o, "apply es01 --restart");
+    assert!(
+        back.elapsed() < std::time::Duration::from_secs(30),
+        "waited {:?} for a health it cannot ask: {v}",
+        back.elapsed()
+    );
+    assert_eq!(v["ran"][0], script.display().to_string(), "{v}");
+    let again = json(apply_raw(&site, "es01", "all", &["--restart"]), "again");
+    assert_eq!(
+        again["changed"], false,
+        "the restart is still owed: {again}"
+    );
 }

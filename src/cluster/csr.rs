@@ -205,17 +205,33 @@ fn names_fit(leaf: &[u8], spec: &LeafSpec) -> bool {
     dns && ips
 }
 
+/// What `esmtls csr` did for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Made {
+    /// The key, in the host's config directory.
+    pub key: PathBuf,
+    /// True when the key was made now (false: kept from an earlier run,
+    /// so a certificate already signed for it stays valid).
+    pub new_key: bool,
+    /// The CSR, in the bundle.
+    pub csr: PathBuf,
+    /// The CSR's path inside the bundle (`csr/http.csr`).
+    pub csr_rel: String,
+}
+
 /// The host's side: its key (kept from an earlier run, else made) and the
-/// CSR for each request. Returns (key file, CSR file) pairs.
+/// CSR for each request.
 pub fn make_on_host(
     bundle_dir: &Path,
     config: &Path,
     requests: &[Request],
-) -> Result<Vec<(PathBuf, PathBuf)>, PlanError> {
+) -> Result<Vec<Made>, PlanError> {
     let mut out = Vec::new();
     for r in requests {
         let key_path = r.which.key_path(config);
-        let key = match std::fs::read(&key_path) {
+        let existing = std::fs::read(&key_path);
+        let new_key = existing.is_err();
+        let key = match existing {
             Ok(b) => {
                 let p = pem::parse(&b)
                     .map_err(|e| PlanError::Other(format!("{}: {e}", key_path.display())))?;
@@ -254,7 +270,12 @@ pub fn make_on_host(
             .map_err(|e| PlanError::Other(format!("cannot make {}: {e}", csr_path.display())))?;
         std::fs::write(&csr_path, pem)
             .map_err(|e| PlanError::Other(format!("cannot write {}: {e}", csr_path.display())))?;
-        out.push((key_path, csr_path));
+        out.push(Made {
+            key: key_path,
+            new_key,
+            csr: csr_path,
+            csr_rel: r.which.csr_file(),
+        });
     }
     Ok(out)
 }

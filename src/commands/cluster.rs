@@ -149,9 +149,29 @@ fn host_plan(args: &PlanArgs, dir: &Path) -> Result<()> {
             dir.display()
         );
     }
-    let (_, _, mut p) = host_build(dir, args.host.as_deref(), PhaseArg::All)?;
+    let (hb, _, mut p) = host_build(dir, args.host.as_deref(), PhaseArg::All)?;
     service_modes(&mut p);
-    super::plan::print_plan(args.json, &p)
+    // An interrupted apply here: its files are half written, and the next
+    // `apply --bundle` restores them first; so this host still has work.
+    let Some(pending) = super::session::pending(&[hb.config.as_path()]) else {
+        return super::plan::print_plan(args.json, &p);
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let mut v = plan_json(&p);
+        v["noop"] = serde_json::json!(false);
+        v["interrupted"] = serde_json::json!(pending.to_string());
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{pending} (here: `esmtls apply --bundle {}`). The plan below reads the files as they are now.\n",
+            dir.display()
+        )?;
+        write!(out, "{}", plan::render::text(&p))?;
+    }
+    Ok(())
 }
 
 /// `esmtls apply --bundle DIR/<host>` (or `DIR/_cluster`).
@@ -179,10 +199,13 @@ pub fn apply(args: &ApplyArgs) -> Result<()> {
     service_modes(&mut p);
     let name = hb.bundle.manifest.host.clone();
     let kibana_check = hb.product == cluster::Product::Kibana && args.restart;
-    if args.dry_run || (p.is_noop() && !kibana_check) {
+    // Files already in place but the restart still owed (a run stopped after
+    // writing them): with `--restart` it is made now, and waited for.
+    let restart_owed = args.restart && !p.commands.is_empty();
+    if args.dry_run || (p.is_noop() && !kibana_check && !restart_owed) {
         return report_noop(args, &p, &name, args.dry_run);
     }
-    if p.is_noop() {
+    if p.is_noop() && !restart_owed {
         // Applied before: nothing to write, but `--restart` on Kibana verifies every node again.
         let mut report = esmtls::apply::Report::default();
         super::cluster_calls::verify_every_node(&hb, &p, &setup, &mut report);
@@ -203,9 +226,20 @@ pub fn apply(args: &ApplyArgs) -> Result<()> {
         observer: esmtls::apply::Observer::default(),
         cancel: super::interrupt::cancel(),
     };
+    let owed_before = esmtls::plan::restart_pending::read(&setup);
     let mut report =
         super::interrupt::writing(|| esmtls::apply::apply(&p, &setup, cluster.as_mut(), &opts))?;
     report.recovered = session.map(|w| w.restored.clone()).unwrap_or_default();
+    if args.phase == PhaseArg::Prepare && owed_before.elasticsearch.is_none() {
+        // What `prepare` writes is read without a restart (the token file) or
+        // only once a later stage's settings name it, and that stage restarts.
+        let es = [esmtls::plan::types::Service::Elasticsearch];
+        if let Err(e) = esmtls::plan::restart_pending::clear(&setup, &es) {
+            report
+                .notes
+                .push(format!("esmtls could not update its state: {e}"));
+        }
+    }
     share_with_service(&hb, &p, &report)?;
     if hb.product == cluster::Product::Kibana && args.restart {
         report.verified = None;
@@ -262,17 +296,32 @@ pub struct CsrArgs {
     /// This host's name, when its yml names it nowhere.
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
+    /// Print JSON: `changed` (a key was made now), `keys`, `requests`
+    /// (the CSR files, relative to the bundle).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `esmtls csr --bundle DIR/<host>`: the key stays here, the CSR goes back.
+/// A key from an earlier run is kept, so a certificate signed for it stays valid.
 pub fn run_csr(args: CsrArgs) -> Result<()> {
     let (b, config, requests) = cluster::host::open_for_csr(&args.bundle, args.host.as_deref())?;
     let dirs = [config.as_path()];
     let _lock = super::session::writer(&dirs, "esmtls csr")?;
     let made = cluster::csr::make_on_host(&b.dir, &config, &requests)?;
-    for (key, csr) in made {
-        println!("key      {} (stays on this host)", key.display());
-        println!("request  {}", csr.display());
+    if args.json {
+        let v = serde_json::json!({
+            "changed": made.iter().any(|m| m.new_key),
+            "keys": made.iter().map(|m| &m.key).collect::<Vec<_>>(),
+            "requests": made.iter().map(|m| &m.csr_rel).collect::<Vec<_>>(),
+        });
+        println!("{v}");
+        return Ok(());
+    }
+    for m in made {
+        let kept = if m.new_key { "" } else { ", kept from before" };
+        println!("key      {} (stays on this host{kept})", m.key.display());
+        println!("request  {}", m.csr.display());
     }
     println!(
         "Send the .csr file(s) back to the CA holder, who runs `esmtls plan --answers … --bundle DIR` again to sign them; then apply this bundle here."

@@ -47,8 +47,14 @@ impl Cluster for NodeView {
     }
     fn reachable(&mut self) -> bool {
         // Up: the node completes (or refuses for want of a certificate) a TLS handshake.
-        if esmtls::es::handshake_without_client_cert(&self.endpoint).is_err() {
+        let Ok(hello) = esmtls::es::handshake_without_client_cert(&self.endpoint) else {
             return false;
+        };
+        // A node that requires a client certificate answers no request from
+        // this host (it holds none): its health cannot be asked here, and the
+        // handshake is all there is to wait for.
+        if hello.refused() {
+            return true;
         }
         match (&self.admin, &self.before) {
             (Some(a), Some((status, nodes))) => health(&self.endpoint, a)

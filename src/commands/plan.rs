@@ -224,7 +224,7 @@ pub fn print_report(json: bool, restart: bool, p: &Plan, report: &apply::Report)
         serde_json::to_writer_pretty(
             &mut out,
             &json!({
-                "changed": !p.is_noop(), "files": files, "api": report.api, "ran": report.ran,
+                "changed": !p.is_noop() || !report.ran.is_empty(), "files": files, "api": report.api, "ran": report.ran,
                 "recovered": report.recovered, "verified": verified, "notes": report.notes,
             }),
         )?;
