@@ -16,9 +16,11 @@ use crate::common::as_kibana::AsKibana;
 pub const CLIENT_CN: &str = "kibana-client";
 
 /// Every Kibana of the fleet connects to every node as its mode says:
-/// HTTPS with full verification, authenticated as the service account
-/// (`*token`), `kibana_system` (`*password`) or its certificate (`pki`), and
-/// refused without its client certificate exactly in the `mtls-*` modes.
+/// `elasticsearch.hosts` names every node at the address Ansible reaches it
+/// by (`https://<ansible_host>:9200`), HTTPS with full verification,
+/// authenticated as the service account (`*token`), `kibana_system`
+/// (`*password`) or its certificate (`pki`), and refused without its client
+/// certificate exactly in the `mtls-*` modes.
 #[track_caller]
 pub fn assert_kibana_connects(fleet: &Fleet, mode: &str) {
     let mtls = mode.starts_with("mtls-");

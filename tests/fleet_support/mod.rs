@@ -212,7 +212,7 @@ impl Fleet {
             } else {
                 seed::kibana(h);
             }
-            seed::upper(h);
+            seed::upper(h, &hosts);
         }
         let nodes: Vec<(&str, &Path, SocketAddr)> = hosts
             .iter()
@@ -427,6 +427,14 @@ fn in_namespace(ns: &Path) -> Vec<u32> {
 
 impl Drop for Fleet {
     fn drop(&mut self) {
+        if let Some(keep) = std::env::var_os("ESMTLS_FLEET_LOGS") {
+            // Ansible's output of every run, kept for a look after the test.
+            let _ = Command::new("cp")
+                .arg("-a")
+                .arg(self.dir.join("logs"))
+                .arg(PathBuf::from(keep).join(self.dir.file_name().unwrap_or_default()))
+                .status();
+        }
         ansible::close_masters(&self.dir);
         for r in &self.running {
             kill(r.init);

@@ -120,8 +120,9 @@ fn package_modes(config: &Path, gid: u32) {
 }
 
 /// The host's upper layer: its product's package files and unit, its
-/// service user and group, and the `systemctl` shim.
-pub fn upper(h: &Host) {
+/// service user and group, every host of the fleet in its `/etc/hosts` (the
+/// names resolve on each host, as DNS would), and the `systemctl` shim.
+pub fn upper(h: &Host, fleet: &[Host]) {
     let root = h.dir.join("upper");
     setups::package_root(&root, true);
     let (other, id, product) = if h.es {
@@ -138,6 +139,12 @@ pub fn upper(h: &Host) {
     let passwd = fs::read_to_string("/etc/passwd").unwrap()
         + &format!("{product}:x:{id}:{id}:{product}:/usr/share/{product}:/usr/sbin/nologin\n");
     fs::write(etc.join("passwd"), passwd).unwrap();
+    let names: String = fleet
+        .iter()
+        .map(|f| format!("{} {}\n", f.addr, f.name))
+        .collect();
+    let hosts = fs::read_to_string("/etc/hosts").unwrap_or_default() + &names;
+    fs::write(etc.join("hosts"), hosts).unwrap();
     let shim = root.join("usr/bin/systemctl");
     fs::create_dir_all(shim.parent().unwrap()).unwrap();
     fs::write(&shim, SYSTEMCTL).unwrap();
