@@ -165,13 +165,14 @@ fn nodes(seen: &Seen, node: &Node, shared: &Shared) -> Reply {
         if !picked {
             continue;
         }
+        let ip = v.ip.to_string();
         let mut n = json!({
-            "name": v.name, "transport_address": "127.0.0.1:9300", "host": "127.0.0.1",
-            "ip": "127.0.0.1", "version": version()["number"], "build_flavor": "default",
+            "name": v.name, "transport_address": format!("{ip}:9300"), "host": ip,
+            "ip": ip, "version": version()["number"], "build_flavor": "default",
             "build_type": version()["build_type"], "build_hash": version()["build_hash"],
             "roles": ["data", "ingest", "master"], "attributes": {}
         });
-        let addr = format!("127.0.0.1:{}", v.port);
+        let addr = format!("{ip}:{}", v.port);
         if wants("http") {
             n["http"] = json!({"bound_address": [addr], "publish_address": addr,
                                "max_content_length_in_bytes": 104857600});

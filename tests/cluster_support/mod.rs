@@ -13,9 +13,11 @@
 //! whose accept loop (`es_support::Listener`) each node runs on — so a test
 //! crate declares `mod es_support;` next to `mod cluster_support;`.
 //!
-//! Invariants: no fixed ports and no sleeps — a node's listener is bound
-//! before its thread starts, and a restarted node binds the same port again
-//! before it is marked running; a config a real node would refuse fails
+//! Invariants: no sleeps, and no fixed ports unless the test gives each node
+//! its address ([`FakeCluster::try_start_at`], e.g. a fleet host's
+//! `127.0.0.1N:9200`) — a node's listener is bound before its thread starts,
+//! and a restarted node binds the same address again before it is marked
+//! running; a config a real node would refuse fails
 //! [`FakeCluster::try_start`] / [`FakeCluster::try_restart`] with
 //! Elasticsearch's message; dropping the cluster stops and joins every node.
 #![allow(dead_code)]
@@ -31,7 +33,7 @@ mod tls;
 pub mod tokens;
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -66,6 +68,15 @@ impl FakeCluster {
 
     /// [`FakeCluster::start`], returning a node's startup error instead.
     pub fn try_start(nodes: &[(&str, &Path)]) -> Result<FakeCluster, String> {
+        let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let at: Vec<(&str, &Path, SocketAddr)> = nodes.iter().map(|(n, d)| (*n, *d, any)).collect();
+        Self::try_start_at(&at)
+    }
+
+    /// Starts one node per `(name, config dir, address)`: each node listens
+    /// on its own address (port 0: any free port), as the hosts of a fleet
+    /// do; returns the first node's startup error.
+    pub fn try_start_at(nodes: &[(&str, &Path, SocketAddr)]) -> Result<FakeCluster, String> {
         let mut passwords = BTreeMap::new();
         passwords.insert(ADMIN_USER.to_string(), ADMIN_PASSWORD.to_string());
         let cluster = FakeCluster {
@@ -80,8 +91,9 @@ impl FakeCluster {
             }),
             listeners: Mutex::new(BTreeMap::new()),
         };
-        for (name, dir) in nodes {
-            let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        for (name, dir, addr) in nodes {
+            let listener = TcpListener::bind(addr)
+                .map_err(|e| format!("node [{name}]: cannot bind {addr}: {e}"))?;
             cluster.launch(name, dir, listener)?;
         }
         Ok(cluster)
@@ -90,12 +102,13 @@ impl FakeCluster {
     /// Loads the node's config, then serves on `listener` and marks it running.
     fn launch(&self, name: &str, dir: &Path, listener: TcpListener) -> Result<(), String> {
         let node = Arc::new(Node::load(name, dir).map_err(|e| format!("node [{name}]: {e}"))?);
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let view = NodeView {
             name: name.to_string(),
             id: node.id.clone(),
             dir: dir.to_path_buf(),
-            port,
+            ip: addr.ip(),
+            port: addr.port(),
             running: true,
             tls: node.http.tls.is_some(),
             settings: (node.settings.to_json(false), node.settings.to_json(true)),
@@ -125,9 +138,11 @@ impl FakeCluster {
             .unwrap_or_else(|| panic!("the fake cluster has no node [{name}]"))
     }
 
-    /// `https://127.0.0.1:PORT` (`http://` when the node's HTTP TLS is off).
+    /// `https://IP:PORT` (`http://` when the node's HTTP TLS is off); the IP
+    /// is 127.0.0.1 unless the node was given its address.
     pub fn node_url(&self, name: &str) -> String {
-        self.url_with_host(name, "127.0.0.1")
+        let ip = self.view(name).ip;
+        self.url_with_host(name, &ip.to_string())
     }
 
     /// The same node as `https://localhost:PORT`.
@@ -173,7 +188,12 @@ impl FakeCluster {
             .running = running;
     }
 
-    /// Stops the node, re-reads its config tree and listens on the same port.
+    /// The node's IP address (kept across restarts).
+    pub fn ip(&self, name: &str) -> IpAddr {
+        self.view(name).ip
+    }
+
+    /// Stops the node, re-reads its config tree and listens on the same address.
     pub fn restart(&self, name: &str) {
         self.try_restart(name)
             .unwrap_or_else(|e| panic!("the fake node did not restart: {e}"));
@@ -184,8 +204,8 @@ impl FakeCluster {
     pub fn try_restart(&self, name: &str) -> Result<(), String> {
         self.stop(name);
         let v = self.view(name);
-        let listener = TcpListener::bind(("127.0.0.1", v.port))
-            .map_err(|e| format!("node [{name}]: cannot bind port {} again: {e}", v.port))?;
+        let listener = TcpListener::bind((v.ip, v.port))
+            .map_err(|e| format!("node [{name}]: cannot bind {}:{} again: {e}", v.ip, v.port))?;
         self.launch(name, &v.dir, listener)
     }
 

@@ -82,6 +82,8 @@ pub struct NodeView {
     pub name: String,
     pub id: String,
     pub dir: PathBuf,
+    /// The address it listens on (127.0.0.1 unless the test gave one).
+    pub ip: std::net::IpAddr,
     pub port: u16,
     pub running: bool,
     /// Serves HTTPS (else plain HTTP).

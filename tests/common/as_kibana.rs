@@ -37,6 +37,18 @@ pub struct AsKibana {
 impl AsKibana {
     /// Reads `config/kibana.yml` and `config/kibana.keystore` (no password).
     pub fn read(config: &Path) -> AsKibana {
+        Self::read_in(Path::new("/"), config)
+    }
+
+    /// [`AsKibana::read`] on another machine whose root this process sees at
+    /// `root` (e.g. `/proc/PID/root`): `config` and every absolute path
+    /// `kibana.yml` names are that machine's.
+    pub fn read_in(root: &Path, config: &Path) -> AsKibana {
+        let on_host = |p: &Path| match p.strip_prefix("/") {
+            Ok(rel) => root.join(rel),
+            Err(_) => p.to_path_buf(),
+        };
+        let config = &on_host(config);
         let yml = std::fs::read_to_string(config.join("kibana.yml")).unwrap();
         let doc: Yaml = serde_yaml_ng::from_str(&yml).unwrap();
         let mut flat = BTreeMap::new();
@@ -57,7 +69,7 @@ impl AsKibana {
         let path = |p: &str| -> PathBuf {
             let p = Path::new(p);
             if p.is_absolute() {
-                p.to_path_buf()
+                on_host(p)
             } else {
                 config.join(p)
             }
