@@ -8,10 +8,10 @@
 //! Fleets share fixed addresses, so the tests here run one at a time
 //! ([`fleet_support::lock`]).
 //!
-//! Wall time on this 2-core machine (2026-12-04, another job running): the
-//! smoke test ~13 s; token mode ~55 s (fleet up 1 s, `--check --diff` 16 s,
-//! first run at -vvv 24 s, second run 14 s); ansible-lint ~12 s (in
-//! parallel with a fleet). The whole file: ~70 s.
+//! Wall time on this 2-core machine (2026-12-04, quiet): each mode ~42-60 s
+//! (fleet up 1 s, `--check --diff` 14-15 s where run, first run at -vvv
+//! 22-33 s, second run 13-16 s); the interrupted run ~60 s; the smoke test
+//! ~13 s; ansible-lint ~12 s. The whole file: ~5 min 15 s.
 
 mod cluster_support;
 mod common;
@@ -20,7 +20,8 @@ mod fleet_support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::sync::mpsc::channel;
+use std::time::{Duration, Instant};
 
 use cluster_support::{ADMIN_PASSWORD, ADMIN_USER};
 use fleet_support::ansible::{self, Run, recap};
@@ -364,6 +365,91 @@ fn first_and_second_run(mode: &str, check_first: bool) {
 #[test]
 fn token_check_mode_then_first_run_then_no_change() {
     first_and_second_run("token", true);
+}
+
+#[test]
+fn password_first_run_then_no_change() {
+    first_and_second_run("password", false);
+}
+
+#[test]
+fn mtls_token_first_run_then_no_change() {
+    first_and_second_run("mtls-token", false);
+}
+
+#[test]
+fn mtls_password_check_mode_then_first_run_then_no_change() {
+    first_and_second_run("mtls-password", true);
+}
+
+#[test]
+fn pki_first_run_then_no_change() {
+    first_and_second_run("pki", false);
+}
+
+/// The playbook killed while es02 is half-way through its files (es01
+/// restarted, es02 paused after its first rename by `ESMTLS_FAULT`): the
+/// controller's processes and every process on every host die at once. The
+/// rerun recovers es02 and finishes: Kibana connects to every node, and a
+/// further run changes nothing.
+#[test]
+fn interrupted_run_then_rerun_ends_correct() {
+    let _lock = fleet_support::lock();
+    if !fleet_support::available() || !role_ready() {
+        return;
+    }
+    let mode = "password";
+    let t0 = Instant::now();
+    let tmp = tempfile::tempdir().unwrap();
+    let fleet = Fleet::start(tmp.path(), Spec::default());
+    fleet.write_inventory(&vars(&fleet, mode));
+    fleet.set_env("es02", &[("ESMTLS_FAULT", "pause-after-rename:1")]);
+    let (tx, rx) = channel();
+    fleet.restarts().subscribe(tx);
+    let es02 = fleet.host("es02").config.clone();
+    let es02_tree = || -> Vec<_> {
+        checks::trees(&fleet)
+            .into_iter()
+            .filter(|(p, _)| p.starts_with(&es02))
+            .collect()
+    };
+
+    let run = fleet.spawn_playbook("interrupted", &[]);
+    let es01 = loop {
+        match rx.recv_timeout(Duration::from_secs(300)) {
+            Ok(r) if r.host == "es01" => break r,
+            Ok(_) => {}
+            Err(e) => panic!("es01 never restarted ({e}):\n{}", run.kill().out),
+        }
+    };
+    assert_eq!(es01.error, None);
+    // es02's apply starts after es01's stage (its key and CSR are older) and
+    // stops after its first rename.
+    let before = es02_tree();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while es02_tree() == before {
+        assert!(Instant::now() < deadline, "es02 never started writing");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = run.kill();
+    assert!(!killed.status.success(), "{}", killed.out);
+    for h in &fleet.hosts {
+        fleet.kill_sessions(&h.name);
+    }
+    fleet.set_env("es02", &[]);
+    let interrupted_at = t0.elapsed().as_secs_f64();
+
+    let rerun = fleet.playbook("rerun", &[]);
+    rerun.ok("the rerun");
+    assert_recap(&rerun, &fleet, "the rerun", |_| true);
+    checks::assert_kibana_connects(&fleet, mode);
+    let again = fleet.playbook("after-rerun", &[]);
+    again.ok("the run after the rerun");
+    assert_nothing_changed(&again, &fleet, "the run after the rerun");
+    eprintln!(
+        "interrupted: killed after {interrupted_at:.1} s, rerun {:.1} s, next run {:.1} s",
+        rerun.secs, again.secs
+    );
 }
 
 /// `ansible-lint --offline` on `assets/ansible` passes (the profile its
