@@ -596,7 +596,7 @@ fn a_node_that_now_requires_a_certificate_is_back_once_it_refuses_without_one() 
         .args(["--yes", "--json", "--restart"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
+    let child = c.spawn().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !marker.exists() {
         assert!(
