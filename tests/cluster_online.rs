@@ -425,15 +425,7 @@ fn the_cluster_lists_its_nodes_when_the_topology_has_none() {
 /// `ran`); once done, the next one has nothing to do.
 #[test]
 fn a_restart_still_owed_is_made_by_the_next_apply_with_restart() {
-    let (site, _) = operator_site("pki");
-    let script = site.ca_holder().join("restart.sh");
-    std::fs::write(&script, "#!/bin/sh\necho x >> \"$HOME/restarts\"\n").unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let text = std::fs::read_to_string(&site.answers).unwrap();
-    let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
-    y["elasticsearch"]["restart"] = script.display().to_string().into();
-    std::fs::write(&site.answers, serde_yaml_ng::to_string(&y).unwrap()).unwrap();
-    make_bundles(&site, true);
+    let (site, script) = site_restarting_with("pki", "#!/bin/sh\necho x >> \"$HOME/restarts\"\n");
     let restarts = site.host("es01").join("home/restarts");
     let v = apply(&site, "es01", "all");
     assert_eq!(v["changed"], true, "{v}");
@@ -468,37 +460,12 @@ fn a_restart_still_owed_is_made_by_the_next_apply_with_restart() {
 /// command, and the apply ends only once it is back.
 #[test]
 fn a_node_restart_waits_until_the_node_has_rejoined() {
-    let (site, _) = operator_site("pki");
-    let script = site.ca_holder().join("restart.sh");
     // Like `systemctl restart`: returns once the service was stopped (here: by the test).
-    std::fs::write(
-        &script,
+    let (site, script) = site_restarting_with(
+        "pki",
         "#!/bin/sh\ntouch \"$HOME/restart-requested\"\nwhile [ ! -f \"$HOME/stopped\" ]; do sleep 0.05; done\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let text = std::fs::read_to_string(&site.answers).unwrap();
-    let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
-    y["elasticsearch"]["restart"] = script.display().to_string().into();
-    std::fs::write(&site.answers, serde_yaml_ng::to_string(&y).unwrap()).unwrap();
-    make_bundles(&site, true);
-    let marker = site.host("es01").join("home/restart-requested");
-    let mut c = on_host(&site, "es01", true);
-    c.arg("apply")
-        .arg("--bundle")
-        .arg(site.bundles.join("es01"))
-        .args(["--yes", "--json", "--restart"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !marker.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the restart command never ran"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    );
+    let mut child = spawn_es01_restart(&site);
     // The node goes down with its restart and comes back a second later.
     site.cluster.stop("es01");
     std::fs::write(site.host("es01").join("home/stopped"), "").unwrap();
@@ -575,36 +542,11 @@ fn a_node_whose_certificate_lacks_kibanas_name_for_it_is_refused() {
 /// as Ansible's second run needs).
 #[test]
 fn a_node_that_now_requires_a_certificate_is_back_once_it_refuses_without_one() {
-    let (site, _) = operator_site("mtls-token");
-    let script = site.ca_holder().join("restart.sh");
-    std::fs::write(
-        &script,
+    let (site, script) = site_restarting_with(
+        "mtls-token",
         "#!/bin/sh\ntouch \"$HOME/restart-requested\"\nwhile [ ! -f \"$HOME/restarted\" ]; do sleep 0.05; done\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let text = std::fs::read_to_string(&site.answers).unwrap();
-    let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
-    y["elasticsearch"]["restart"] = script.display().to_string().into();
-    std::fs::write(&site.answers, serde_yaml_ng::to_string(&y).unwrap()).unwrap();
-    make_bundles(&site, true);
-    let marker = site.host("es01").join("home/restart-requested");
-    let mut c = on_host(&site, "es01", true);
-    c.arg("apply")
-        .arg("--bundle")
-        .arg(site.bundles.join("es01"))
-        .args(["--yes", "--json", "--restart"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = c.spawn().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !marker.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the restart command never ran"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    );
+    let child = spawn_es01_restart(&site);
     // The node reloads its files: from now on it requires a client certificate.
     site.cluster.restart("es01");
     std::fs::write(site.host("es01").join("home/restarted"), "").unwrap();
@@ -622,4 +564,43 @@ fn a_node_that_now_requires_a_certificate_is_back_once_it_refuses_without_one() 
         again["changed"], false,
         "the restart is still owed: {again}"
     );
+}
+
+/// An operator site in `mode` whose nodes restart with `script_body` (a
+/// shell script; `$HOME` is the host's home), bundles made; returns the
+/// site and the script's path.
+fn site_restarting_with(mode: &str, script_body: &str) -> (Site, std::path::PathBuf) {
+    let (site, _) = operator_site(mode);
+    let script = site.ca_holder().join("restart.sh");
+    std::fs::write(&script, script_body).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let text = std::fs::read_to_string(&site.answers).unwrap();
+    let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    y["elasticsearch"]["restart"] = script.display().to_string().into();
+    std::fs::write(&site.answers, serde_yaml_ng::to_string(&y).unwrap()).unwrap();
+    make_bundles(&site, true);
+    (site, script)
+}
+
+/// Starts `esmtls apply --bundle DIR/es01 --restart` (admin credentials
+/// given) and returns once the restart command has run (`$HOME/restart-requested`).
+fn spawn_es01_restart(site: &Site) -> std::process::Child {
+    let marker = site.host("es01").join("home/restart-requested");
+    let mut c = on_host(site, "es01", true);
+    c.arg("apply")
+        .arg("--bundle")
+        .arg(site.bundles.join("es01"))
+        .args(["--yes", "--json", "--restart"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restart command never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
 }
