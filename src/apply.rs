@@ -466,13 +466,18 @@ fn changed_sides(plan: &Plan, files: &[(PathBuf, Outcome)]) -> Vec<Service> {
 }
 
 /// Records the restarts this run made necessary (not for an output folder,
-/// whose files are applied, and restarted, elsewhere); see
+/// whose files are applied, and restarted, elsewhere, nor for a plan whose
+/// changes need none, [`Plan::restart_free`]); see
 /// [`crate::plan::restart_pending`].
 fn remember_restarts(plan: &Plan, setup: &Setup, report: &mut Report) {
     if plan.out_dir.is_some() {
         return;
     }
-    let sides = changed_sides(plan, &report.files);
+    let sides = if plan.restart_free {
+        Vec::new()
+    } else {
+        changed_sides(plan, &report.files)
+    };
     if let Err(e) = crate::plan::restart_pending::record(setup, &sides)
         .and_then(|_| crate::plan::restart_pending::remember_replaced(setup, &plan.replaced))
     {

@@ -213,10 +213,8 @@ pub struct Made {
     /// True when the key was made now (false: kept from an earlier run,
     /// so a certificate already signed for it stays valid).
     pub new_key: bool,
-    /// The CSR, in the bundle.
-    pub csr: PathBuf,
-    /// The CSR's path inside the bundle (`csr/http.csr`).
-    pub csr_rel: String,
+    /// Which request: its CSR is [`Which::csr_file`] in the bundle.
+    pub which: Which,
 }
 
 /// The host's side: its key (kept from an earlier run, else made) and the
@@ -273,8 +271,7 @@ pub fn make_on_host(
         out.push(Made {
             key: key_path,
             new_key,
-            csr: csr_path,
-            csr_rel: r.which.csr_file(),
+            which: r.which,
         });
     }
     Ok(out)

@@ -124,11 +124,12 @@ fn host_setup(hb: &HostBundle) -> Result<plan::Setup> {
     Ok(s)
 }
 
-/// What `--phase prepare` keeps: no yml edit, no restart.
+/// What `--phase prepare` keeps: no yml edit, no restart, none owed after it.
 fn only_prepare(p: &mut Plan) {
     p.files
         .retain(|f| !f.path.ends_with("elasticsearch.yml") && !f.path.ends_with("kibana.yml"));
     p.commands.clear();
+    p.restart_free = true;
 }
 
 /// Every file the service reads: group-readable (the config dir's group), nobody else.
@@ -226,20 +227,9 @@ pub fn apply(args: &ApplyArgs) -> Result<()> {
         observer: esmtls::apply::Observer::default(),
         cancel: super::interrupt::cancel(),
     };
-    let owed_before = esmtls::plan::restart_pending::read(&setup);
     let mut report =
         super::interrupt::writing(|| esmtls::apply::apply(&p, &setup, cluster.as_mut(), &opts))?;
     report.recovered = session.map(|w| w.restored.clone()).unwrap_or_default();
-    if args.phase == PhaseArg::Prepare && owed_before.elasticsearch.is_none() {
-        // What `prepare` writes is read without a restart (the token file) or
-        // only once a later stage's settings name it, and that stage restarts.
-        let es = [esmtls::plan::types::Service::Elasticsearch];
-        if let Err(e) = esmtls::plan::restart_pending::clear(&setup, &es) {
-            report
-                .notes
-                .push(format!("esmtls could not update its state: {e}"));
-        }
-    }
     share_with_service(&hb, &p, &report)?;
     if hb.product == cluster::Product::Kibana && args.restart {
         report.verified = None;
@@ -313,7 +303,7 @@ pub fn run_csr(args: CsrArgs) -> Result<()> {
         let v = serde_json::json!({
             "changed": made.iter().any(|m| m.new_key),
             "keys": made.iter().map(|m| &m.key).collect::<Vec<_>>(),
-            "requests": made.iter().map(|m| &m.csr_rel).collect::<Vec<_>>(),
+            "requests": made.iter().map(|m| m.which.csr_file()).collect::<Vec<_>>(),
         });
         println!("{v}");
         return Ok(());
@@ -321,7 +311,7 @@ pub fn run_csr(args: CsrArgs) -> Result<()> {
     for m in made {
         let kept = if m.new_key { "" } else { ", kept from before" };
         println!("key      {} (stays on this host{kept})", m.key.display());
-        println!("request  {}", m.csr.display());
+        println!("request  {}", b.dir.join(m.which.csr_file()).display());
     }
     println!(
         "Send the .csr file(s) back to the CA holder, who runs `esmtls plan --answers … --bundle DIR` again to sign them; then apply this bundle here."

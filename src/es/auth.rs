@@ -54,20 +54,14 @@ impl Auth {
         let file = FROM_FILE
             .get_or_init(|| password_file(std::env::var(ENV_PASSWORD_FILE).ok()))
             .clone()
-            .map_err(|reason| EsError::Env {
-                variable: ENV_PASSWORD_FILE,
-                reason,
-            })?;
+            .map_err(file_error)?;
         Self::from_sources(|name| std::env::var(name).ok(), file)
     }
 
     /// [`Auth::from_env`] with the variables looked up by `get` (empty values
     /// count as unset); a password file is read now.
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<Auth>, EsError> {
-        let file = password_file(get(ENV_PASSWORD_FILE)).map_err(|reason| EsError::Env {
-            variable: ENV_PASSWORD_FILE,
-            reason,
-        })?;
+        let file = password_file(get(ENV_PASSWORD_FILE)).map_err(file_error)?;
         Self::from_sources(get, file)
     }
 
@@ -160,6 +154,14 @@ impl Auth {
             Auth::ApiKey(k) => Some(Zeroizing::new(format!("ApiKey {}", k.expose()))),
             Auth::Bearer(t) => Some(Zeroizing::new(format!("Bearer {}", t.expose()))),
         }
+    }
+}
+
+/// Why [`password_file`] refused, as the error of its variable.
+fn file_error(reason: String) -> EsError {
+    EsError::Env {
+        variable: ENV_PASSWORD_FILE,
+        reason,
     }
 }
 

@@ -167,6 +167,7 @@ fn finish(ctx: Ctx<'_>, license: Option<License>, license_from: LicenseFrom) -> 
         license,
         license_from,
         out_dir: setup.out_dir.clone(),
+        restart_free: false,
         es_config: setup.es_config.clone(),
         kibana_config: setup.kibana_config.clone(),
         es_url,

@@ -199,6 +199,12 @@ pub struct Plan {
     pub license_from: LicenseFrom,
     /// Set when writing to an output folder because nothing is installed here.
     pub out_dir: Option<PathBuf>,
+    /// What this plan writes takes effect without a restart, so applying it
+    /// leaves none owed (`apply --bundle --phase prepare`: the token file is
+    /// read as it changes, the rest once a later stage's settings name it,
+    /// and that stage restarts).
+    #[serde(skip)]
+    pub restart_free: bool,
     /// Elasticsearch's config directory (or the output folder's side).
     pub es_config: PathBuf,
     /// Kibana's config directory (or the output folder's side).

@@ -298,6 +298,28 @@ impl Server {
     }
 }
 
+/// A thread that takes each connection `accept` gives to `serve`, one at a
+/// time, until `stop` is set: the owner sets it, then connects once to wake
+/// the thread, and joins it. Any listener: TCP here, a Unix socket in the
+/// test fleet (`fleet_support::restarts`).
+pub fn accept_until_stopped<C: Send + 'static>(
+    stop: Arc<AtomicBool>,
+    mut accept: impl FnMut() -> std::io::Result<C> + Send + 'static,
+    mut serve: impl FnMut(C) + Send + 'static,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        loop {
+            let conn = accept();
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if let Ok(conn) = conn {
+                serve(conn);
+            }
+        }
+    })
+}
+
 impl Listener {
     /// Serves `listener` (already bound, so clients can connect before the
     /// thread runs) until dropped.
@@ -311,17 +333,12 @@ impl Listener {
         let shared = Arc::new(Mutex::new(Shared::default()));
         let specs = Arc::new(super_specs());
         let thread = {
-            let (stop, shared) = (stop.clone(), shared.clone());
-            std::thread::spawn(move || {
-                for conn in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    if let Ok(conn) = conn {
-                        serve(conn, tls.clone(), &specs, &handler, &shared);
-                    }
-                }
-            })
+            let shared = shared.clone();
+            accept_until_stopped(
+                stop.clone(),
+                move || listener.accept().map(|(c, _)| c),
+                move |conn| serve(conn, tls.clone(), &specs, &handler, &shared),
+            )
         };
         Listener {
             addr,

@@ -9,7 +9,7 @@
 # layer on / itself would overlap the lower one) and starts as a copy of
 # HOSTDIR/upper. /.dockerenv is hidden by a whiteout, so the host is no
 # container to esmtls. HOSTDIR/config is the host's /etc/PRODUCT,
-# HOSTDIR/ssh its /root/.ssh, SHAREDDIR (sshd_config, keys, the restart
+# HOSTDIR/ssh its /root/.ssh (in a home of its own), SHAREDDIR (sshd_config, keys, the restart
 # socket) its /run/esmtls-fleet. Every mount lives in this namespace and
 # goes with it; killing this process ends the host.
 set -eu
@@ -26,6 +26,14 @@ mount --rbind /dev "$r/dev"
 mount -t proc proc "$r/proc"
 mount -t tmpfs -o mode=0755 run "$r/run"
 mount -t tmpfs -o mode=1777 tmp "$r/tmp"
+# root's home as on a fresh server (Debian's dot files), not this machine's:
+# a shell setup here (pyenv and the like) would run on every SSH command.
+mount -t tmpfs -o mode=0700 home "$r/root"
+for f in bashrc profile; do
+  if [ -f "/usr/share/base-files/dot.$f" ]; then
+    cp "/usr/share/base-files/dot.$f" "$r/root/.$f"
+  fi
+done
 mkdir -p "$r/run/sshd" "$r/run/esmtls-fleet" "$r/etc/$product" "$r/root/.ssh"
 mount --bind "$shared" "$r/run/esmtls-fleet"
 mount --bind "$hdir/config" "$r/etc/$product"

@@ -54,17 +54,12 @@ impl Restarts {
         let stop = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Shared::default());
         let thread = {
-            let (stop, shared) = (stop.clone(), shared.clone());
-            std::thread::spawn(move || {
-                for conn in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    if let Ok(conn) = conn {
-                        answer(conn, &cluster, &nodes, &shared);
-                    }
-                }
-            })
+            let shared = shared.clone();
+            crate::es_support::accept_until_stopped(
+                stop.clone(),
+                move || listener.accept().map(|(c, _)| c),
+                move |conn| answer(conn, &cluster, &nodes, &shared),
+            )
         };
         Restarts {
             path: path.to_path_buf(),
