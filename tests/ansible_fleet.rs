@@ -387,6 +387,67 @@ fn pki_first_run_then_no_change() {
     first_and_second_run("pki", false);
 }
 
+/// A node whose apply fails (es02, `ESMTLS_FAULT=fail-after-rename:1`: its
+/// files are rolled back) stops the rollout: the play names es02 and
+/// esmtls's error, es01 has been restarted, es03 is neither written nor
+/// restarted and Kibana's stage never runs. The rerun, the fault gone,
+/// picks up there and finishes.
+#[test]
+fn failed_node_stops_the_rollout_then_rerun_finishes() {
+    let _lock = fleet_support::lock();
+    if !fleet_support::available() || !role_ready() {
+        return;
+    }
+    let mode = "token";
+    let tmp = tempfile::tempdir().unwrap();
+    let fleet = Fleet::start(tmp.path(), Spec::default());
+    fleet.write_inventory(&vars(&fleet, mode));
+    fleet.set_env("es02", &[("ESMTLS_FAULT", "fail-after-rename:1")]);
+    let read = |host: &str, file: &str| std::fs::read(fleet.host(host).config.join(file)).unwrap();
+    let es03_yml = read("es03", "elasticsearch.yml");
+    let kb01_yml = read("kb01", "kibana.yml");
+    let node_restarts = || -> Vec<String> {
+        fleet
+            .restarts()
+            .log()
+            .iter()
+            .filter(|r| r.unit == "elasticsearch.service")
+            .map(|r| r.host.clone())
+            .collect()
+    };
+
+    let failed = fleet.playbook("failed", &[]);
+    assert!(
+        !failed.status.success(),
+        "the run did not fail:\n{}",
+        failed.out
+    );
+    assert!(
+        failed.out.contains("fatal: [es02]")
+            && failed.out.contains("\"es02: error: ")
+            && failed.out.contains("fail-after-rename"),
+        "the play does not say that es02 failed and why:\n{}",
+        failed.out
+    );
+    assert_eq!(node_restarts(), ["es01"], "{}", failed.out);
+    assert_eq!(
+        read("es03", "elasticsearch.yml"),
+        es03_yml,
+        "es03 was written"
+    );
+    assert_eq!(read("kb01", "kibana.yml"), kb01_yml, "Kibana was written");
+    assert!(
+        fleet.restarts().log().iter().all(|r| r.host != "kb01"),
+        "Kibana was restarted"
+    );
+
+    fleet.set_env("es02", &[]);
+    let rerun = fleet.playbook("rerun", &[]);
+    rerun.ok("the rerun");
+    assert_eq!(node_restarts(), ["es01", "es02", "es03"], "{}", rerun.out);
+    checks::assert_kibana_connects(&fleet, mode);
+}
+
 /// The playbook killed while es02 is half-way through its files (es01
 /// restarted, es02 paused after its first rename by `ESMTLS_FAULT`): the
 /// controller's processes and every process on every host die at once. The
