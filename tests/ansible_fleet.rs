@@ -259,13 +259,21 @@ fn assert_recap(run: &Run, fleet: &Fleet, what: &str, changed: impl Fn(u64) -> b
     }
 }
 
-/// The recap says changed=0 for every host, the controller included.
+/// The recap says changed=0 for every host, the controller included, and
+/// nothing warned.
 #[track_caller]
 fn assert_nothing_changed(run: &Run, fleet: &Fleet, what: &str) {
     assert_recap(run, fleet, what, |c| c == 0);
     for (host, c) in recap(&run.out) {
         assert_eq!(c["changed"], 0, "{what}: {host} changed:\n{}", run.out);
     }
+    // A converged fleet's run is quiet: no "Could not match supplied host
+    // pattern" for the empty groups, no warning at all.
+    assert!(
+        !run.out.contains("[WARNING]"),
+        "{what} warned:\n{}",
+        run.out
+    );
 }
 
 /// `--check --diff` on the fleet as it is: every host says it would change
