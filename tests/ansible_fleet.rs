@@ -163,6 +163,19 @@ fn fleet_smoke() {
     assert_eq!(fleet_sshds(), Vec::<u32>::new(), "fleet sshd left");
 }
 
+/// The fleet lock, once a fleet and the role can run here (None: skip).
+fn role_fleet_ready() -> Option<fleet_support::FleetLock> {
+    let lock = fleet_support::lock();
+    (fleet_support::available() && role_ready()).then_some(lock)
+}
+
+/// A fleet of 3 nodes and 1 Kibana under `dir`, its inventory for `mode`.
+fn fleet_for(dir: &std::path::Path, mode: &str) -> Fleet {
+    let fleet = Fleet::start(dir, Spec::default());
+    fleet.write_inventory(&vars(&fleet, mode));
+    fleet
+}
+
 /// True when the role is in this tree (it comes with the role's branch);
 /// under CI=true its absence fails the test.
 fn role_ready() -> bool {
@@ -313,14 +326,12 @@ fn check_mode_changes_nothing(fleet: &Fleet) -> f64 {
 /// secrets; then the second run changes nothing on any host and restarts
 /// nothing.
 fn first_and_second_run(mode: &str, check_first: bool) {
-    let _lock = fleet_support::lock();
-    if !fleet_support::available() || !role_ready() {
+    let Some(_lock) = role_fleet_ready() else {
         return;
-    }
+    };
     let t0 = Instant::now();
     let tmp = tempfile::tempdir().unwrap();
-    let fleet = Fleet::start(tmp.path(), Spec::default());
-    fleet.write_inventory(&vars(&fleet, mode));
+    let fleet = fleet_for(tmp.path(), mode);
     let mut times = vec![("fleet up", t0.elapsed().as_secs_f64())];
     if check_first {
         times.push(("--check --diff", check_mode_changes_nothing(&fleet)));
@@ -402,14 +413,12 @@ fn pki_first_run_then_no_change() {
 /// picks up there and finishes.
 #[test]
 fn failed_node_stops_the_rollout_then_rerun_finishes() {
-    let _lock = fleet_support::lock();
-    if !fleet_support::available() || !role_ready() {
+    let Some(_lock) = role_fleet_ready() else {
         return;
-    }
+    };
     let mode = "token";
     let tmp = tempfile::tempdir().unwrap();
-    let fleet = Fleet::start(tmp.path(), Spec::default());
-    fleet.write_inventory(&vars(&fleet, mode));
+    let fleet = fleet_for(tmp.path(), mode);
     fleet.set_env("es02", &[("ESMTLS_FAULT", "fail-after-rename:1")]);
     let read = |host: &str, file: &str| std::fs::read(fleet.host(host).config.join(file)).unwrap();
     let es03_yml = read("es03", "elasticsearch.yml");
@@ -463,15 +472,13 @@ fn failed_node_stops_the_rollout_then_rerun_finishes() {
 /// further run changes nothing.
 #[test]
 fn interrupted_run_then_rerun_ends_correct() {
-    let _lock = fleet_support::lock();
-    if !fleet_support::available() || !role_ready() {
+    let Some(_lock) = role_fleet_ready() else {
         return;
-    }
+    };
     let mode = "password";
     let t0 = Instant::now();
     let tmp = tempfile::tempdir().unwrap();
-    let fleet = Fleet::start(tmp.path(), Spec::default());
-    fleet.write_inventory(&vars(&fleet, mode));
+    let fleet = fleet_for(tmp.path(), mode);
     fleet.set_env("es02", &[("ESMTLS_FAULT", "pause-after-rename:1")]);
     let (tx, rx) = channel();
     fleet.restarts().subscribe(tx);
@@ -575,10 +582,9 @@ fn hold(fleet: &Fleet) {
 #[test]
 #[ignore = "figures, not a test: scripts/bench-ansible.sh"]
 fn bench_fleet_figures() {
-    let _lock = fleet_support::lock();
-    if !fleet_support::available() || !role_ready() {
+    let Some(_lock) = role_fleet_ready() else {
         return;
-    }
+    };
     let mut noop = Vec::new();
     for spec in [
         Spec::default(),

@@ -18,21 +18,10 @@ use bundle_support::{
     CLIENT_CN, KIBANA, NODES, Seed, Site, apply, apply_in_order, apply_raw, fresh_answers, json,
     make_bundles, on_host, operator_site, site, stages, write_answers,
 };
-use common::as_kibana::AsKibana;
+use common::as_kibana::{AsKibana, Who};
 use common::{run, stderr, stdout};
 use esmtls::es::EsError;
 use serde_json::Value;
-
-/// What Kibana must be authenticated as.
-#[derive(Clone, Copy, PartialEq)]
-enum Who {
-    /// `elastic/kibana`, realm `_service_account`.
-    ServiceAccount,
-    /// `kibana_system`, realm `reserved`.
-    KibanaSystem,
-    /// The client certificate's CN, realm `pki`, role `kibana_system`.
-    Certificate,
-}
 
 /// Fresh site, answers, bundles, the order applied; Kibana's verification
 /// checked; returns the site and the plan.
@@ -91,41 +80,13 @@ fn assert_kibana_connects_to_every_node(site: &Site, who: Who, mtls: bool) {
         "elasticsearch.hosts: every node, over HTTPS"
     );
     assert_eq!(kb.verification_mode, "full");
-    assert_eq!(kb.client.is_some(), who == Who::Certificate || mtls);
+    assert_eq!(
+        kb.client.is_some(),
+        matches!(who, Who::Certificate(_)) || mtls
+    );
     for (n, url) in NODES.iter().zip(&urls) {
         assert!(url.starts_with("https://"), "{n} serves HTTPS: {url}");
-        let a = kb
-            .authenticate(url)
-            .unwrap_or_else(|e| panic!("Kibana's connection to {n} ({url}) failed: {e}"));
-        let realm = (
-            a.authentication_realm.name.as_str(),
-            a.authentication_realm.realm_type.as_str(),
-        );
-        match who {
-            Who::ServiceAccount => {
-                assert_eq!(a.username, "elastic/kibana", "{n}");
-                assert_eq!(realm, ("_service_account", "_service_account"), "{n}");
-            }
-            Who::KibanaSystem => {
-                assert_eq!(a.username, "kibana_system", "{n}");
-                assert_eq!(realm, ("reserved", "reserved"), "{n}");
-            }
-            Who::Certificate => {
-                assert!(
-                    matches!(kb.auth, esmtls::es::Auth::None),
-                    "pki: Kibana sends no credential"
-                );
-                assert_eq!(a.username, CLIENT_CN, "{n}");
-                assert_eq!(realm.1, "pki", "{n}");
-                assert!(a.roles.iter().any(|r| r == "kibana_system"), "{n}: {a:?}");
-            }
-        }
-        let without = kb.without_client_cert(url).unwrap();
-        assert_eq!(
-            without.refused(),
-            mtls,
-            "{n} ({url}) without a client certificate: {without:?}"
-        );
+        kb.assert_connects_as(url, who, mtls, n);
     }
 }
 
@@ -210,7 +171,7 @@ fn mtls_password_every_node_requires_kibanas_certificate() {
 #[test]
 fn pki_every_node_maps_kibanas_certificate_from_role_mapping_yml() {
     let (site, _) = set_up("pki", "p12");
-    assert_kibana_connects_to_every_node(&site, Who::Certificate, false);
+    assert_kibana_connects_to_every_node(&site, Who::Certificate(CLIENT_CN), false);
     assert!(
         site.cluster.role_mappings().is_empty(),
         "unreachable while planning: role_mapping.yml, no API mapping"

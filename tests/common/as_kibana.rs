@@ -153,6 +153,63 @@ impl AsKibana {
     pub fn without_client_cert(&self, url: &str) -> Result<HandshakeOutcome, EsError> {
         handshake_without_client_cert(&self.endpoint(url))
     }
+
+    /// Kibana's request to `url` authenticates as `who`, and a handshake
+    /// without Kibana's client certificate is refused exactly when `mtls`
+    /// (`what` names the connection in a failure).
+    #[track_caller]
+    pub fn assert_connects_as(&self, url: &str, who: Who, mtls: bool, what: &str) {
+        let a = self
+            .authenticate(url)
+            .unwrap_or_else(|e| panic!("{what}: Kibana's connection to {url} failed: {e}"));
+        let realm = (
+            a.authentication_realm.name.as_str(),
+            a.authentication_realm.realm_type.as_str(),
+        );
+        match who {
+            Who::ServiceAccount => {
+                assert_eq!(a.username, "elastic/kibana", "{what}: {url}");
+                assert_eq!(
+                    realm,
+                    ("_service_account", "_service_account"),
+                    "{what}: {url}"
+                );
+            }
+            Who::KibanaSystem => {
+                assert_eq!(a.username, "kibana_system", "{what}: {url}");
+                assert_eq!(realm, ("reserved", "reserved"), "{what}: {url}");
+            }
+            Who::Certificate(cn) => {
+                assert!(
+                    matches!(self.auth, Auth::None),
+                    "{what}: pki: Kibana sends no credential"
+                );
+                assert_eq!(a.username, cn, "{what}: {url}");
+                assert_eq!(realm.1, "pki", "{what}: {url}");
+                assert!(
+                    a.roles.iter().any(|r| r == "kibana_system"),
+                    "{what}: {url}: {a:?}"
+                );
+            }
+        }
+        let without = self.without_client_cert(url).unwrap();
+        assert_eq!(
+            without.refused(),
+            mtls,
+            "{what}: {url} without a client certificate: {without:?}"
+        );
+    }
+}
+
+/// Whom Elasticsearch must see in Kibana's requests.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Who<'a> {
+    /// `elastic/kibana`, realm `_service_account`.
+    ServiceAccount,
+    /// `kibana_system`, realm `reserved`.
+    KibanaSystem,
+    /// The client certificate's CN, realm `pki`, role `kibana_system`.
+    Certificate(&'a str),
 }
 
 /// Nested maps and dotted keys become the same keys; scalars and lists become

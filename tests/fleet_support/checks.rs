@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use esmtls::es::Auth;
 
 use super::Fleet;
-use crate::common::as_kibana::AsKibana;
+use crate::common::as_kibana::{AsKibana, Who};
 
 /// The CN of Kibana's client certificate in the answers the tests give.
 pub const CLIENT_CN: &str = "kibana-client";
@@ -38,42 +38,14 @@ pub fn assert_kibana_connects(fleet: &Fleet, mode: &str) {
             "{}: client certificate",
             kb.name
         );
+        let who = match mode {
+            "token" | "mtls-token" => Who::ServiceAccount,
+            "password" | "mtls-password" => Who::KibanaSystem,
+            _ => Who::Certificate(CLIENT_CN),
+        };
         for url in &urls {
             assert!(url.starts_with("https://"), "{url}");
-            let a = k
-                .authenticate(url)
-                .unwrap_or_else(|e| panic!("{} as Kibana to {url}: {e}", kb.name));
-            let realm = a.authentication_realm.realm_type.as_str();
-            match mode {
-                "token" | "mtls-token" => {
-                    assert_eq!(
-                        (a.username.as_str(), realm),
-                        ("elastic/kibana", "_service_account"),
-                        "{url}"
-                    );
-                }
-                "password" | "mtls-password" => {
-                    assert_eq!(
-                        (a.username.as_str(), realm),
-                        ("kibana_system", "reserved"),
-                        "{url}"
-                    );
-                }
-                _ => {
-                    assert!(
-                        matches!(k.auth, Auth::None),
-                        "pki: Kibana sends no credential"
-                    );
-                    assert_eq!((a.username.as_str(), realm), (CLIENT_CN, "pki"), "{url}");
-                    assert!(a.roles.iter().any(|r| r == "kibana_system"), "{url}: {a:?}");
-                }
-            }
-            let without = k.without_client_cert(url).unwrap();
-            assert_eq!(
-                without.refused(),
-                mtls,
-                "{url} without a client certificate: {without:?}"
-            );
+            k.assert_connects_as(url, who, mtls, &kb.name);
         }
     }
 }
